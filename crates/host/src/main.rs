@@ -1,0 +1,146 @@
+//! `spin-host up`: runs a Spin HTTP application from its `spin.toml`, the way
+//! `spin up` does, on wasmtime — for machines where the Spin CLI is not
+//! available. The components are the same binaries real Spin runs.
+
+mod app;
+mod manifest;
+mod router;
+mod runtime;
+mod runtime_config;
+mod server;
+mod spin;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "spin-host", version, about = "Run a Spin HTTP application locally on wasmtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the application.
+    Up(UpArgs),
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// The application manifest.
+    #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+    manifest: PathBuf,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+
+    /// Where default stores and databases live (default: `.spin` beside the manifest).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+
+    /// Runtime configuration for stores and databases.
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+
+    /// SQL to run against the default database before serving; `@file.sql`
+    /// reads a file, `@file.sql:label` targets another database. Repeatable.
+    #[arg(long = "sqlite", value_name = "SQL")]
+    sqlite: Vec<String>,
+
+    /// Application variable value, winning over the environment. Repeatable.
+    #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = key_value)]
+    variables: Vec<(String, String)>,
+
+    /// Environment variable for every component. Repeatable.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+    environment: Vec<(String, String)>,
+}
+
+fn key_value(arg: &str) -> Result<(String, String), String> {
+    arg.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{arg}'"))
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Up(args) = Cli::parse().command;
+    if let Err(e) = run(args) {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: UpArgs) -> Result<()> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let settings = app::Settings {
+            manifest: args.manifest,
+            state_dir: args.state_dir,
+            runtime_config: args.runtime_config_file,
+            sqlite_statements: args.sqlite,
+            variables: args.variables,
+            environment: args.environment,
+        };
+        let app = Arc::new(tokio::task::block_in_place(|| app::App::load(&settings))?);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        announce(&app, address, started);
+        server::serve(app, listener, shutdown_signal()).await
+    })
+}
+
+/// Spin's start-up banner; tools wait for the `Serving` line.
+fn announce(app: &app::App, address: SocketAddr, started: Instant) {
+    println!("Serving http://{address}");
+    println!("Available Routes:");
+    for (route, target) in app.router.describe() {
+        let name = match target {
+            router::Target::Component(index) => app.component_id(index).to_string(),
+            router::Target::Static(_) => "(static response)".to_string(),
+        };
+        let shown = route.strip_suffix("/...").unwrap_or(&route);
+        let wildcard = if route.ends_with("/...") { " (wildcard)" } else { "" };
+        println!("  {name}: http://{address}{shown}{wildcard}");
+    }
+    eprintln!(
+        "{}: ready in {} ms",
+        app.name,
+        started.elapsed().as_millis()
+    );
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,354 @@
+//! The wasmtime side: one engine, and for each component a pre-instantiated
+//! `ProxyPre` behind a `ProxyHandler` that hands requests to instances.
+//!
+//! As in Spin, WASIp2 components get a fresh instance per request; WASIp3
+//! components (spin-sdk 7) are reused for up to 128 requests and dropped after
+//! a second idle. A reused instance takes one request at a time by default, so
+//! a trap can only ever fail the request that caused it.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
+    WorkerStatus,
+};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
+
+/// Instance reuse limits (Spin's defaults, but one request at a time).
+#[derive(Clone, Copy, Debug)]
+pub struct ReusePolicy {
+    pub max_requests: usize,
+    pub max_concurrent: usize,
+    pub idle_timeout: Duration,
+}
+
+impl ReusePolicy {
+    pub const WASIP3: ReusePolicy = ReusePolicy {
+        max_requests: 128,
+        max_concurrent: 1,
+        idle_timeout: Duration::from_secs(1),
+    };
+    pub const WASIP2: ReusePolicy = ReusePolicy {
+        max_requests: 1,
+        max_concurrent: 1,
+        idle_timeout: Duration::ZERO,
+    };
+}
+
+/// Everything one instance's `Store` holds.
+pub struct StoreData {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    outbound: OutboundDenied,
+    table: ResourceTable,
+    spin: SpinCtx,
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for StoreData {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        http_view(self)
+    }
+}
+
+fn http_view(data: &mut StoreData) -> WasiHttpCtxView<'_> {
+    WasiHttpCtxView {
+        ctx: &mut data.http,
+        table: &mut data.table,
+        hooks: &mut data.outbound,
+    }
+}
+
+impl SpinStoreData for StoreData {
+    fn spin(&mut self) -> SpinView<'_> {
+        SpinView {
+            ctx: &self.spin,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Outgoing HTTP is not offered: no component of this app declares
+/// `allowed_outbound_hosts`, and this host does not implement them.
+struct OutboundDenied;
+
+type OutgoingResponse = wasmtime_wasi_http::Result<(
+    http::Response<wasmtime_wasi_http::WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)>;
+
+impl wasmtime_wasi_http::WasiHttpHooks for OutboundDenied {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Box<dyn Future<Output = OutgoingResponse> + Send> {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// Builds the engine: component model with async, pooling allocator when the
+/// machine allows it.
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    let mut pooled = config.clone();
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_limits()));
+    match Engine::new(&pooled) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            tracing::warn!("pooling allocator unavailable ({e}); using on-demand allocation");
+            Engine::new(&config).map_err(anyhow::Error::from)
+        }
+    }
+}
+
+fn pooling_limits() -> PoolingAllocationConfig {
+    let mut limits = PoolingAllocationConfig::default();
+    limits.total_component_instances(512);
+    limits.total_core_instances(1024);
+    limits.total_memories(512);
+    limits.total_tables(1024);
+    limits.max_memory_size(512 << 20);
+    limits
+}
+
+/// Every host interface a Spin component may import.
+pub fn linker(engine: &Engine) -> Result<Linker<StoreData>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(anyhow::Error::from)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    spin::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    Ok(linker)
+}
+
+/// Compiles a component, reusing a compiled artifact from `cache_dir` when
+/// one exists for exactly these bytes and this engine.
+pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Component> {
+    let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let Some(cache_dir) = cache_dir else {
+        return compile(engine, &wasm, path);
+    };
+    let cached = cache_dir.join(format!("{}.cwasm", cache_key(engine, &wasm)));
+    if cached.exists() {
+        // SAFETY: the file was produced by `Component::serialize` of this
+        // host for this engine configuration (its hash is in the name) and
+        // lives in the host's own cache directory.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let component = compile(engine, &wasm, path)?;
+    if let Ok(bytes) = component.serialize() {
+        write_atomically(cache_dir, &cached, &bytes);
+    }
+    Ok(component)
+}
+
+fn compile(engine: &Engine, wasm: &[u8], path: &Path) -> Result<Component> {
+    Component::new(engine, wasm)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("{} is not a valid wasm component", path.display()))
+}
+
+fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    wasm.hash(&mut hasher);
+    format!("{:016x}-{}", hasher.finish(), wasm.len())
+}
+
+/// A failed cache write only costs a recompile next time.
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) {
+    let temp = dir.join(format!(".{}.tmp", std::process::id()));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&temp, bytes))
+        .and_then(|()| std::fs::rename(&temp, target));
+    if let Err(e) = written {
+        tracing::debug!("cannot cache compiled component: {e}");
+        let _ = std::fs::remove_file(&temp);
+    }
+}
+
+/// Pre-instantiates a component as either a WASIp3 or a WASIp2 HTTP handler.
+pub fn proxy_pre(linker: &Linker<StoreData>, component: &Component) -> Result<ProxyPre<StoreData>> {
+    let pre = linker
+        .instantiate_pre(component)
+        .map_err(anyhow::Error::from)
+        .context("the component imports something this host does not provide")?;
+    if let Ok(p3) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
+        return Ok(ProxyPre::P3(p3));
+    }
+    let p2 = wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre)
+        .map_err(anyhow::Error::from)
+        .context("the component exports neither wasi:http/handler@0.3 nor wasi:http/incoming-handler@0.2")?;
+    Ok(ProxyPre::P2(p2))
+}
+
+/// Creates instances of one component on demand.
+pub struct ComponentInstances {
+    pub id: String,
+    engine: Engine,
+    pre: ProxyPre<StoreData>,
+    grants: Arc<ComponentGrants>,
+    backends: Arc<Backends>,
+    environment: Vec<(String, String)>,
+    reuse: ReusePolicy,
+}
+
+impl ComponentInstances {
+    pub fn new(
+        engine: Engine,
+        pre: ProxyPre<StoreData>,
+        grants: Arc<ComponentGrants>,
+        backends: Arc<Backends>,
+        environment: Vec<(String, String)>,
+    ) -> Self {
+        let reuse = match pre {
+            ProxyPre::P3(_) => ReusePolicy::WASIP3,
+            ProxyPre::P2(_) => ReusePolicy::WASIP2,
+        };
+        ComponentInstances {
+            id: grants.component_id.clone(),
+            engine,
+            pre,
+            grants,
+            backends,
+            environment,
+            reuse,
+        }
+    }
+
+    fn new_store(&self) -> Store<StoreData> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.inherit_stdout().inherit_stderr().envs(&self.environment);
+        let data = StoreData {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            outbound: OutboundDenied,
+            table: ResourceTable::new(),
+            spin: SpinCtx {
+                grants: self.grants.clone(),
+                backends: self.backends.clone(),
+            },
+        };
+        Store::new(&self.engine, data)
+    }
+}
+
+impl HandlerState for ComponentInstances {
+    type StoreData = StoreData;
+    type WorkerExpiration = IdleExpiry;
+    type WorkerState = Worker;
+
+    fn instantiate(&self) -> impl Future<Output = wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>>> + Send {
+        async move {
+            let mut store = self.new_store();
+            let proxy = self.pre.instantiate_async(&mut store).await?;
+            Ok(Instance {
+                store,
+                proxy,
+                view: http_view,
+                expiration: IdleExpiry::new(self.reuse.idle_timeout),
+                state: Worker {
+                    component_id: self.id.clone(),
+                    reuse: self.reuse,
+                },
+            })
+        }
+    }
+}
+
+/// Decides how many requests one instance takes.
+pub struct Worker {
+    component_id: String,
+    reuse: ReusePolicy,
+}
+
+impl WorkerState for Worker {
+    type StoreData = StoreData;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
+        if total >= self.reuse.max_requests {
+            ShouldAccept::Never
+        } else if concurrent >= self.reuse.max_concurrent {
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _store: StoreContextMut<'_, StoreData>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        // No request deadline, as in `spin up`.
+        Box::pin(std::future::pending())
+    }
+
+    fn drop(&self, _store: Store<StoreData>, result: wasmtime::Result<()>) {
+        if let Err(e) = result {
+            tracing::debug!(component = %self.component_id, "instance ended: {e:?}");
+        }
+    }
+}
+
+/// Ends an instance once it has been idle for the reuse policy's timeout.
+pub struct IdleExpiry {
+    timeout: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl IdleExpiry {
+    fn new(timeout: Duration) -> Self {
+        IdleExpiry {
+            timeout,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+impl WorkerExpiration for IdleExpiry {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, status: WorkerStatus, since: Instant) -> Poll<()> {
+        if status != WorkerStatus::Idle {
+            return Poll::Pending;
+        }
+        let this = self.get_mut();
+        let deadline = tokio::time::Instant::from_std(since + this.timeout);
+        if this.sleep.deadline() != deadline {
+            this.sleep.as_mut().reset(deadline);
+        }
+        this.sleep.as_mut().poll(cx)
+    }
+}
+
+pub type Handler = ProxyHandler<ComponentInstances>;

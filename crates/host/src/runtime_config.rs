@@ -1,0 +1,117 @@
+//! `--runtime-config-file`: where stores and databases live. This host keeps
+//! everything in local SQLite files (type "spin"); the remote types Spin
+//! supports (Redis key-value, libSQL) are recognised and refused with a
+//! pointer to real Spin, so the same file can be used there.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    #[serde(default)]
+    key_value_store: BTreeMap<String, StoreConfig>,
+    #[serde(default)]
+    sqlite_database: BTreeMap<String, StoreConfig>,
+    #[serde(skip)]
+    base_dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StoreConfig {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    path: Option<PathBuf>,
+    #[serde(flatten)]
+    _other: toml::Table,
+}
+
+const REMOTE_KINDS: &[&str] = &["redis", "azure_cosmos", "aws_dynamo", "libsql"];
+
+impl RuntimeConfig {
+    pub fn load(path: Option<&Path>) -> Result<RuntimeConfig> {
+        let Some(path) = path else {
+            return Ok(RuntimeConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        let mut config: RuntimeConfig = toml::from_str(&text)
+            .with_context(|| format!("invalid runtime config {}", path.display()))?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    pub fn key_value_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
+        self.local_path(&self.key_value_store, label, state_dir, "sqlite_key_value.db")
+    }
+
+    pub fn sqlite_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
+        self.local_path(&self.sqlite_database, label, state_dir, "sqlite_db.db")
+    }
+
+    fn local_path(
+        &self,
+        configured: &BTreeMap<String, StoreConfig>,
+        label: &str,
+        state_dir: &Path,
+        default_file: &str,
+    ) -> Result<PathBuf> {
+        match configured.get(label) {
+            None if label == "default" => Ok(state_dir.join(default_file)),
+            None => bail!("'{label}' is not configured; add it to a --runtime-config-file"),
+            Some(store) if store.kind == "spin" => Ok(match &store.path {
+                Some(path) => self.base_dir.join(path),
+                None => state_dir.join(default_file),
+            }),
+            Some(store) if REMOTE_KINDS.contains(&store.kind.as_str()) => bail!(
+                "'{label}' has type \"{}\", which this local host does not run; use real Spin or SpinKube for it",
+                store.kind
+            ),
+            Some(store) => bail!("'{label}' has unknown type \"{}\"", store.kind),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_labels_live_in_the_state_dir() {
+        let config = RuntimeConfig::default();
+        let state = Path::new("/state");
+        assert_eq!(config.key_value_path("default", state).unwrap(), state.join("sqlite_key_value.db"));
+        assert_eq!(config.sqlite_path("default", state).unwrap(), state.join("sqlite_db.db"));
+        assert!(config.sqlite_path("other", state).is_err());
+    }
+
+    #[test]
+    fn configured_labels_and_remote_kinds() {
+        let mut config: RuntimeConfig = toml::from_str(
+            r#"
+            [key_value_store.cache]
+            type = "spin"
+            path = "cache.db"
+            [sqlite_database.default]
+            type = "libsql"
+            url = "https://example.invalid"
+            token = "t"
+            "#,
+        )
+        .unwrap();
+        config.base_dir = PathBuf::from("/rc");
+        let state = Path::new("/state");
+        assert_eq!(config.key_value_path("cache", state).unwrap(), PathBuf::from("/rc/cache.db"));
+        let error = config.sqlite_path("default", state).unwrap_err().to_string();
+        assert!(error.contains("libsql"), "{error}");
+    }
+
+    #[test]
+    fn unknown_sections_are_errors() {
+        assert!(toml::from_str::<RuntimeConfig>("[bogus]\nx = 1\n").is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! The HTTP front: accept connections, route each request, add Spin's
+//! request headers, hand it to the component and log the outcome. A failing
+//! component (trap, panic, bad response) is a 500 with an empty body for
+//! that request only.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::router::{RouteMatch, Target};
+
+type Body = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+const HEALTH_ROUTE: &str = "/.well-known/spin/health";
+const GRACE_PERIOD: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let connections = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(handle(&app, request, client).await) }
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let connection = connections.watch(connection.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {client} ended: {e}");
+            }
+        });
+    }
+    eprintln!("Shutting down: waiting for in-flight requests...");
+    tokio::select! {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(GRACE_PERIOD) => eprintln!("Grace period over; closing remaining connections"),
+    }
+    Ok(())
+}
+
+async fn handle(app: &App, request: Request<Incoming>, client: SocketAddr) -> Response<Body> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let (response, handled_by) = respond(app, request, client).await;
+    eprintln!(
+        "{method} {path} {handled_by} {} {:.1}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// The response and who produced it (for the request log).
+async fn respond(app: &App, request: Request<Incoming>, client: SocketAddr) -> (Response<Body>, String) {
+    let path = request.uri().path().to_string();
+    if path == HEALTH_ROUTE {
+        return (text_response(StatusCode::OK, "OK"), "(health)".into());
+    }
+    let Some(route) = app.router.route(&path) else {
+        return (empty_response(StatusCode::NOT_FOUND), "(no route)".into());
+    };
+    match route.target {
+        Target::Static(index) => (static_response(&app.statics[index]), "(static)".into()),
+        Target::Component(index) => {
+            let id = app.component_id(index).to_string();
+            let request = spin_request(request, &route, client);
+            match app.components[index].handle((), request).await {
+                Ok(response) => (response.map(|body| body.boxed_unsync()), id),
+                Err(e) => {
+                    eprintln!("component '{id}' failed on {path}: {e:#}");
+                    (empty_response(StatusCode::INTERNAL_SERVER_ERROR), id)
+                }
+            }
+        }
+    }
+}
+
+/// The request as the component sees it: an absolute URI and Spin's headers.
+fn spin_request(request: Request<Incoming>, route: &RouteMatch, client: SocketAddr) -> Request<wasmtime_wasi_http::WasiBody> {
+    let (mut parts, body) = request.into_parts();
+    let authority = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let full_url = format!("http://{authority}{path_and_query}");
+    if let Ok(uri) = full_url.parse() {
+        parts.uri = uri;
+    }
+    let headers = &mut parts.headers;
+    let mut set = |name: &str, value: &str| {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
+    };
+    set("spin-full-url", &full_url);
+    set("spin-path-info", &route.path_info);
+    set("spin-matched-route", &route.matched_route);
+    set("spin-component-route", &route.component_route);
+    set("spin-raw-component-route", &route.raw_route);
+    set("spin-base-path", "/");
+    set("spin-client-addr", &client.to_string());
+    for (name, value) in &route.params {
+        set(&format!("spin-path-match-{name}"), value);
+    }
+    Request::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+}
+
+fn static_response(response: &crate::manifest::StaticResponse) -> Response<Body> {
+    let mut builder = Response::builder().status(response.status.unwrap_or(200));
+    for (name, value) in &response.headers {
+        builder = builder.header(name, value);
+    }
+    let body = response.body.clone().unwrap_or_default();
+    builder
+        .body(full(Bytes::from(body)))
+        .unwrap_or_else(|_| empty_response(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}

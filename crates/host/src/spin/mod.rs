@@ -1,0 +1,97 @@
+//! Spin's platform interfaces — key-value, SQLite and variables — in both
+//! generations: `spin:*@3` (spin-sdk 5+) and `fermyon:spin@2.0.0` (older SDKs).
+//!
+//! Each interface has one implementation of its semantics (`key_value`,
+//! `sqlite`, `variables`); the generation-specific trait impls only convert
+//! types. Blocking SQLite work runs on tokio's blocking pool so that a
+//! request waiting on a database lock never stalls other requests.
+
+pub mod key_value;
+pub mod sqlite;
+pub mod variables;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use wasmtime::component::{HasData, ResourceTable};
+
+pub use key_value::KvStore;
+pub use sqlite::SqlConn;
+
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "spin-platform",
+        imports: {
+            "spin:key-value/key-value": async | store | trappable,
+            "spin:sqlite/sqlite": async | store | trappable,
+            // The interface's synchronous functions.
+            "spin:sqlite/sqlite.[static]connection.open": store | trappable,
+            "spin:sqlite/sqlite.[method]connection.execute": store | trappable,
+            "spin:sqlite/sqlite.[method]connection.last-insert-rowid": store | trappable,
+            "spin:sqlite/sqlite.[method]connection.changes": store | trappable,
+            "spin:variables/variables": async | store | trappable,
+            default: async | trappable,
+        },
+        with: {
+            "spin:key-value/key-value.store": crate::spin::KvStore,
+            "spin:sqlite/sqlite.connection": crate::spin::SqlConn,
+            "fermyon:spin/key-value.store": crate::spin::KvStore,
+            "fermyon:spin/sqlite.connection": crate::spin::SqlConn,
+        },
+    });
+}
+
+/// What one component may use, as declared in its manifest section.
+#[derive(Debug, Default)]
+pub struct ComponentGrants {
+    pub component_id: String,
+    pub key_value_stores: BTreeSet<String>,
+    pub sqlite_databases: BTreeSet<String>,
+    /// Component variables with their templates already resolved.
+    pub variables: BTreeMap<String, String>,
+}
+
+/// The stores and databases of the whole application, by label.
+#[derive(Default)]
+pub struct Backends {
+    pub key_value: BTreeMap<String, Arc<key_value::KvDatabase>>,
+    pub sqlite: BTreeMap<String, Arc<sqlite::SqlDatabase>>,
+}
+
+/// Per-instance Spin state, kept in the wasmtime `Store`.
+pub struct SpinCtx {
+    pub grants: Arc<ComponentGrants>,
+    pub backends: Arc<Backends>,
+}
+
+/// A borrowed view of the Spin state and the instance's resource table.
+pub struct SpinView<'a> {
+    pub ctx: &'a SpinCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+/// Marker type the generated bindings are implemented on.
+pub struct Spin;
+
+impl HasData for Spin {
+    type Data<'a> = SpinView<'a>;
+}
+
+/// Implemented by the store data so the linker can reach the Spin state.
+pub trait SpinStoreData: Send + 'static {
+    fn spin(&mut self) -> SpinView<'_>;
+}
+
+pub fn add_to_linker<T: SpinStoreData>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    bindings::SpinPlatform::add_to_linker::<T, Spin>(linker, T::spin)
+}
+
+/// Runs blocking work (SQLite I/O) off the async executor.
+async fn blocking<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> wasmtime::Result<R> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| wasmtime::format_err!("blocking task failed: {e}"))
+}

@@ -1,0 +1,298 @@
+//! Test harness: start the host on a `spin.toml` with a fresh state directory
+//! and talk HTTP to it, the way a user (or the ERP) would.
+//!
+//! `cargo xtask test` builds the components and the host first and tells the
+//! tests where the host binary is through `SPIN_HOST_BIN`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The repository root (the workspace containing this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The host binary built by `cargo xtask test` (or `cargo xtask build`).
+pub fn host_bin() -> PathBuf {
+    match std::env::var_os("SPIN_HOST_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => repo_root().join("target/host/spin-host"),
+    }
+}
+
+/// How to start the host.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub manifest: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+}
+
+impl Options {
+    /// The real app: the repository's `spin.toml`, with test credentials.
+    pub fn app() -> Self {
+        Options {
+            manifest: repo_root().join("spin.toml"),
+            env: vec![
+                ("SPIN_VARIABLE_ERP_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
+                ("SPIN_VARIABLE_API_TOKENS".into(), API_TOKENS.into()),
+            ],
+            args: vec![],
+        }
+    }
+
+    /// A manifest under `tests/fixtures/`.
+    pub fn fixture(manifest: &str) -> Self {
+        Options {
+            manifest: repo_root().join("tests/fixtures").join(manifest),
+            env: vec![],
+            args: vec![],
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+}
+
+/// Webhook secret the tests configure (Standard Webhooks format).
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Bearer tokens the tests configure: `token=name:role`.
+pub const API_TOKENS: &str =
+    "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager";
+pub const ASSOCIATE: &str = "tok-alice";
+pub const MANAGER: &str = "tok-maria";
+
+/// A running host; killed when dropped.
+pub struct App {
+    child: Child,
+    pub base_url: String,
+    pub state_dir: tempfile::TempDir,
+    agent: ureq::Agent,
+    log: mpsc::Receiver<String>,
+}
+
+/// A finished HTTP exchange.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl App {
+    /// Start the real app with test credentials on a fresh state directory.
+    pub fn start() -> App {
+        App::start_with(Options::app())
+    }
+
+    pub fn start_with(options: Options) -> App {
+        let state_dir = tempfile::tempdir().expect("temp state dir");
+        App::start_in(options, state_dir)
+    }
+
+    /// Start on an existing state directory (to test restarts).
+    pub fn start_in(options: Options, state_dir: tempfile::TempDir) -> App {
+        App::try_start_in(options, state_dir).unwrap_or_else(|(e, _)| panic!("{e}"))
+    }
+
+    /// Start, or return the host's error output when it refuses to start.
+    pub fn try_start(options: Options) -> Result<App, (String, tempfile::TempDir)> {
+        App::try_start_in(options, tempfile::tempdir().expect("temp state dir"))
+    }
+
+    fn try_start_in(
+        options: Options,
+        state_dir: tempfile::TempDir,
+    ) -> Result<App, (String, tempfile::TempDir)> {
+        let mut command = Command::new(host_bin());
+        command
+            .arg("up")
+            .arg("--from")
+            .arg(&options.manifest)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--state-dir")
+            .arg(state_dir.path())
+            .args(&options.args)
+            .env_remove("RUST_LOG")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", host_bin().display()));
+        let (tx, log) = mpsc::channel();
+        forward_lines(child.stderr.take().expect("stderr"), tx.clone());
+        let stdout = child.stdout.take().expect("stdout");
+        match wait_for_listening(stdout, tx) {
+            Some(base_url) => Ok(App {
+                child,
+                base_url,
+                state_dir,
+                agent: agent(),
+                log,
+            }),
+            None => {
+                let _ = child.wait();
+                let output: Vec<String> = log.try_iter().collect();
+                Err((output.join("\n"), state_dir))
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Send a request with any method, headers and body.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(body.to_vec()).expect("valid request");
+        let response = self
+            .agent
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .expect("read body");
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+
+    /// GET as a person with a bearer token.
+    pub fn get_as(&self, token: &str, path: &str) -> Reply {
+        let auth = format!("Bearer {token}");
+        self.send("GET", path, &[("authorization", &auth)], b"")
+    }
+
+    /// Send JSON as a person with a bearer token.
+    pub fn json_as(&self, token: &str, method: &str, path: &str, body: &Value) -> Reply {
+        let auth = format!("Bearer {token}");
+        self.send(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// Lines the host has written to stderr so far (request log, errors).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.try_iter().collect()
+    }
+
+    /// Stop the host the way Ctrl-C would and wait for it to exit.
+    pub fn interrupt(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let status = self.child.wait().expect("host exits");
+        let state_dir = std::mem::replace(&mut self.state_dir, tempfile::tempdir().unwrap());
+        (status, state_dir)
+    }
+
+    /// Kill the host abruptly (SIGKILL), keeping its state directory.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.state_dir, tempfile::tempdir().unwrap())
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// Reads the host's stdout until it announces `Serving http://ADDR`, then
+/// keeps draining it in the background.
+fn wait_for_listening(stdout: ChildStdout, log: mpsc::Sender<String>) -> Option<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut announced = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !announced && let Some(url) = line.trim().strip_prefix("Serving ") {
+                announced = true;
+                let _ = tx.send(url.trim_end_matches('/').to_string());
+            }
+            let _ = log.send(line);
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60)).ok()
+}
+
+fn forward_lines(stream: impl std::io::Read + Send + 'static, log: mpsc::Sender<String>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            eprintln!("[host] {line}");
+            let _ = log.send(line);
+        }
+    });
+}
