@@ -1,1 +1,170 @@
-fn main() {}
+//! Project tasks: `cargo xtask up` runs the app locally, `cargo xtask test`
+//! runs every test. Both build what they need first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "credit-desk project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the components (wasm32-wasip2, release) and the local host.
+    Build,
+    /// Build, then serve the app on 127.0.0.1:3000 with state under `.spin/`.
+    Up {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: String,
+        /// Further arguments for `spin-host up` (e.g. --sqlite @seed.sql).
+        #[arg(last = true)]
+        host_args: Vec<String>,
+    },
+    /// Build everything the tests need, then run the whole test suite.
+    Test {
+        /// Arguments passed on to `cargo test` (e.g. a test name filter).
+        #[arg(last = true)]
+        cargo_args: Vec<String>,
+    },
+}
+
+/// Credentials `cargo xtask up` uses when none are set, so a fresh checkout
+/// runs at once. Real deployments set their own (see README).
+const DEV_WEBHOOK_SECRET: &str = "whsec_Y3JlZGl0LWRlc2stbG9jYWwtZGV2ZWxvcG1lbnQ=";
+const DEV_API_TOKENS: &str = "dev-associate=alex:associate,dev-manager=morgan:manager";
+
+fn main() -> ExitCode {
+    match run(Cli::parse().task) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(task: Task) -> Result<()> {
+    let root = repo_root();
+    match task {
+        Task::Build => build_app(&root),
+        Task::Up { listen, host_args } => {
+            build_app(&root)?;
+            up(&root, &listen, &host_args)
+        }
+        Task::Test { cargo_args } => {
+            build_app(&root)?;
+            build_fixtures(&root)?;
+            test(&root, &cargo_args)
+        }
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+        .to_path_buf()
+}
+
+fn host_binary(root: &Path) -> PathBuf {
+    root.join("target/host/spin-host")
+}
+
+/// The components are every workspace crate under `components/`.
+fn component_packages(root: &Path) -> Result<Vec<String>> {
+    let mut names = vec![];
+    for entry in std::fs::read_dir(root.join("components"))? {
+        let manifest = entry?.path().join("Cargo.toml");
+        if !manifest.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest)?;
+        let name = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = "))
+            .with_context(|| format!("no package name in {}", manifest.display()))?;
+        names.push(name.trim_matches('"').to_string());
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn build_app(root: &Path) -> Result<()> {
+    let mut build = cargo(root);
+    build.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for package in component_packages(root)? {
+        build.args(["-p", &package]);
+    }
+    run_command(build, "build the components")?;
+    let mut host = cargo(root);
+    host.args(["build", "-p", "spin-host", "--profile", "host"]);
+    run_command(host, "build the host")
+}
+
+fn build_fixtures(root: &Path) -> Result<()> {
+    let mut build = cargo(root);
+    build.args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "--manifest-path",
+        "tests/fixtures/Cargo.toml",
+    ]);
+    run_command(build, "build the test fixtures")
+}
+
+fn up(root: &Path, listen: &str, host_args: &[String]) -> Result<()> {
+    let mut host = Command::new(host_binary(root));
+    host.current_dir(root)
+        .args(["up", "--from", "spin.toml", "--listen", listen])
+        .args(host_args);
+    for (variable, dev_value) in [
+        ("SPIN_VARIABLE_ERP_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        ("SPIN_VARIABLE_API_TOKENS", DEV_API_TOKENS),
+    ] {
+        if std::env::var_os(variable).is_none() {
+            eprintln!("xtask: {variable} not set; using the local development value");
+            host.env(variable, dev_value);
+        }
+    }
+    eprintln!("xtask: development tokens: associate `dev-associate`, manager `dev-manager`");
+    run_command(host, "run the host")
+}
+
+/// The host's own unit tests run with the `host` profile, reusing the
+/// wasmtime build from `build_app` instead of compiling it a second time.
+fn test(root: &Path, cargo_args: &[String]) -> Result<()> {
+    let mut host = cargo(root);
+    host.args(["test", "-p", "spin-host", "--profile", "host"])
+        .args(cargo_args);
+    run_command(host, "run the host's unit tests")?;
+    let mut rest = cargo(root);
+    rest.args(["test", "--workspace", "--exclude", "spin-host"])
+        .args(cargo_args)
+        .env("SPIN_HOST_BIN", host_binary(root));
+    run_command(rest, "run the tests")
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root);
+    command
+}
+
+fn run_command(mut command: Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {:?}", command.get_program()))?;
+    if !status.success() {
+        bail!("failed to {what} ({status})");
+    }
+    Ok(())
+}

@@ -65,7 +65,9 @@ impl App {
         for (id, component) in &manifest.component {
             let grants = Arc::new(grants(id, component, &values)?);
             if !component.allowed_outbound_hosts.is_empty() {
-                tracing::warn!("component '{id}' declares allowed_outbound_hosts; outgoing requests are not available in this host");
+                tracing::warn!(
+                    "component '{id}' declares allowed_outbound_hosts; outgoing requests are not available in this host"
+                );
             }
             let path = component.source_path(&app_dir);
             if !path.exists() {
@@ -76,14 +78,16 @@ impl App {
             }
             let compiled = runtime::load_component(&engine, &path, Some(&cache_dir))
                 .with_context(|| format!("component '{id}'"))?;
-            let pre = runtime::proxy_pre(&linker, &compiled).with_context(|| format!("component '{id}'"))?;
+            let pre = runtime::proxy_pre(&linker, &compiled)
+                .with_context(|| format!("component '{id}'"))?;
             let environment = component
                 .environment
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .chain(settings.environment.iter().cloned())
                 .collect();
-            let instances = ComponentInstances::new(engine.clone(), pre, grants, backends.clone(), environment);
+            let instances =
+                ComponentInstances::new(engine.clone(), pre, grants, backends.clone(), environment);
             index_of.insert(id.clone(), components.len());
             components.push(Handler::new(instances));
         }
@@ -104,7 +108,7 @@ impl App {
             };
             routes.push((route.as_str(), target));
         }
-        let router = Router::build(&manifest.base_path(), routes)?;
+        let router = Router::build(routes)?;
         Ok(App {
             name: manifest.application.name.clone(),
             router,
@@ -121,7 +125,10 @@ impl App {
 /// Application variable values: `--variable`, then `SPIN_VARIABLE_<NAME>`,
 /// then the manifest default. Required variables without a value are all
 /// named in one error.
-fn resolve_variables(manifest: &Manifest, overrides: &[(String, String)]) -> Result<BTreeMap<String, String>> {
+fn resolve_variables(
+    manifest: &Manifest,
+    overrides: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
     let mut values = BTreeMap::new();
     let mut missing = vec![];
     for (name, variable) in &manifest.variables {
@@ -172,7 +179,11 @@ fn grants(
 
 /// Opens every store and database a component names. Labels other than
 /// "default" must be configured in the runtime config, as in Spin.
-fn open_backends(manifest: &Manifest, config: &RuntimeConfig, state_dir: &Path) -> Result<Backends> {
+fn open_backends(
+    manifest: &Manifest,
+    config: &RuntimeConfig,
+    state_dir: &Path,
+) -> Result<Backends> {
     let mut backends = Backends::default();
     for (id, component) in &manifest.component {
         for label in &component.key_value_stores {
@@ -182,7 +193,9 @@ fn open_backends(manifest: &Manifest, config: &RuntimeConfig, state_dir: &Path) 
             let path = config
                 .key_value_path(label, state_dir)
                 .with_context(|| format!("component '{id}' uses key-value store '{label}'"))?;
-            backends.key_value.insert(label.clone(), KvDatabase::open(&path)?);
+            backends
+                .key_value
+                .insert(label.clone(), KvDatabase::open(&path)?);
         }
         for label in &component.sqlite_databases {
             if backends.sqlite.contains_key(label) {
@@ -191,7 +204,9 @@ fn open_backends(manifest: &Manifest, config: &RuntimeConfig, state_dir: &Path) 
             let path = config
                 .sqlite_path(label, state_dir)
                 .with_context(|| format!("component '{id}' uses SQLite database '{label}'"))?;
-            backends.sqlite.insert(label.clone(), SqlDatabase::open(&path)?);
+            backends
+                .sqlite
+                .insert(label.clone(), SqlDatabase::open(&path)?);
         }
     }
     Ok(backends)

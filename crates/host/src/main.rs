@@ -19,7 +19,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "spin-host", version, about = "Run a Spin HTTP application locally on wasmtime")]
+#[command(
+    name = "spin-host",
+    version,
+    about = "Run a Spin HTTP application locally on wasmtime"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,7 +42,7 @@ struct UpArgs {
     manifest: PathBuf,
 
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
 
     /// Where default stores and databases live (default: `.spin` beside the manifest).
@@ -72,8 +76,7 @@ fn key_value(arg: &str) -> Result<(String, String), String> {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -119,7 +122,11 @@ fn announce(app: &app::App, address: SocketAddr, started: Instant) {
             router::Target::Static(_) => "(static response)".to_string(),
         };
         let shown = route.strip_suffix("/...").unwrap_or(&route);
-        let wildcard = if route.ends_with("/...") { " (wildcard)" } else { "" };
+        let wildcard = if route.ends_with("/...") {
+            " (wildcard)"
+        } else {
+            ""
+        };
         println!("  {name}: http://{address}{shown}{wildcard}");
     }
     eprintln!(

@@ -164,6 +164,7 @@ impl Manifest {
                 "variable '{name}' must be required or have a default"
             );
         }
+        self.validate_base()?;
         for (id, component) in &self.component {
             self.validate_component(id, component)?;
         }
@@ -219,16 +220,22 @@ impl Manifest {
         Ok(())
     }
 
-    /// The application's HTTP base path (deprecated in Spin, default "/").
-    pub fn base_path(&self) -> String {
-        self.application
+    /// Spin 3+ only accepts the deprecated `[application.trigger.http] base`
+    /// when it is "/"; routes carry their full path.
+    fn validate_base(&self) -> Result<()> {
+        let base = self
+            .application
             .trigger
             .as_ref()
             .and_then(|t| t.get("http"))
-            .and_then(|http| http.get("base"))
-            .and_then(|base| base.as_str())
-            .unwrap_or("/")
-            .to_string()
+            .and_then(|http| http.get("base"));
+        match base {
+            None => Ok(()),
+            Some(base) if base.as_str() == Some("/") => Ok(()),
+            Some(_) => bail!(
+                "the deprecated trigger 'base' is not supported; prepend it to each [[trigger.http]] route"
+            ),
+        }
     }
 }
 

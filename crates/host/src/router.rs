@@ -21,7 +21,7 @@ struct Entry {
     target: Target,
     /// The route as written in the manifest, e.g. `/orders/...`.
     raw: String,
-    /// The route with the application base path applied.
+    /// The route normalised: absolute, without a trailing slash.
     based: String,
     wildcard: bool,
 }
@@ -49,10 +49,10 @@ pub struct RouteMatch {
 impl Router {
     /// Builds the router; a later duplicate of the same route replaces an
     /// earlier one, as in Spin.
-    pub fn build<'a>(base: &str, routes: impl IntoIterator<Item = (&'a str, Target)>) -> Result<Self> {
+    pub fn build<'a>(routes: impl IntoIterator<Item = (&'a str, Target)>) -> Result<Self> {
         let mut unique: Vec<Entry> = vec![];
         for (raw, target) in routes {
-            let based = join_base(base, raw);
+            let based = normalize(raw);
             let wildcard = based.ends_with("/...") || based.ends_with("/*");
             let entry = Entry {
                 target,
@@ -131,15 +131,13 @@ fn trailing_path(wildcard: &str, path_has_trailing_slash: bool) -> String {
     }
 }
 
-fn join_base(base: &str, route: &str) -> String {
-    let base = base.strip_suffix('/').unwrap_or(base);
-    let route = if route.starts_with('/') {
+fn normalize(route: &str) -> String {
+    let route = route.strip_suffix('/').unwrap_or(route);
+    if route.starts_with('/') {
         route.to_string()
     } else {
         format!("/{route}")
-    };
-    let route = route.strip_suffix('/').unwrap_or(&route);
-    format!("{base}{route}")
+    }
 }
 
 #[cfg(test)]
@@ -147,7 +145,7 @@ mod tests {
     use super::*;
 
     fn router(routes: &[(&str, usize)]) -> Router {
-        Router::build("/", routes.iter().map(|(r, i)| (*r, Target::Component(*i)))).unwrap()
+        Router::build(routes.iter().map(|(r, i)| (*r, Target::Component(*i)))).unwrap()
     }
 
     fn target(router: &Router, path: &str) -> Option<usize> {
@@ -158,7 +156,12 @@ mod tests {
 
     #[test]
     fn exact_beats_param_beats_wildcard_in_any_order() {
-        let r = router(&[("/...", 0), ("/orders/:id", 1), ("/orders/release", 2), ("/orders/...", 3)]);
+        let r = router(&[
+            ("/...", 0),
+            ("/orders/:id", 1),
+            ("/orders/release", 2),
+            ("/orders/...", 3),
+        ]);
         assert_eq!(target(&r, "/orders/release"), Some(2));
         assert_eq!(target(&r, "/orders/SO-1"), Some(1));
         assert_eq!(target(&r, "/orders/SO-1/cancel"), Some(3));

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
@@ -247,7 +249,9 @@ impl ComponentInstances {
 
     fn new_store(&self) -> Store<StoreData> {
         let mut wasi = WasiCtxBuilder::new();
-        wasi.inherit_stdout().inherit_stderr().envs(&self.environment);
+        wasi.inherit_stdout()
+            .inherit_stderr()
+            .envs(&self.environment);
         let data = StoreData {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -267,7 +271,10 @@ impl HandlerState for ComponentInstances {
     type WorkerExpiration = IdleExpiry;
     type WorkerState = Worker;
 
-    fn instantiate(&self) -> impl Future<Output = wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>>> + Send {
+    fn instantiate(
+        &self,
+    ) -> impl Future<Output = wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>>> + Send
+    {
         async move {
             let mut store = self.new_store();
             let proxy = self.pre.instantiate_async(&mut store).await?;
@@ -338,7 +345,12 @@ impl IdleExpiry {
 }
 
 impl WorkerExpiration for IdleExpiry {
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, status: WorkerStatus, since: Instant) -> Poll<()> {
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        status: WorkerStatus,
+        since: Instant,
+    ) -> Poll<()> {
         if status != WorkerStatus::Idle {
             return Poll::Pending;
         }

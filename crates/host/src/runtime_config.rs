@@ -46,7 +46,12 @@ impl RuntimeConfig {
     }
 
     pub fn key_value_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
-        self.local_path(&self.key_value_store, label, state_dir, "sqlite_key_value.db")
+        self.local_path(
+            &self.key_value_store,
+            label,
+            state_dir,
+            "sqlite_key_value.db",
+        )
     }
 
     pub fn sqlite_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
@@ -84,8 +89,14 @@ mod tests {
     fn default_labels_live_in_the_state_dir() {
         let config = RuntimeConfig::default();
         let state = Path::new("/state");
-        assert_eq!(config.key_value_path("default", state).unwrap(), state.join("sqlite_key_value.db"));
-        assert_eq!(config.sqlite_path("default", state).unwrap(), state.join("sqlite_db.db"));
+        assert_eq!(
+            config.key_value_path("default", state).unwrap(),
+            state.join("sqlite_key_value.db")
+        );
+        assert_eq!(
+            config.sqlite_path("default", state).unwrap(),
+            state.join("sqlite_db.db")
+        );
         assert!(config.sqlite_path("other", state).is_err());
     }
 
@@ -105,8 +116,14 @@ mod tests {
         .unwrap();
         config.base_dir = PathBuf::from("/rc");
         let state = Path::new("/state");
-        assert_eq!(config.key_value_path("cache", state).unwrap(), PathBuf::from("/rc/cache.db"));
-        let error = config.sqlite_path("default", state).unwrap_err().to_string();
+        assert_eq!(
+            config.key_value_path("cache", state).unwrap(),
+            PathBuf::from("/rc/cache.db")
+        );
+        let error = config
+            .sqlite_path("default", state)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("libsql"), "{error}");
     }
 

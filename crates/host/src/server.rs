@@ -27,7 +27,11 @@ const HEALTH_ROUTE: &str = "/.well-known/spin/health";
 const GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let connections = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     let mut shutdown = std::pin::pin!(shutdown);
@@ -78,7 +82,11 @@ async fn handle(app: &App, request: Request<Incoming>, client: SocketAddr) -> Re
 }
 
 /// The response and who produced it (for the request log).
-async fn respond(app: &App, request: Request<Incoming>, client: SocketAddr) -> (Response<Body>, String) {
+async fn respond(
+    app: &App,
+    request: Request<Incoming>,
+    client: SocketAddr,
+) -> (Response<Body>, String) {
     let path = request.uri().path().to_string();
     if path == HEALTH_ROUTE {
         return (text_response(StatusCode::OK, "OK"), "(health)".into());
@@ -103,7 +111,11 @@ async fn respond(app: &App, request: Request<Incoming>, client: SocketAddr) -> (
 }
 
 /// The request as the component sees it: an absolute URI and Spin's headers.
-fn spin_request(request: Request<Incoming>, route: &RouteMatch, client: SocketAddr) -> Request<wasmtime_wasi_http::WasiBody> {
+fn spin_request(
+    request: Request<Incoming>,
+    route: &RouteMatch,
+    client: SocketAddr,
+) -> Request<wasmtime_wasi_http::WasiBody> {
     let (mut parts, body) = request.into_parts();
     let authority = parts
         .headers
@@ -154,9 +166,10 @@ fn static_response(response: &crate::manifest::StaticResponse) -> Response<Body>
 fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
     let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
     response
 }
 
@@ -167,5 +180,7 @@ fn empty_response(status: StatusCode) -> Response<Body> {
 }
 
 fn full(bytes: Bytes) -> Body {
-    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }

@@ -134,7 +134,10 @@ async fn run<R: Send + 'static>(
     blocking(move || op(&db, &label)).await
 }
 
-fn handle(table: &wasmtime::component::ResourceTable, store: &Resource<KvStore>) -> wasmtime::Result<(String, Arc<KvDatabase>)> {
+fn handle(
+    table: &wasmtime::component::ResourceTable,
+    store: &Resource<KvStore>,
+) -> wasmtime::Result<(String, Arc<KvDatabase>)> {
     let store = table.get(store)?;
     Ok((store.label.clone(), store.db.clone()))
 }
@@ -154,7 +157,10 @@ impl From<KvError> for v3::Error {
 impl v3::Host for SpinView<'_> {}
 impl v3::HostStore for SpinView<'_> {}
 
-fn v3_handle<T>(accessor: &Accessor<T, Spin>, store: &Resource<KvStore>) -> wasmtime::Result<(String, Arc<KvDatabase>)> {
+fn v3_handle<T>(
+    accessor: &Accessor<T, Spin>,
+    store: &Resource<KvStore>,
+) -> wasmtime::Result<(String, Arc<KvDatabase>)> {
     accessor.with(|mut access| handle(access.get().table, store))
 }
 
@@ -164,7 +170,10 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         Ok(())
     }
 
-    async fn open(accessor: &Accessor<T, Self>, label: String) -> wasmtime::Result<Result<Resource<KvStore>, v3::Error>> {
+    async fn open(
+        accessor: &Accessor<T, Self>,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<KvStore>, v3::Error>> {
         accessor.with(|mut access| {
             let view = access.get();
             match open_store(view.ctx, &label) {
@@ -174,24 +183,49 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         })
     }
 
-    async fn get(accessor: &Accessor<T, Self>, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, v3::Error>> {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.get(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.get(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn set(accessor: &Accessor<T, Self>, self_: Resource<KvStore>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), v3::Error>> {
+    async fn set(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<KvStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.set(label, &key, &value)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.set(label, &key, &value))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn delete(accessor: &Accessor<T, Self>, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<(), v3::Error>> {
+    async fn delete(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.delete(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.delete(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn exists(accessor: &Accessor<T, Self>, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<bool, v3::Error>> {
+    async fn exists(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.exists(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.exists(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
     async fn get_keys(
@@ -206,7 +240,8 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         };
         accessor.with(|mut access| {
             let keys = StreamReader::new(&mut access, keys)?;
-            let outcome = FutureReader::new(&mut access, async move { wasmtime::error::Ok(outcome) })?;
+            let outcome =
+                FutureReader::new(&mut access, async move { wasmtime::error::Ok(outcome) })?;
             Ok((keys, outcome))
         })
     }
@@ -227,36 +262,69 @@ impl From<KvError> for v2::Error {
 impl v2::Host for SpinView<'_> {}
 
 impl v2::HostStore for SpinView<'_> {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<KvStore>, v2::Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<KvStore>, v2::Error>> {
         match open_store(self.ctx, &label) {
             Ok(store) => Ok(Ok(self.table.push(store)?)),
             Err(e) => Ok(Err(e.into())),
         }
     }
 
-    async fn get(&mut self, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, v2::Error>> {
+    async fn get(
+        &mut self,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.get(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.get(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn set(&mut self, self_: Resource<KvStore>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), v2::Error>> {
+    async fn set(
+        &mut self,
+        self_: Resource<KvStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.set(label, &key, &value)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.set(label, &key, &value))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn delete(&mut self, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<(), v2::Error>> {
+    async fn delete(
+        &mut self,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.delete(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.delete(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn exists(&mut self, self_: Resource<KvStore>, key: String) -> wasmtime::Result<Result<bool, v2::Error>> {
+    async fn exists(
+        &mut self,
+        self_: Resource<KvStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.exists(label, &key)).await?.map_err(Into::into))
+        Ok(run(store, move |db, label| db.exists(label, &key))
+            .await?
+            .map_err(Into::into))
     }
 
-    async fn get_keys(&mut self, self_: Resource<KvStore>) -> wasmtime::Result<Result<Vec<String>, v2::Error>> {
+    async fn get_keys(
+        &mut self,
+        self_: Resource<KvStore>,
+    ) -> wasmtime::Result<Result<Vec<String>, v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, |db, label| db.keys(label)).await?.map_err(Into::into))
+        Ok(run(store, |db, label| db.keys(label))
+            .await?
+            .map_err(Into::into))
     }
 
     async fn drop(&mut self, rep: Resource<KvStore>) -> wasmtime::Result<()> {

@@ -90,7 +90,9 @@ pub fn add_to_linker<T: SpinStoreData>(
 }
 
 /// Runs blocking work (SQLite I/O) off the async executor.
-async fn blocking<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> wasmtime::Result<R> {
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> wasmtime::Result<R> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| wasmtime::format_err!("blocking task failed: {e}"))

@@ -126,7 +126,10 @@ impl Drop for Checkout {
 impl SqlConn {
     /// Runs `work` on this connection on the current thread, telling the
     /// executor it may block (for the interface's synchronous functions).
-    fn run_here<R>(checkout: &Mutex<Checkout>, work: impl FnOnce(&Connection) -> SqlResult<R>) -> SqlResult<R> {
+    fn run_here<R>(
+        checkout: &Mutex<Checkout>,
+        work: impl FnOnce(&Connection) -> SqlResult<R>,
+    ) -> SqlResult<R> {
         tokio::task::block_in_place(|| {
             let guard = checkout.lock().map_err(|_| SqlError::InvalidConnection)?;
             let conn = guard.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
@@ -150,7 +153,11 @@ impl SqlConn {
 
 fn query(conn: &Connection, sql: &str, parameters: Vec<Value>) -> SqlResult<Rows> {
     let mut statement = conn.prepare_cached(sql)?;
-    let columns: Vec<String> = statement.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
     let mut cursor = statement.query(params_from_iter(parameters))?;
     let mut rows = vec![];
     while let Some(row) = cursor.next()? {
@@ -186,7 +193,10 @@ fn open_connection(ctx: &SpinCtx, database: &str) -> SqlResult<SqlConn> {
     })
 }
 
-fn checkout_of(table: &wasmtime::component::ResourceTable, conn: &Resource<SqlConn>) -> wasmtime::Result<Arc<Mutex<Checkout>>> {
+fn checkout_of(
+    table: &wasmtime::component::ResourceTable,
+    conn: &Resource<SqlConn>,
+) -> wasmtime::Result<Arc<Mutex<Checkout>>> {
     Ok(table.get(conn)?.checkout.clone())
 }
 
@@ -260,11 +270,17 @@ fn bind(parameters: Vec<impl Into<Value>>) -> Vec<Value> {
 impl v3::Host for SpinView<'_> {}
 impl v3::HostConnection for SpinView<'_> {}
 
-fn v3_checkout<T>(accessor: &Accessor<T, Spin>, conn: &Resource<SqlConn>) -> wasmtime::Result<Arc<Mutex<Checkout>>> {
+fn v3_checkout<T>(
+    accessor: &Accessor<T, Spin>,
+    conn: &Resource<SqlConn>,
+) -> wasmtime::Result<Arc<Mutex<Checkout>>> {
     accessor.with(|mut access| checkout_of(access.get().table, conn))
 }
 
-fn push_connection(view: SpinView<'_>, database: &str) -> wasmtime::Result<SqlResult<Resource<SqlConn>>> {
+fn push_connection(
+    view: SpinView<'_>,
+    database: &str,
+) -> wasmtime::Result<SqlResult<Resource<SqlConn>>> {
     match open_connection(view.ctx, database) {
         Ok(conn) => Ok(Ok(view.table.push(conn)?)),
         Err(e) => Ok(Err(e)),
@@ -277,12 +293,19 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         Ok(())
     }
 
-    fn open(mut host: Access<'_, T, Self>, database: String) -> wasmtime::Result<Result<Resource<SqlConn>, v3::Error>> {
+    fn open(
+        mut host: Access<'_, T, Self>,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<SqlConn>, v3::Error>> {
         Ok(push_connection(host.get(), &database)?.map_err(Into::into))
     }
 
-    async fn open_async(accessor: &Accessor<T, Self>, database: String) -> wasmtime::Result<Result<Resource<SqlConn>, v3::Error>> {
-        accessor.with(|mut access| Ok(push_connection(access.get(), &database)?.map_err(Into::into)))
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<SqlConn>, v3::Error>> {
+        accessor
+            .with(|mut access| Ok(push_connection(access.get(), &database)?.map_err(Into::into)))
     }
 
     fn execute(
@@ -302,10 +325,20 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         self_: Resource<SqlConn>,
         statement: String,
         parameters: Vec<v3::Value>,
-    ) -> wasmtime::Result<Result<(Vec<String>, StreamReader<v3::RowResult>, FutureReader<Result<(), v3::Error>>), v3::Error>> {
+    ) -> wasmtime::Result<
+        Result<
+            (
+                Vec<String>,
+                StreamReader<v3::RowResult>,
+                FutureReader<Result<(), v3::Error>>,
+            ),
+            v3::Error,
+        >,
+    > {
         let checkout = v3_checkout(accessor, &self_)?;
         let parameters = bind(parameters);
-        let result = match SqlConn::run(checkout, move |c| query(c, &statement, parameters)).await? {
+        let result = match SqlConn::run(checkout, move |c| query(c, &statement, parameters)).await?
+        {
             Ok(result) => result,
             Err(e) => return Ok(Err(e.into())),
         };
@@ -317,14 +350,22 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         })
     }
 
-    fn last_insert_rowid(mut host: Access<'_, T, Self>, self_: Resource<SqlConn>) -> wasmtime::Result<i64> {
+    fn last_insert_rowid(
+        mut host: Access<'_, T, Self>,
+        self_: Resource<SqlConn>,
+    ) -> wasmtime::Result<i64> {
         let checkout = checkout_of(host.get().table, &self_)?;
         Ok(SqlConn::run_here(&checkout, |c| Ok(c.last_insert_rowid())).unwrap_or(0))
     }
 
-    async fn last_insert_rowid_async(accessor: &Accessor<T, Self>, self_: Resource<SqlConn>) -> wasmtime::Result<i64> {
+    async fn last_insert_rowid_async(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<SqlConn>,
+    ) -> wasmtime::Result<i64> {
         let checkout = v3_checkout(accessor, &self_)?;
-        Ok(SqlConn::run(checkout, |c| Ok(c.last_insert_rowid())).await?.unwrap_or(0))
+        Ok(SqlConn::run(checkout, |c| Ok(c.last_insert_rowid()))
+            .await?
+            .unwrap_or(0))
     }
 
     fn changes(mut host: Access<'_, T, Self>, self_: Resource<SqlConn>) -> wasmtime::Result<u64> {
@@ -332,9 +373,14 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         Ok(SqlConn::run_here(&checkout, |c| Ok(c.changes())).unwrap_or(0))
     }
 
-    async fn changes_async(accessor: &Accessor<T, Self>, self_: Resource<SqlConn>) -> wasmtime::Result<u64> {
+    async fn changes_async(
+        accessor: &Accessor<T, Self>,
+        self_: Resource<SqlConn>,
+    ) -> wasmtime::Result<u64> {
         let checkout = v3_checkout(accessor, &self_)?;
-        Ok(SqlConn::run(checkout, |c| Ok(c.changes())).await?.unwrap_or(0))
+        Ok(SqlConn::run(checkout, |c| Ok(c.changes()))
+            .await?
+            .unwrap_or(0))
     }
 }
 
@@ -343,8 +389,14 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
 impl v2::Host for SpinView<'_> {}
 
 impl v2::HostConnection for SpinView<'_> {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<SqlConn>, v2::Error>> {
-        let view = SpinView { ctx: self.ctx, table: self.table };
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<SqlConn>, v2::Error>> {
+        let view = SpinView {
+            ctx: self.ctx,
+            table: self.table,
+        };
         Ok(push_connection(view, &database)?.map_err(Into::into))
     }
 

@@ -46,7 +46,10 @@ impl From<VariableError> for v2::Error {
 impl v3::Host for SpinView<'_> {}
 
 impl<T> v3::HostWithStore<T> for Spin {
-    async fn get(accessor: &Accessor<T, Self>, name: String) -> wasmtime::Result<Result<String, v3::Error>> {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<String, v3::Error>> {
         Ok(accessor.with(|mut access| lookup(access.get().ctx, &name).map_err(Into::into)))
     }
 }
