@@ -42,7 +42,10 @@ impl Options {
         Options {
             manifest: repo_root().join("spin.toml"),
             env: vec![
-                ("SPIN_VARIABLE_ERP_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
+                (
+                    "SPIN_VARIABLE_ERP_WEBHOOK_SECRET".into(),
+                    WEBHOOK_SECRET.into(),
+                ),
                 ("SPIN_VARIABLE_API_TOKENS".into(), API_TOKENS.into()),
             ],
             args: vec![],
@@ -180,9 +183,7 @@ impl App {
 
     /// Send a request with any method, headers and body.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(self.url(path));
+        let mut request = http::Request::builder().method(method).uri(self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

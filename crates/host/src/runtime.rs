@@ -271,24 +271,19 @@ impl HandlerState for ComponentInstances {
     type WorkerExpiration = IdleExpiry;
     type WorkerState = Worker;
 
-    fn instantiate(
-        &self,
-    ) -> impl Future<Output = wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>>> + Send
-    {
-        async move {
-            let mut store = self.new_store();
-            let proxy = self.pre.instantiate_async(&mut store).await?;
-            Ok(Instance {
-                store,
-                proxy,
-                view: http_view,
-                expiration: IdleExpiry::new(self.reuse.idle_timeout),
-                state: Worker {
-                    component_id: self.id.clone(),
-                    reuse: self.reuse,
-                },
-            })
-        }
+    async fn instantiate(&self) -> wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>> {
+        let mut store = self.new_store();
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            view: http_view,
+            expiration: IdleExpiry::new(self.reuse.idle_timeout),
+            state: Worker {
+                component_id: self.id.clone(),
+                reuse: self.reuse,
+            },
+        })
     }
 }
 

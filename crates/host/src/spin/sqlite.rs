@@ -153,11 +153,7 @@ impl SqlConn {
 
 fn query(conn: &Connection, sql: &str, parameters: Vec<Value>) -> SqlResult<Rows> {
     let mut statement = conn.prepare_cached(sql)?;
-    let columns: Vec<String> = statement
-        .column_names()
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let columns: Vec<String> = statement.column_names().map(String::from).collect();
     let mut cursor = statement.query(params_from_iter(parameters))?;
     let mut rows = vec![];
     while let Some(row) = cursor.next()? {
