@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::manifest::{self, Manifest, Route, StaticResponse};
 use crate::router::{Router, Target};
-use crate::runtime::{self, ComponentInstances, Handler};
+use crate::runtime::{self, ComponentInstances, Handler, Isolation};
 use crate::runtime_config::RuntimeConfig;
 use crate::spin::key_value::KvDatabase;
 use crate::spin::sqlite::SqlDatabase;
@@ -78,6 +78,9 @@ impl App {
             }
             let compiled = runtime::load_component(&engine, &path, Some(&cache_dir))
                 .with_context(|| format!("component '{id}'"))?;
+            let files = component
+                .file_mounts(&app_dir)
+                .with_context(|| format!("component '{id}'"))?;
             let pre = runtime::proxy_pre(&linker, &compiled)
                 .with_context(|| format!("component '{id}'"))?;
             let environment = component
@@ -86,8 +89,13 @@ impl App {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .chain(settings.environment.iter().cloned())
                 .collect();
-            let instances =
-                ComponentInstances::new(engine.clone(), pre, grants, backends.clone(), environment);
+            let instances = ComponentInstances::new(
+                engine.clone(),
+                pre,
+                grants,
+                backends.clone(),
+                Isolation { environment, files },
+            );
             index_of.insert(id.clone(), components.len());
             components.push(Handler::new(instances));
         }

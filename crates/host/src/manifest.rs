@@ -112,7 +112,7 @@ pub struct Component {
     #[serde(default)]
     pub allowed_http_hosts: Vec<String>,
     #[serde(default)]
-    pub files: Vec<toml::Value>,
+    pub files: Vec<FileMount>,
     #[serde(default)]
     pub exclude_files: Vec<String>,
     #[serde(default)]
@@ -125,6 +125,16 @@ pub struct Component {
     pub dependencies_inherit_configuration: bool,
     #[serde(default)]
     pub dependencies: Option<toml::Table>,
+}
+
+/// Static files a component reads through WASI, read-only.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FileMount {
+    /// A directory relative to the manifest, seen at the same path under `/`.
+    Path(String),
+    /// A directory seen at `destination`.
+    Mapping { source: String, destination: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,6 +256,31 @@ impl Component {
             Source::Local(path) => app_dir.join(path),
             Source::Remote(_) => unreachable!("rejected by validation"),
         }
+    }
+
+    /// Host directories and the guest paths they appear at. This host mounts
+    /// whole directories; Spin's glob patterns are refused with a hint.
+    pub fn file_mounts(&self, app_dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+        self.files
+            .iter()
+            .map(|mount| {
+                let (source, destination) = match mount {
+                    FileMount::Path(path) => (path.as_str(), format!("/{}", path.trim_start_matches('/'))),
+                    FileMount::Mapping { source, destination } => (source.as_str(), destination.clone()),
+                };
+                ensure!(
+                    !source.contains(['*', '?', '[']),
+                    "files: glob pattern '{source}' is not supported by this host; mount a directory with {{ source = \"dir\", destination = \"/path\" }}"
+                );
+                let host_path = app_dir.join(source);
+                ensure!(
+                    host_path.is_dir(),
+                    "files: '{}' is not a directory",
+                    host_path.display()
+                );
+                Ok((host_path, destination))
+            })
+            .collect()
     }
 }
 

@@ -7,7 +7,7 @@
 //! a trap can only ever fail the request that caused it.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
@@ -220,8 +220,15 @@ pub struct ComponentInstances {
     pre: ProxyPre<StoreData>,
     grants: Arc<ComponentGrants>,
     backends: Arc<Backends>,
-    environment: Vec<(String, String)>,
+    isolation: Isolation,
     reuse: ReusePolicy,
+}
+
+/// What a component sees of the machine: its environment variables and
+/// read-only directories (`files` in the manifest).
+pub struct Isolation {
+    pub environment: Vec<(String, String)>,
+    pub files: Vec<(PathBuf, String)>,
 }
 
 impl ComponentInstances {
@@ -230,7 +237,7 @@ impl ComponentInstances {
         pre: ProxyPre<StoreData>,
         grants: Arc<ComponentGrants>,
         backends: Arc<Backends>,
-        environment: Vec<(String, String)>,
+        isolation: Isolation,
     ) -> Self {
         let reuse = match pre {
             ProxyPre::P3(_) => ReusePolicy::WASIP3,
@@ -242,16 +249,19 @@ impl ComponentInstances {
             pre,
             grants,
             backends,
-            environment,
+            isolation,
             reuse,
         }
     }
 
-    fn new_store(&self) -> Store<StoreData> {
+    fn new_store(&self) -> wasmtime::Result<Store<StoreData>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.inherit_stdout()
             .inherit_stderr()
-            .envs(&self.environment);
+            .envs(&self.isolation.environment);
+        for (host_path, guest_path) in &self.isolation.files {
+            wasi.preopened_dir(host_path, guest_path, wasmtime_wasi::FsPerms::ReadOnly)?;
+        }
         let data = StoreData {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -262,7 +272,7 @@ impl ComponentInstances {
                 backends: self.backends.clone(),
             },
         };
-        Store::new(&self.engine, data)
+        Ok(Store::new(&self.engine, data))
     }
 }
 
@@ -272,7 +282,7 @@ impl HandlerState for ComponentInstances {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>> {
-        let mut store = self.new_store();
+        let mut store = self.new_store()?;
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
