@@ -134,6 +134,15 @@ fn spin_request(
         parts.uri = uri;
     }
     let headers = &mut parts.headers;
+    // Only the host speaks `spin-*` headers: a client's own are dropped.
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
     let mut set = |name: &str, value: &str| {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             headers.insert(name, value);
@@ -147,7 +156,7 @@ fn spin_request(
     set("spin-base-path", "/");
     set("spin-client-addr", &client.to_string());
     for (name, value) in &route.params {
-        set(&format!("spin-path-match-{name}"), value);
+        set(&format!("spin-path-match-{}", name.replace('_', "-")), value);
     }
     Request::from_parts(parts, body.map_err(Into::into).boxed_unsync())
 }
