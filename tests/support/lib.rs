@@ -171,7 +171,10 @@ impl App {
             }),
             None => {
                 let _ = child.wait();
-                let output: Vec<String> = log.try_iter().collect();
+                // The exited host's stderr may still be on its way through
+                // the forwarding thread: read until it is done.
+                let output: Vec<String> =
+                    std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(10)).ok()).collect();
                 Err((output.join("\n"), state_dir))
             }
         }
@@ -296,4 +299,79 @@ fn forward_lines(stream: impl std::io::Read + Send + 'static, log: mpsc::Sender<
             let _ = log.send(line);
         }
     });
+}
+
+/// Sends requests to a running host from any thread (an `App` itself stays
+/// on the test's thread), e.g. to have many requests in flight at once.
+#[derive(Clone)]
+pub struct Client {
+    pub base_url: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base_url, path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(body.to_vec()).expect("valid request");
+        let response = self
+            .agent
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response.into_body().read_to_vec().expect("read body");
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+}
+
+impl App {
+    /// A client for this host that can be moved to other threads.
+    pub fn client(&self) -> Client {
+        Client {
+            base_url: self.base_url.clone(),
+            agent: agent(),
+        }
+    }
+
+    /// Waits until the host writes a line (stderr, or a component's stdout)
+    /// containing `needle` and returns it. Lines read while waiting are
+    /// consumed, as with [`App::log_lines`].
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Stop the host with SIGTERM, as a service manager would, and wait for
+    /// it to exit.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = self.child.wait().expect("host exits");
+        let state_dir = std::mem::replace(&mut self.state_dir, tempfile::tempdir().unwrap());
+        (status, state_dir)
+    }
 }

@@ -141,14 +141,19 @@ fn up(root: &Path, listen: &str, host_args: &[String]) -> Result<()> {
 
 /// The host's own unit tests run with the `host` profile, reusing the
 /// wasmtime build from `build_app` instead of compiling it a second time.
+/// Components are wasm-only libraries (their tests are the end-to-end
+/// tests), so the native test run leaves them out.
 fn test(root: &Path, cargo_args: &[String]) -> Result<()> {
     let mut host = cargo(root);
     host.args(["test", "-p", "spin-host", "--profile", "host"])
         .args(cargo_args);
     run_command(host, "run the host's unit tests")?;
     let mut rest = cargo(root);
-    rest.args(["test", "--workspace", "--exclude", "spin-host"])
-        .args(cargo_args)
+    rest.args(["test", "--workspace", "--exclude", "spin-host"]);
+    for component in component_packages(root)? {
+        rest.args(["--exclude", &component]);
+    }
+    rest.args(cargo_args)
         .env("SPIN_HOST_BIN", host_binary(root));
     run_command(rest, "run the tests")
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -69,41 +69,86 @@ pub async fn serve(
 }
 
 async fn handle(app: &App, request: Request<Incoming>, client: SocketAddr) -> Response<Body> {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let (response, handled_by) = respond(app, request, client).await;
-    eprintln!(
-        "{method} {path} {handled_by} {} {:.1}ms",
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    let mut log = RequestLog::start(request.method(), request.uri().path());
+    let response = respond(app, request, client, &mut log).await;
+    log.status = Some(response.status());
     response
 }
 
-/// The response and who produced it (for the request log).
+/// Status logged for a request whose client went away before the response
+/// was ready (nginx's "client closed request").
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// One request-log line, written when the entry is dropped: after the
+/// response is ready, or when hyper drops the request because the client
+/// hung up, so that every request is logged.
+struct RequestLog {
+    method: Method,
+    path: String,
+    handled_by: String,
+    status: Option<StatusCode>,
+    started: Instant,
+}
+
+impl RequestLog {
+    fn start(method: &Method, path: &str) -> Self {
+        RequestLog {
+            method: method.clone(),
+            path: path.to_string(),
+            handled_by: "(no route)".into(),
+            status: None,
+            started: Instant::now(),
+        }
+    }
+
+    fn line(&self, elapsed: Duration) -> String {
+        let status = self
+            .status
+            .map_or(CLIENT_CLOSED_REQUEST, |status| status.as_u16());
+        format!(
+            "{} {} {} {status} {:.1}ms",
+            self.method,
+            self.path,
+            self.handled_by,
+            elapsed.as_secs_f64() * 1000.0
+        )
+    }
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        eprintln!("{}", self.line(self.started.elapsed()));
+    }
+}
+
 async fn respond(
     app: &App,
     request: Request<Incoming>,
     client: SocketAddr,
-) -> (Response<Body>, String) {
+    log: &mut RequestLog,
+) -> Response<Body> {
     let path = request.uri().path().to_string();
     if path == HEALTH_ROUTE {
-        return (text_response(StatusCode::OK, "OK"), "(health)".into());
+        log.handled_by = "(health)".into();
+        return text_response(StatusCode::OK, "OK");
     }
     let Some(route) = app.router.route(&path) else {
-        return (empty_response(StatusCode::NOT_FOUND), "(no route)".into());
+        return empty_response(StatusCode::NOT_FOUND);
     };
     match route.target {
-        Target::Static(index) => (static_response(&app.statics[index]), "(static)".into()),
+        Target::Static(index) => {
+            log.handled_by = "(static)".into();
+            static_response(&app.statics[index])
+        }
         Target::Component(index) => {
             let id = app.component_id(index).to_string();
+            log.handled_by = id.clone();
             let request = spin_request(request, &route, client);
             match app.components[index].handle((), request).await {
-                Ok(response) => (response.map(|body| body.boxed_unsync()), id),
+                Ok(response) => response.map(|body| body.boxed_unsync()),
                 Err(e) => {
                     eprintln!("component '{id}' failed on {path}: {e:#}");
-                    (empty_response(StatusCode::INTERNAL_SERVER_ERROR), id)
+                    empty_response(StatusCode::INTERNAL_SERVER_ERROR)
                 }
             }
         }
@@ -156,7 +201,10 @@ fn spin_request(
     set("spin-base-path", "/");
     set("spin-client-addr", &client.to_string());
     for (name, value) in &route.params {
-        set(&format!("spin-path-match-{}", name.replace('_', "-")), value);
+        set(
+            &format!("spin-path-match-{}", name.replace('_', "-")),
+            value,
+        );
     }
     Request::from_parts(parts, body.map_err(Into::into).boxed_unsync())
 }
@@ -192,4 +240,27 @@ fn full(bytes: Bytes) -> Body {
     Full::new(bytes)
         .map_err(|never| match never {})
         .boxed_unsync()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_log_lines() {
+        let mut log = RequestLog::start(&Method::POST, "/orders");
+        log.handled_by = "order-hold".into();
+        log.status = Some(StatusCode::CREATED);
+        assert_eq!(
+            log.line(Duration::from_micros(2_340)),
+            "POST /orders order-hold 201 2.3ms"
+        );
+
+        let unrouted = RequestLog::start(&Method::GET, "/nowhere");
+        assert_eq!(
+            unrouted.line(Duration::ZERO),
+            "GET /nowhere (no route) 499 0.0ms",
+            "a request dropped before its response is logged as 499"
+        );
+    }
 }

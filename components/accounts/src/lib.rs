@@ -1,0 +1,251 @@
+//! accounts: the ERP's master data — customers and invoices — with each
+//! customer's credit position; the contact log; the credit policy.
+
+use api::input::path_id;
+use api::spin::{Desk, serve};
+use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use chrono::NaiveDate;
+use credit_core::Policy;
+use credit_core::collections::Channel;
+use http::{Method, StatusCode};
+use ledger::contacts::{self, NewContact, PromiseToPay};
+use ledger::customers::{self, CustomerUpdate};
+use ledger::invoices::{self, InvoiceUpdate};
+use serde::Deserialize;
+use spin_sdk::http::{IntoResponse, Request};
+
+#[spin_sdk::http_service]
+async fn handle(request: Request) -> impl IntoResponse {
+    serve(request, route).await
+}
+
+async fn route(request: Incoming) -> Result<Reply, Problem> {
+    let desk = Desk::open().await?;
+    let segments = request.segments();
+    match (&request.method, segments.as_slice()) {
+        (&Method::PUT, ["customers", id]) => put_customer(&desk, &request, id).await,
+        (&Method::GET, ["customers", id]) => show_customer(&desk, &request, id).await,
+        (_, ["customers", _]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
+        (&Method::POST, ["customers", id, "contacts"]) => add_contact(&desk, &request, id).await,
+        (&Method::GET, ["customers", id, "contacts"]) => list_contacts(&desk, &request, id).await,
+        (_, ["customers", _, "contacts"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
+        (&Method::PUT, ["invoices", id]) => put_invoice(&desk, &request, id).await,
+        (&Method::GET, ["invoices", id]) => show_invoice(&desk, &request, id).await,
+        (_, ["invoices", _]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
+        (&Method::GET, ["policy"]) => show_policy(&desk, &request).await,
+        (&Method::PUT, ["policy"]) => put_policy(&desk, &request).await,
+        (_, ["policy"]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
+        _ => Err(Problem::not_found(format!(
+            "no resource at {}",
+            request.path
+        ))),
+    }
+}
+
+/// Longest names and notes accepted.
+const MAX_NAME: usize = 200;
+const MAX_NOTE: usize = 2000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerBody {
+    name: String,
+    currency: String,
+    credit_limit: Option<String>,
+    payment_terms_days: i64,
+    grace_days: Option<i64>,
+    #[serde(default)]
+    on_hold: bool,
+    #[serde(default)]
+    exempt: bool,
+}
+
+fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
+    let mut fields = Fields::new();
+    let name = fields.text("name", &body.name, MAX_NAME);
+    let currency = fields.currency("currency", &body.currency);
+    let credit_limit = body
+        .credit_limit
+        .as_ref()
+        .map(|limit| fields.amount("credit_limit", limit, currency));
+    let payment_terms_days = fields.days("payment_terms_days", body.payment_terms_days);
+    let grace_days = body.grace_days.map(|days| fields.days("grace_days", days));
+    fields.finish()?;
+    Ok(CustomerUpdate {
+        name: valid(name),
+        currency: valid(currency),
+        credit_limit: credit_limit.map(valid),
+        payment_terms_days: valid(payment_terms_days),
+        grace_days: grace_days.map(valid),
+        on_hold: body.on_hold,
+        exempt: body.exempt,
+    })
+}
+
+/// `PUT /customers/{id}` (ERP).
+async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    let caller = desk
+        .credentials
+        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let id = path_id("customer", id)?;
+    api::replay::once(&desk.kv, &caller, async || {
+        let update = customer_update(&request.json()?)?;
+        let policy = ledger::policy::load(&desk.kv).await?;
+        let put = customers::put(&desk.db, id, &update, &policy, &desk.stamp(&caller)).await?;
+        Ok(Reply::ok(&put))
+    })
+    .await
+}
+
+/// `GET /customers/{id}?as_of=`: the customer and its credit position.
+async fn show_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let id = path_id("customer", id)?;
+    let as_of = request.as_of(desk.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
+    let position = customers::position(&desk.db, id, as_of, &policy).await?;
+    Ok(Reply::ok(&position))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvoiceBody {
+    customer_id: String,
+    order_id: Option<String>,
+    issued_on: String,
+    due_on: String,
+    amount: String,
+    currency: String,
+}
+
+fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
+    let mut fields = Fields::new();
+    let customer_id = fields.id("customer_id", &body.customer_id);
+    let order_id = body.order_id.as_ref().map(|id| fields.id("order_id", id));
+    let issued_on = fields.date("issued_on", &body.issued_on);
+    let due_on = fields.date("due_on", &body.due_on);
+    let currency = fields.currency("currency", &body.currency);
+    let amount = fields.positive_amount("amount", &body.amount, currency);
+    fields.finish()?;
+    Ok(InvoiceUpdate {
+        customer_id: valid(customer_id),
+        order_id: order_id.map(valid),
+        issued_on: valid(issued_on),
+        due_on: valid(due_on),
+        amount: valid(amount),
+        currency: valid(currency),
+    })
+}
+
+/// `PUT /invoices/{id}` (ERP): 201 when new, 200 when corrected.
+async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    let caller = desk
+        .credentials
+        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let id = path_id("invoice", id)?;
+    api::replay::once(&desk.kv, &caller, async || {
+        let update = invoice_update(&request.json()?)?;
+        let put = invoices::put(&desk.db, id, &update, &desk.stamp(&caller)).await?;
+        let status = if put.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(Reply::json(status, &put))
+    })
+    .await
+}
+
+/// `GET /invoices/{id}`: with payments applied and disputes.
+async fn show_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let view = invoices::view(&desk.db, path_id("invoice", id)?).await?;
+    Ok(Reply::ok(&view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactBody {
+    channel: String,
+    outcome: String,
+    note: String,
+    contacted_on: Option<String>,
+    promise: Option<PromiseBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromiseBody {
+    amount: String,
+    due_on: String,
+}
+
+fn new_contact(
+    body: &ContactBody,
+    currency: credit_core::Currency,
+    today: NaiveDate,
+) -> Result<NewContact, Problem> {
+    let mut fields = Fields::new();
+    let channel = Channel::parse(&body.channel).or_else(|| {
+        fields.error("channel", "must be call, email, letter or visit");
+        None
+    });
+    let outcome = fields.text("outcome", &body.outcome, MAX_NAME);
+    let note = fields.text("note", &body.note, MAX_NOTE);
+    let contacted_on = match &body.contacted_on {
+        Some(text) => fields.date("contacted_on", text),
+        None => Some(today),
+    };
+    let promise = body.promise.as_ref().map(|promise| {
+        let amount = fields.positive_amount("promise.amount", &promise.amount, Some(currency));
+        let due_on = fields.date("promise.due_on", &promise.due_on);
+        (amount, due_on)
+    });
+    fields.finish()?;
+    Ok(NewContact {
+        channel: valid(channel),
+        outcome: valid(outcome),
+        note: valid(note),
+        contacted_on: valid(contacted_on),
+        promise: promise.map(|(amount, due_on)| PromiseToPay {
+            amount: valid(amount),
+            due_on: valid(due_on),
+        }),
+    })
+}
+
+/// `POST /customers/{id}/contacts` (associate): log a call, email, ...
+async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    let person = desk.credentials.person(request, Role::Associate)?;
+    let id = path_id("customer", id)?;
+    let customer = customers::get(&desk.db, id).await?;
+    let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
+    let stamp = desk.stamp(&Caller::Person(person));
+    let added = contacts::add(&desk.db, id, &contact, desk.today(), &stamp).await?;
+    Ok(Reply::created(&added))
+}
+
+/// `GET /customers/{id}/contacts?as_of=`: newest first.
+async fn list_contacts(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let id = path_id("customer", id)?;
+    let as_of = request.as_of(desk.today())?;
+    let log = contacts::list(&desk.db, id, as_of).await?;
+    Ok(Reply::ok(&log))
+}
+
+/// `GET /policy`.
+async fn show_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    Ok(Reply::ok(&ledger::policy::load(&desk.kv).await?))
+}
+
+/// `PUT /policy` (manager): the whole policy; fields left out take defaults.
+async fn put_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    let person = desk.credentials.person(request, Role::Manager)?;
+    let policy: Policy = request.json()?;
+    policy.validate().map_err(Problem::invalid)?;
+    let stamp = desk.stamp(&Caller::Person(person));
+    ledger::policy::save(&desk.kv, &desk.db, &policy, &stamp).await?;
+    Ok(Reply::ok(&policy))
+}

@@ -1,0 +1,186 @@
+//! An incoming request, read in full (up to the size limit), with the
+//! helpers every handler uses: path segments, query, headers, JSON body.
+
+use chrono::NaiveDate;
+use http::{HeaderMap, Method, Uri};
+use serde::de::DeserializeOwned;
+
+use crate::problem::Problem;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: Method,
+    pub path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    pub fn new(method: Method, uri: &Uri, headers: HeaderMap, body: Vec<u8>) -> Incoming {
+        let query = uri
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Incoming {
+            method,
+            path: uri.path().to_string(),
+            query,
+            headers,
+            body,
+        }
+    }
+
+    /// The path's segments: `/orders/SO-1/release` is `["orders", "SO-1", "release"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .collect()
+    }
+
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON of type `T`. A wrong content type is 415, malformed
+    /// JSON 400, and JSON of the wrong shape 422 naming the field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        self.require_json_content_type()?;
+        crate::input::parse_json(&self.body)
+    }
+
+    fn require_json_content_type(&self) -> Result<(), Problem> {
+        let content_type = self.header("content-type").unwrap_or_default();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence == "application/json" || essence.ends_with("+json") {
+            return Ok(());
+        }
+        let sent = if content_type.is_empty() {
+            "no content type".to_string()
+        } else {
+            format!("'{content_type}'")
+        };
+        Err(Problem::unsupported_media_type(format!(
+            "send the body as application/json (got {sent})"
+        )))
+    }
+
+    /// `?as_of=YYYY-MM-DD`, or `today` when absent.
+    pub fn as_of(&self, today: NaiveDate) -> Result<NaiveDate, Problem> {
+        self.date_param("as_of").map(|date| date.unwrap_or(today))
+    }
+
+    /// An optional date query parameter.
+    pub fn date_param(&self, name: &str) -> Result<Option<NaiveDate>, Problem> {
+        self.query(name)
+            .map(|text| {
+                crate::input::parse_date(text)
+                    .map_err(|message| Problem::invalid_field(name, message))
+            })
+            .transpose()
+    }
+
+    /// Whether the caller asked for CSV (`Accept: text/csv`).
+    pub fn wants_csv(&self) -> bool {
+        self.header("accept").is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|range| range.split(';').next().unwrap_or_default().trim() == "text/csv")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        Incoming::new(
+            Method::POST,
+            &uri.parse().unwrap(),
+            map,
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn segments_and_query() {
+        let r = request(
+            "/orders/SO-1/release?status=held&customer_id=C%2D1&status=x",
+            &[],
+            "",
+        );
+        assert_eq!(r.segments(), ["orders", "SO-1", "release"]);
+        assert_eq!(r.query("status"), Some("held"));
+        assert_eq!(r.query("customer_id"), Some("C-1"));
+        assert_eq!(r.query("missing"), None);
+    }
+
+    #[test]
+    fn json_needs_the_json_content_type() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[allow(dead_code)]
+            note: String,
+        }
+        let json = r#"{"note": "hi"}"#;
+        let ok = request(
+            "/x",
+            &[("content-type", "application/json; charset=utf-8")],
+            json,
+        );
+        assert!(ok.json::<Body>().is_ok());
+        let wrong = request("/x", &[("content-type", "text/plain")], json);
+        assert_eq!(wrong.json::<Body>().err().unwrap().status, 415);
+        let missing = request("/x", &[], json);
+        assert_eq!(missing.json::<Body>().err().unwrap().status, 415);
+    }
+
+    #[test]
+    fn as_of_defaults_to_today_and_refuses_bad_dates() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        assert_eq!(request("/x", &[], "").as_of(today).unwrap(), today);
+        let given = request("/x?as_of=2025-06-30", &[], "");
+        assert_eq!(given.as_of(today).unwrap().to_string(), "2025-06-30");
+        let bad = request("/x?as_of=2025-02-30", &[], "");
+        let problem = bad.as_of(today).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "as_of");
+    }
+
+    #[test]
+    fn csv_is_chosen_by_the_accept_header() {
+        assert!(request("/x", &[("accept", "text/csv")], "").wants_csv());
+        assert!(request("/x", &[("accept", "application/json;q=0.5, text/csv")], "").wants_csv());
+        assert!(!request("/x", &[("accept", "application/json")], "").wants_csv());
+        assert!(!request("/x", &[], "").wants_csv());
+    }
+}

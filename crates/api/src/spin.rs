@@ -1,0 +1,125 @@
+//! The Spin side of a component: read the request (up to the size limit),
+//! run the handler, answer. Compiled for wasm32 only.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt, Limited};
+use ledger::db::spin::{SpinDb, SpinKv};
+use spin_sdk::http::{FullBody, Request, Response};
+
+use crate::caller::{Caller, Credentials};
+use crate::problem::Problem;
+use crate::reply::Reply;
+use crate::request::{Incoming, MAX_BODY_BYTES};
+
+/// Serves one request with `handler`; problems become problem responses.
+pub async fn serve<F, Fut>(request: Request, handler: F) -> Response<FullBody<Bytes>>
+where
+    F: FnOnce(Incoming) -> Fut,
+    Fut: Future<Output = Result<Reply, Problem>>,
+{
+    let reply = match read(request).await {
+        Ok(incoming) => handler(incoming).await,
+        Err(problem) => Err(problem),
+    };
+    respond(reply.unwrap_or_else(Problem::into_reply))
+}
+
+async fn read(request: Request) -> Result<Incoming, Problem> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(Problem::too_large(MAX_BODY_BYTES));
+    }
+    let body = Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                Problem::too_large(MAX_BODY_BYTES)
+            } else {
+                Problem::bad_request("the request body could not be read")
+            }
+        })?
+        .to_bytes();
+    Ok(Incoming::new(
+        parts.method,
+        &parts.uri,
+        parts.headers,
+        body.to_vec(),
+    ))
+}
+
+fn respond(reply: Reply) -> Response<FullBody<Bytes>> {
+    let mut response = Response::new(FullBody::new(Bytes::from(reply.body)));
+    *response.status_mut() = reply.status;
+    for (name, value) in reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::try_from(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+/// What every handler works with: the stores, the configured credentials
+/// and the time the request arrived.
+pub struct Desk {
+    pub db: SpinDb,
+    pub kv: SpinKv,
+    pub credentials: Credentials,
+    pub now: DateTime<Utc>,
+}
+
+impl Desk {
+    pub async fn open() -> Result<Desk, Problem> {
+        let (db, kv) = stores().await?;
+        Ok(Desk {
+            db,
+            kv,
+            credentials: credentials().await?,
+            now: Utc::now(),
+        })
+    }
+
+    /// Who is writing and when, for the ledger.
+    pub fn stamp(&self, caller: &Caller) -> ledger::Stamp {
+        ledger::Stamp::new(caller.name(), self.now)
+    }
+
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.date_naive()
+    }
+}
+
+/// The credentials from the application's variables.
+pub async fn credentials() -> Result<Credentials, Problem> {
+    let tokens = variable("api_tokens").await?;
+    let secret = variable("erp_webhook_secret").await?;
+    Credentials::new(&tokens, &secret).map_err(|e| {
+        eprintln!("error: {e}");
+        Problem::internal()
+    })
+}
+
+async fn variable(name: &str) -> Result<String, Problem> {
+    spin_sdk::variables::get(name).await.map_err(|e| {
+        eprintln!("error: variable {name}: {e:?}");
+        Problem::internal()
+    })
+}
+
+/// The ledger's database, migrated, and the key-value store.
+pub async fn stores() -> Result<(SpinDb, SpinKv), Problem> {
+    let db = ledger::db::spin::open_ledger().await?;
+    let kv = SpinKv::open_default().await?;
+    Ok((db, kv))
+}

@@ -1,0 +1,157 @@
+//! The credit policy a manager edits: grace days, tolerance, what happens
+//! without a limit, dispute service levels.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::{Decimal, dec};
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::money::MAX_AMOUNT;
+
+/// Longest grace or service level accepted, in days.
+const MAX_DAYS: u32 = 365;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Days after the due date before an invoice counts as past due.
+    pub grace_days: u32,
+    /// Past-due amounts up to this much do not hold an order.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub past_due_tolerance: Decimal,
+    /// Hold orders of customers without a credit limit.
+    pub hold_when_no_limit: bool,
+    /// Business days to resolve a dispute.
+    pub dispute_sla_business_days: u32,
+    /// Service levels for particular reason codes.
+    pub dispute_sla_by_reason: BTreeMap<String, u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            grace_days: 5,
+            past_due_tolerance: dec!(0.00),
+            hold_when_no_limit: true,
+            dispute_sla_business_days: 10,
+            dispute_sla_by_reason: BTreeMap::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Every problem with the policy, each naming its field.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = vec![];
+        if self.grace_days > MAX_DAYS {
+            errors.push(FieldError::new(
+                "grace_days",
+                format!("must be at most {MAX_DAYS}"),
+            ));
+        }
+        if self.past_due_tolerance.is_sign_negative() || self.past_due_tolerance > MAX_AMOUNT {
+            errors.push(FieldError::new(
+                "past_due_tolerance",
+                "must be between 0 and 1000000000000",
+            ));
+        }
+        if !(1..=MAX_DAYS).contains(&self.dispute_sla_business_days) {
+            errors.push(FieldError::new(
+                "dispute_sla_business_days",
+                format!("must be between 1 and {MAX_DAYS}"),
+            ));
+        }
+        for (reason, days) in &self.dispute_sla_by_reason {
+            if !crate::is_valid_code(reason) {
+                errors.push(FieldError::new(
+                    format!("dispute_sla_by_reason.{reason}"),
+                    "reason codes are 1-40 letters, digits, '_' or '-'",
+                ));
+            } else if !(1..=MAX_DAYS).contains(days) {
+                errors.push(FieldError::new(
+                    format!("dispute_sla_by_reason.{reason}"),
+                    format!("must be between 1 and {MAX_DAYS}"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The service level for a dispute with this reason code.
+    pub fn sla_business_days(&self, reason_code: &str) -> u32 {
+        self.dispute_sla_by_reason
+            .get(reason_code)
+            .copied()
+            .unwrap_or(self.dispute_sla_business_days)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let policy = Policy::default();
+        assert_eq!(policy.grace_days, 5);
+        assert_eq!(policy.past_due_tolerance, dec!(0));
+        assert!(policy.hold_when_no_limit);
+        assert_eq!(policy.dispute_sla_business_days, 10);
+        assert!(policy.validate().is_ok());
+    }
+
+    #[test]
+    fn missing_fields_take_defaults_and_unknown_fields_are_refused() {
+        let policy: Policy = serde_json::from_str(r#"{"grace_days": 7}"#).unwrap();
+        assert_eq!(policy.grace_days, 7);
+        assert_eq!(policy.dispute_sla_business_days, 10);
+        assert!(serde_json::from_str::<Policy>(r#"{"grace_dayz": 7}"#).is_err());
+    }
+
+    #[test]
+    fn tolerance_travels_as_a_string() {
+        let json = serde_json::to_value(Policy::default()).unwrap();
+        assert_eq!(json["past_due_tolerance"], "0.00");
+    }
+
+    #[test]
+    fn reason_codes_override_the_service_level() {
+        let mut policy = Policy::default();
+        policy.dispute_sla_by_reason.insert("PRICING".into(), 3);
+        assert_eq!(policy.sla_business_days("PRICING"), 3);
+        assert_eq!(policy.sla_business_days("DAMAGED"), 10);
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let mut policy = Policy {
+            grace_days: 400,
+            past_due_tolerance: dec!(-1),
+            dispute_sla_business_days: 0,
+            ..Policy::default()
+        };
+        policy.dispute_sla_by_reason.insert("bad code!".into(), 3);
+        policy.dispute_sla_by_reason.insert("LATE".into(), 0);
+        let fields: Vec<String> = policy
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "grace_days",
+                "past_due_tolerance",
+                "dispute_sla_business_days",
+                "dispute_sla_by_reason.LATE",
+                "dispute_sla_by_reason.bad code!",
+            ]
+        );
+    }
+}

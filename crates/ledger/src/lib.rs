@@ -1,0 +1,84 @@
+//! credit-desk's system of record. Every SQL statement of the application
+//! lives here, once; the credit rules live in `credit-core`. Each public
+//! operation loads what the rules need, applies them and stores the
+//! outcome — multi-statement writes in one transaction.
+//!
+//! The same code runs in Spin components (`db::spin`) and natively over
+//! rusqlite (`db::native`) for tests and benchmarks.
+
+pub mod contacts;
+pub mod customers;
+pub mod db;
+pub mod invoices;
+pub mod orders;
+pub mod policy;
+pub mod schema;
+
+mod audit;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use credit_core::FieldError;
+
+pub use db::{Database, DbError, KeyValue, Row, Value, transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{what} '{id}' does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("invalid input: {}", describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl LedgerError {
+    pub fn not_found(what: &'static str, id: &str) -> LedgerError {
+        LedgerError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> LedgerError {
+        LedgerError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// Who is writing, and when: recorded with every change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// A person's name, or `erp` for the ERP's webhooks.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Stamp {
+    pub fn new(by: impl Into<String>, at: DateTime<Utc>) -> Stamp {
+        Stamp { by: by.into(), at }
+    }
+
+    /// The instant as stored: RFC 3339 UTC with milliseconds.
+    pub fn at_text(&self) -> String {
+        timestamp(self.at)
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.at.date_naive()
+    }
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

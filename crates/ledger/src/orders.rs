@@ -1,0 +1,692 @@
+//! Orders: the hold check on every order the ERP sends (R1), the decision
+//! history behind each order, the held queue, releases and cancellations,
+//! and the re-check of held orders after anything that lowers exposure.
+
+use chrono::{DateTime, NaiveDate};
+use credit_core::hold::{self, Decision, HeldOrder, OrderStatus, Reason};
+use credit_core::{Account, Currency, Policy};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use crate::customers::{self, Customer};
+use crate::db::{Database, DbError, Row, transaction};
+use crate::{LedgerError, Result, Stamp, params};
+
+/// An order as the ERP sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderWebhook {
+    pub id: String,
+    pub customer_id: String,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub ordered_on: NaiveDate,
+    /// The date the check is made as of (today unless the ERP says).
+    pub as_of: NaiveDate,
+}
+
+/// The answer to an order webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub reasons: Vec<Reason>,
+    pub exposure: Decimal,
+    pub credit_limit: Option<Decimal>,
+    pub available: Option<Decimal>,
+    pub past_due: Decimal,
+    pub checked_at: String,
+}
+
+impl CheckResult {
+    fn new(order_id: &str, decision: Decision, checked_at: String) -> CheckResult {
+        CheckResult {
+            order_id: order_id.to_string(),
+            status: decision.status,
+            reasons: decision.reasons,
+            exposure: decision.exposure,
+            credit_limit: decision.credit_limit,
+            available: decision.available,
+            past_due: decision.past_due,
+            checked_at,
+        }
+    }
+}
+
+/// An order as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct StoredOrder {
+    id: String,
+    customer_id: String,
+    amount_minor: i64,
+    ordered_on: NaiveDate,
+    status: OrderStatus,
+    held_since: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+const ORDER_COLUMNS: &str =
+    "id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at";
+
+impl StoredOrder {
+    fn from_row(row: &Row) -> Result<StoredOrder, DbError> {
+        Ok(StoredOrder {
+            id: row.string(0)?,
+            customer_id: row.string(1)?,
+            amount_minor: row.int(2)?,
+            ordered_on: row.date(3)?,
+            status: status_column(row, 4)?,
+            held_since: row.opt_string(5)?,
+            created_at: row.string(6)?,
+            updated_at: row.string(7)?,
+        })
+    }
+}
+
+fn status_column(row: &Row, column: usize) -> Result<OrderStatus, DbError> {
+    OrderStatus::parse(row.text(column)?).ok_or(DbError::Decode {
+        column,
+        expected: "an order status",
+    })
+}
+
+async fn find(db: &impl Database, id: &str) -> Result<Option<StoredOrder>, DbError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?");
+    db.query_row(&sql, params![id])
+        .await?
+        .map(|row| StoredOrder::from_row(&row))
+        .transpose()
+}
+
+async fn get(db: &impl Database, id: &str) -> Result<StoredOrder> {
+    find(db, id)
+        .await?
+        .ok_or_else(|| LedgerError::not_found("order", id))
+}
+
+/// R1: checks a new or changed order and stores the decision. The same
+/// order delivered again with the same content changes nothing and gets
+/// the current decision back.
+pub async fn check(
+    db: &impl Database,
+    order: &OrderWebhook,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<CheckResult> {
+    transaction(db, async |db| {
+        let customer = customers::get(db, &order.customer_id).await?;
+        if order.currency != customer.currency {
+            return Err(LedgerError::invalid(
+                "currency",
+                format!(
+                    "customer '{}' is invoiced in {}; the order is in {}",
+                    customer.id, customer.currency, order.currency
+                ),
+            ));
+        }
+        let existing = find(db, &order.id).await?;
+        let trigger = match &existing {
+            None => "order created",
+            Some(stored) => {
+                if let Some(unchanged) = redelivery(db, stored, order, &customer).await? {
+                    return Ok(unchanged);
+                }
+                "order changed"
+            }
+        };
+        let account = customers::account(db, &customer, Some(&order.id)).await?;
+        let decision = hold::check_order(&account, order.amount, order.as_of, policy);
+        let held_since = next_held_since(existing.as_ref(), &decision, stamp);
+        db.execute(
+            "INSERT INTO orders (id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             ON CONFLICT (id) DO UPDATE SET amount_minor = ?3, ordered_on = ?4, status = ?5, held_since = ?6, updated_at = ?7",
+            params![
+                &order.id,
+                &customer.id,
+                customer.currency.to_minor(order.amount),
+                order.ordered_on,
+                decision.status.as_str(),
+                held_since,
+                stamp.at_text(),
+            ],
+        )
+        .await?;
+        let entry = DecisionEntry::new("check", trigger, &decision, stamp);
+        record(db, &order.id, &entry, inputs(&account, order.amount, order.as_of, policy)).await?;
+        Ok(CheckResult::new(&order.id, decision, stamp.at_text()))
+    })
+    .await
+}
+
+/// For an order seen before: `Some(current decision)` when nothing changed,
+/// `None` when it must be checked again, an error when it cannot change.
+async fn redelivery(
+    db: &impl Database,
+    stored: &StoredOrder,
+    order: &OrderWebhook,
+    customer: &Customer,
+) -> Result<Option<CheckResult>> {
+    if stored.customer_id != order.customer_id {
+        return Err(LedgerError::Conflict(format!(
+            "order '{}' belongs to customer '{}'; it cannot move to '{}'",
+            stored.id, stored.customer_id, order.customer_id
+        )));
+    }
+    let unchanged = stored.amount_minor == customer.currency.to_minor(order.amount)
+        && stored.ordered_on == order.ordered_on;
+    if unchanged {
+        let latest = latest_decision(db, &stored.id).await?;
+        return Ok(Some(CheckResult::new(
+            &stored.id,
+            latest.decision,
+            latest.decided_at,
+        )));
+    }
+    if matches!(
+        stored.status,
+        OrderStatus::Cancelled | OrderStatus::Invoiced
+    ) {
+        return Err(LedgerError::Conflict(format!(
+            "order '{}' is {}; it can no longer change",
+            stored.id,
+            stored.status.as_str()
+        )));
+    }
+    Ok(None)
+}
+
+/// A hold keeps the instant it began while the order stays held.
+fn next_held_since(
+    existing: Option<&StoredOrder>,
+    decision: &Decision,
+    stamp: &Stamp,
+) -> Option<String> {
+    if decision.is_released() {
+        return None;
+    }
+    existing
+        .filter(|o| o.status == OrderStatus::Held)
+        .and_then(|o| o.held_since.clone())
+        .or_else(|| Some(stamp.at_text()))
+}
+
+/// The figures and policy a decision was based on, for the audit trail.
+fn inputs(account: &Account, order_amount: Decimal, as_of: NaiveDate, policy: &Policy) -> Json {
+    json!({
+        "as_of": as_of,
+        "order_amount": order_amount,
+        "open_balance": account.open_balance(),
+        "open_invoices": account.invoices.len(),
+        "unapplied_cash": account.unapplied_cash,
+        "released_orders_total": account.released_orders_total,
+        "credit_limit": account.credit_limit,
+        "on_hold": account.on_hold,
+        "exempt": account.exempt,
+        "grace_days": account.grace_days(policy),
+        "past_due_tolerance": policy.past_due_tolerance,
+        "hold_when_no_limit": policy.hold_when_no_limit,
+    })
+}
+
+/// One entry of an order's decision history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecisionEntry {
+    pub decided_at: String,
+    /// check, recheck, manual_release, cancel or invoiced.
+    pub kind: String,
+    /// What caused it: the order webhook, a payment, a limit approval...
+    pub trigger: String,
+    pub by: String,
+    pub note: Option<String>,
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub inputs: Json,
+}
+
+impl DecisionEntry {
+    fn new(kind: &str, trigger: &str, decision: &Decision, stamp: &Stamp) -> DecisionEntry {
+        DecisionEntry {
+            decided_at: stamp.at_text(),
+            kind: kind.into(),
+            trigger: trigger.into(),
+            by: stamp.by.clone(),
+            note: None,
+            decision: decision.clone(),
+            inputs: Json::Null,
+        }
+    }
+
+    fn from_row(row: &Row) -> Result<DecisionEntry, DbError> {
+        Ok(DecisionEntry {
+            decided_at: row.string(0)?,
+            kind: row.string(1)?,
+            trigger: row.string(2)?,
+            by: row.string(3)?,
+            note: row.opt_string(4)?,
+            decision: row.json(5)?,
+            inputs: row.json(6)?,
+        })
+    }
+}
+
+const DECISION_COLUMNS: &str = "decided_at, kind, trigger, actor, note, decision, inputs";
+
+async fn record(
+    db: &impl Database,
+    order_id: &str,
+    entry: &DecisionEntry,
+    inputs: Json,
+) -> Result<(), DbError> {
+    let decision = serde_json::to_string(&entry.decision).expect("decisions serialise");
+    db.execute(
+        "INSERT INTO order_decisions (order_id, decided_at, kind, trigger, actor, status, note, decision, inputs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            order_id,
+            &entry.decided_at,
+            &entry.kind,
+            &entry.trigger,
+            &entry.by,
+            entry.decision.status.as_str(),
+            entry.note.clone(),
+            decision,
+            inputs.to_string(),
+        ],
+    )
+    .await
+}
+
+async fn latest_decision(db: &impl Database, order_id: &str) -> Result<DecisionEntry, DbError> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM order_decisions WHERE order_id = ? ORDER BY id DESC LIMIT 1"
+    );
+    let row = db.query_row(&sql, params![order_id]).await?;
+    DecisionEntry::from_row(&row.ok_or(DbError::Decode {
+        column: 0,
+        expected: "a decision for every order",
+    })?)
+}
+
+/// `GET /orders/{id}`: the order and every decision on it, oldest first.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub id: String,
+    pub customer_id: String,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub ordered_on: NaiveDate,
+    pub status: OrderStatus,
+    pub held_since: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub decisions: Vec<DecisionEntry>,
+}
+
+pub async fn view(db: &impl Database, id: &str) -> Result<OrderView> {
+    let order = get(db, id).await?;
+    let customer = customers::get(db, &order.customer_id).await?;
+    let sql =
+        format!("SELECT {DECISION_COLUMNS} FROM order_decisions WHERE order_id = ? ORDER BY id");
+    let decisions = db
+        .query(&sql, params![id])
+        .await?
+        .iter()
+        .map(DecisionEntry::from_row)
+        .collect::<Result<_, _>>()?;
+    Ok(OrderView {
+        amount: customer.money(order.amount_minor),
+        currency: customer.currency,
+        id: order.id,
+        customer_id: order.customer_id,
+        ordered_on: order.ordered_on,
+        status: order.status,
+        held_since: order.held_since,
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+        decisions,
+    })
+}
+
+/// Which orders `GET /orders` lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueQuery {
+    pub status: OrderStatus,
+    pub customer_id: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl QueueQuery {
+    pub const DEFAULT_LIMIT: u32 = 100;
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// The held queue, first page.
+    pub fn held() -> QueueQuery {
+        QueueQuery {
+            status: OrderStatus::Held,
+            customer_id: None,
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// An order in a list, with the reasons of its latest decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueueEntry {
+    pub order_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub ordered_on: NaiveDate,
+    pub status: OrderStatus,
+    pub held_since: Option<String>,
+    /// Whole days since the hold began, as of the query date.
+    pub days_held: Option<i64>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Orders in a status, oldest first (the held queue by default).
+pub async fn queue(
+    db: &impl Database,
+    query: &QueueQuery,
+    as_of: NaiveDate,
+) -> Result<Vec<QueueEntry>, DbError> {
+    let rows = db
+        .query(
+            "SELECT o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
+                    (SELECT d.decision FROM order_decisions d WHERE d.order_id = o.id ORDER BY d.id DESC LIMIT 1)
+             FROM orders o JOIN customers c ON c.id = o.customer_id
+             WHERE o.status = ?1 AND (?2 IS NULL OR o.customer_id = ?2)
+             ORDER BY o.ordered_on, o.held_since, o.id
+             LIMIT ?3 OFFSET ?4",
+            params![
+                query.status.as_str(),
+                query.customer_id.clone(),
+                query.limit,
+                query.offset
+            ],
+        )
+        .await?;
+    rows.iter().map(|row| queue_entry(row, as_of)).collect()
+}
+
+fn queue_entry(row: &Row, as_of: NaiveDate) -> Result<QueueEntry, DbError> {
+    let currency = Currency::parse(row.text(3)?).map_err(|_| DbError::Decode {
+        column: 3,
+        expected: "an ISO 4217 currency",
+    })?;
+    let held_since = row.opt_string(7)?;
+    let days_held = held_since
+        .as_deref()
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| (as_of - at.date_naive()).num_days().max(0));
+    let decision: Decision = row.json(8)?;
+    Ok(QueueEntry {
+        order_id: row.string(0)?,
+        customer_id: row.string(1)?,
+        customer_name: row.string(2)?,
+        amount: currency.from_minor(row.int(4)?),
+        currency,
+        ordered_on: row.date(5)?,
+        status: status_column(row, 6)?,
+        held_since,
+        days_held,
+        reasons: decision.reasons,
+    })
+}
+
+/// A manual release by an associate: the override is recorded with the
+/// note and the figures of the decision it overrides.
+pub async fn release(db: &impl Database, id: &str, note: &str, stamp: &Stamp) -> Result<OrderView> {
+    transaction(db, async |db| release_one(db, id, note, stamp).await).await?;
+    view(db, id).await
+}
+
+async fn release_one(db: &impl Database, id: &str, note: &str, stamp: &Stamp) -> Result<()> {
+    let order = get(db, id).await?;
+    if order.status != OrderStatus::Held {
+        return Err(LedgerError::Conflict(format!(
+            "order '{id}' is {}; only held orders can be released",
+            order.status.as_str()
+        )));
+    }
+    set_status(db, id, OrderStatus::Released, stamp).await?;
+    let overridden = latest_decision(db, id).await?;
+    let mut decision = overridden.decision;
+    decision.status = OrderStatus::Released;
+    let mut entry = DecisionEntry::new("manual_release", "released by hand", &decision, stamp);
+    entry.note = Some(note.to_string());
+    record(
+        db,
+        id,
+        &entry,
+        json!({ "overrides": overridden.decided_at }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What happened to one order of a bulk release.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BulkOutcome {
+    pub order_id: String,
+    /// `released`, `not_found` or `not_held`.
+    pub outcome: &'static str,
+    pub detail: String,
+}
+
+/// Releases many held orders with one note, in one transaction; orders
+/// that are not held (or do not exist) are reported and left alone.
+pub async fn release_many(
+    db: &impl Database,
+    ids: &[String],
+    note: &str,
+    stamp: &Stamp,
+) -> Result<Vec<BulkOutcome>> {
+    transaction(db, async |db| {
+        let mut outcomes = vec![];
+        for id in ids {
+            let (outcome, detail) = match release_one(db, id, note, stamp).await {
+                Ok(()) => ("released", format!("order '{id}' released")),
+                Err(LedgerError::NotFound { .. }) => {
+                    ("not_found", format!("order '{id}' does not exist"))
+                }
+                Err(LedgerError::Conflict(detail)) => ("not_held", detail),
+                Err(other) => return Err(other),
+            };
+            outcomes.push(BulkOutcome {
+                order_id: id.clone(),
+                outcome,
+                detail,
+            });
+        }
+        Ok(outcomes)
+    })
+    .await
+}
+
+/// The answer to a cancellation.
+#[derive(Debug, Serialize)]
+pub struct Cancelled {
+    pub order_id: String,
+    pub status: OrderStatus,
+    /// Held orders of the customer the freed exposure released.
+    pub released_orders: Vec<String>,
+    pub still_held: Vec<String>,
+}
+
+/// Cancels an order, freeing its exposure, and re-checks the customer's
+/// held orders. Cancelling a cancelled order again changes nothing.
+pub async fn cancel(
+    db: &impl Database,
+    id: &str,
+    as_of: NaiveDate,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<Cancelled> {
+    transaction(db, async |db| {
+        let order = get(db, id).await?;
+        let unchanged = Recheck::default();
+        let recheck = match order.status {
+            OrderStatus::Cancelled => unchanged,
+            OrderStatus::Invoiced => {
+                return Err(LedgerError::Conflict(format!(
+                    "order '{id}' is invoiced; cancel the invoice in the ERP instead"
+                )));
+            }
+            OrderStatus::Released | OrderStatus::Held => {
+                set_status(db, id, OrderStatus::Cancelled, stamp).await?;
+                note_status_change(
+                    db,
+                    id,
+                    OrderStatus::Cancelled,
+                    "cancel",
+                    "order cancelled",
+                    stamp,
+                )
+                .await?;
+                let customer = customers::get(db, &order.customer_id).await?;
+                let trigger = format!("order {id} cancelled");
+                recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
+            }
+        };
+        Ok(Cancelled {
+            order_id: id.to_string(),
+            status: OrderStatus::Cancelled,
+            released_orders: recheck.released,
+            still_held: recheck.still_held,
+        })
+    })
+    .await
+}
+
+/// An invoice posted for an order: the order's exposure now lives in the
+/// invoice. Orders of another customer, or already closed, are left alone.
+pub async fn mark_invoiced(
+    db: &impl Database,
+    order_id: &str,
+    customer_id: &str,
+    invoice_id: &str,
+    stamp: &Stamp,
+) -> Result<bool, DbError> {
+    let Some(order) = find(db, order_id).await? else {
+        return Ok(false);
+    };
+    let open = matches!(order.status, OrderStatus::Released | OrderStatus::Held);
+    if order.customer_id != customer_id || !open {
+        return Ok(false);
+    }
+    set_status(db, order_id, OrderStatus::Invoiced, stamp).await?;
+    let trigger = format!("invoice {invoice_id} posted");
+    note_status_change(
+        db,
+        order_id,
+        OrderStatus::Invoiced,
+        "invoiced",
+        &trigger,
+        stamp,
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn set_status(
+    db: &impl Database,
+    id: &str,
+    status: OrderStatus,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE orders SET status = ?, held_since = NULL, updated_at = ? WHERE id = ?",
+        params![status.as_str(), stamp.at_text(), id],
+    )
+    .await
+}
+
+/// Records a status change that is not a credit decision, keeping the
+/// figures of the latest decision for reference.
+async fn note_status_change(
+    db: &impl Database,
+    id: &str,
+    status: OrderStatus,
+    kind: &str,
+    trigger: &str,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let mut decision = latest_decision(db, id).await?.decision;
+    decision.status = status;
+    let entry = DecisionEntry::new(kind, trigger, &decision, stamp);
+    record(db, id, &entry, Json::Null).await
+}
+
+/// Held orders a re-check released, and those it left held.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Recheck {
+    pub released: Vec<String>,
+    pub still_held: Vec<String>,
+}
+
+/// Re-checks the customer's held orders oldest first; each release counts
+/// toward the next (R2.5). Every re-check is recorded with its trigger.
+/// Runs inside the caller's transaction.
+pub async fn recheck_held(
+    db: &impl Database,
+    customer: &Customer,
+    as_of: NaiveDate,
+    policy: &Policy,
+    trigger: &str,
+    stamp: &Stamp,
+) -> Result<Recheck, DbError> {
+    let held = held_orders_oldest_first(db, customer).await?;
+    if held.is_empty() {
+        return Ok(Recheck::default());
+    }
+    let account = customers::account(db, customer, None).await?;
+    let mut recheck = Recheck::default();
+    let mut running = account.clone();
+    for (order, decision) in hold::recheck_held_orders(&account, &held, as_of, policy) {
+        if decision.is_released() {
+            set_status(db, &order.id, OrderStatus::Released, stamp).await?;
+            recheck.released.push(order.id.clone());
+        } else {
+            recheck.still_held.push(order.id.clone());
+        }
+        let entry = DecisionEntry::new("recheck", trigger, &decision, stamp);
+        record(
+            db,
+            &order.id,
+            &entry,
+            inputs(&running, order.amount, as_of, policy),
+        )
+        .await?;
+        if decision.is_released() {
+            running.released_orders_total += order.amount;
+        }
+    }
+    Ok(recheck)
+}
+
+async fn held_orders_oldest_first(
+    db: &impl Database,
+    customer: &Customer,
+) -> Result<Vec<HeldOrder>, DbError> {
+    let rows = db
+        .query(
+            "SELECT id, amount_minor FROM orders WHERE customer_id = ? AND status = 'held'
+             ORDER BY ordered_on, held_since, id",
+            params![&customer.id],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HeldOrder {
+                id: row.string(0)?,
+                amount: customer.money(row.int(1)?),
+            })
+        })
+        .collect()
+}

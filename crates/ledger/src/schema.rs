@@ -1,0 +1,87 @@
+//! Migrations: the schema is created and upgraded by the first request
+//! that finds it behind, inside one transaction, so concurrent instances
+//! never apply a migration twice.
+
+use crate::db::{Database, DbError, transaction};
+use crate::params;
+
+/// (version, statements). Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// Brings the schema up to date.
+pub async fn migrate(db: &impl Database) -> Result<(), DbError> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        vec![],
+    )
+    .await?;
+    if current_version(db).await? >= LATEST_VERSION {
+        return Ok(());
+    }
+    transaction(db, async |db| {
+        let current = current_version(db).await?;
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            for statement in statements(sql) {
+                db.execute(&statement, vec![]).await?;
+            }
+            db.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))",
+                params![*version],
+            )
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn current_version(db: &impl Database) -> Result<i64, DbError> {
+    let row = db
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            vec![],
+        )
+        .await?;
+    row.map_or(Ok(0), |row| row.int(0))
+}
+
+/// Splits a migration into statements: comments (`--` to the end of the
+/// line) dropped, then split at `;`. Our DDL has no `;` or `--` in literals.
+fn statements(sql: &str) -> Vec<String> {
+    let without_comments: String = sql
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_split_without_comments() {
+        let sql = "-- heading; with a semicolon\nCREATE TABLE a (x INTEGER); -- trailing\n\nCREATE INDEX i ON a(x);\n";
+        assert_eq!(
+            statements(sql),
+            ["CREATE TABLE a (x INTEGER)", "CREATE INDEX i ON a(x)"]
+        );
+    }
+
+    #[test]
+    fn the_initial_migration_has_every_table() {
+        let creates: Vec<String> = statements(MIGRATIONS[0].1)
+            .into_iter()
+            .filter(|s| s.starts_with("CREATE TABLE"))
+            .collect();
+        assert_eq!(creates.len(), 12, "{creates:#?}");
+    }
+}

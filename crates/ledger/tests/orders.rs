@@ -1,0 +1,306 @@
+//! Orders through the ledger on a real SQLite database: checks, the
+//! decision history, re-deliveries, releases, cancellations and invoicing.
+
+mod support;
+
+use credit_core::hold::{OrderStatus, ReasonCode};
+use ledger::invoices::{self, InvoiceUpdate};
+use ledger::orders::{self, QueueQuery};
+use ledger::{LedgerError, customers};
+use support::*;
+
+fn case_1_books() -> Books {
+    let books = Books::new();
+    books.customer("C-100", Some("50000.00"));
+    books.invoice("INV-1001", "C-100", "2025-07-10", "15000.00");
+    books.order("SO-0", "C-100", "5000.00");
+    books
+}
+
+#[test]
+fn a_held_order_is_stored_with_its_reasons_and_inputs() {
+    let books = case_1_books();
+    let result = books.order("SO-2", "C-100", "31000.00");
+    assert_eq!(result.status, OrderStatus::Held);
+    assert_eq!(result.exposure.to_string(), "51000.00");
+    assert_eq!(result.available.unwrap().to_string(), "-1000.00");
+
+    let view = block_on(orders::view(&books.db, "SO-2")).unwrap();
+    assert_eq!(view.status, OrderStatus::Held);
+    assert!(view.held_since.is_some());
+    let decision = &view.decisions[0];
+    assert_eq!(decision.kind, "check");
+    assert_eq!(decision.by, "erp");
+    assert_eq!(
+        decision.decision.reasons[0].code,
+        ReasonCode::CreditLimitExceeded
+    );
+    assert_eq!(decision.inputs["open_balance"], "15000.00");
+    assert_eq!(decision.inputs["released_orders_total"], "5000.00");
+    assert_eq!(decision.inputs["grace_days"], 5);
+}
+
+#[test]
+fn redelivering_the_same_order_changes_nothing() {
+    let books = case_1_books();
+    let first = books.order("SO-1", "C-100", "20000.00");
+    let decisions = books.count("order_decisions");
+    let again = books.order("SO-1", "C-100", "20000.00");
+    assert_eq!(again, first);
+    assert_eq!(books.count("order_decisions"), decisions);
+}
+
+#[test]
+fn a_changed_amount_is_checked_again_without_counting_itself() {
+    let books = case_1_books();
+    assert_eq!(
+        books.order("SO-1", "C-100", "20000.00").status,
+        OrderStatus::Released
+    );
+    // Still 15,000 + 5,000 + the new amount: the old 20,000 is not counted twice.
+    let changed = books.order("SO-1", "C-100", "30000.00");
+    assert_eq!(changed.status, OrderStatus::Released);
+    assert_eq!(changed.exposure.to_string(), "50000.00");
+    let changed = books.order("SO-1", "C-100", "30000.01");
+    assert_eq!(changed.status, OrderStatus::Held);
+    let view = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    assert_eq!(view.decisions.len(), 3);
+    assert_eq!(view.decisions[2].trigger, "order changed");
+}
+
+#[test]
+fn an_order_cannot_move_to_another_customer() {
+    let books = case_1_books();
+    books.customer("C-200", Some("1000.00"));
+    let error = books
+        .try_order("SO-0", "C-200", "5000.00", "2025-06-30")
+        .unwrap_err();
+    assert!(matches!(error, LedgerError::Conflict(_)), "{error}");
+}
+
+#[test]
+fn unknown_customers_and_foreign_currencies_are_refused_and_nothing_is_written() {
+    let books = case_1_books();
+    let orders_before = books.count("orders");
+    let error = books
+        .try_order("SO-9", "C-404", "1.00", "2025-06-30")
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        LedgerError::NotFound {
+            what: "customer",
+            ..
+        }
+    ));
+
+    let euro_order = orders::OrderWebhook {
+        id: "SO-9".into(),
+        customer_id: "C-100".into(),
+        amount: amount("1.00"),
+        currency: credit_core::Currency::parse("EUR").unwrap(),
+        ordered_on: date(AS_OF),
+        as_of: date(AS_OF),
+    };
+    let error = block_on(orders::check(
+        &books.db,
+        &euro_order,
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap_err();
+    assert!(matches!(error, LedgerError::Invalid(ref e) if e[0].field == "currency"));
+    assert_eq!(books.count("orders"), orders_before);
+}
+
+#[test]
+fn a_manual_release_records_who_and_why() {
+    let books = case_1_books();
+    books.order("SO-2", "C-100", "31000.00");
+    let view = block_on(orders::release(
+        &books.db,
+        "SO-2",
+        "Customer confirmed the payment run",
+        &stamp("alice"),
+    ))
+    .unwrap();
+    assert_eq!(view.status, OrderStatus::Released);
+    assert_eq!(view.held_since, None);
+    let release = view.decisions.last().unwrap();
+    assert_eq!(release.kind, "manual_release");
+    assert_eq!(release.by, "alice");
+    assert_eq!(
+        release.note.as_deref(),
+        Some("Customer confirmed the payment run")
+    );
+    // The overridden reasons stay on record.
+    assert_eq!(
+        release.decision.reasons[0].code,
+        ReasonCode::CreditLimitExceeded
+    );
+
+    let again = block_on(orders::release(&books.db, "SO-2", "again", &stamp("alice")));
+    assert!(matches!(again, Err(LedgerError::Conflict(_))));
+}
+
+#[test]
+fn bulk_release_reports_each_order() {
+    let books = case_1_books();
+    books.order("SO-2", "C-100", "31000.00");
+    books.order("SO-3", "C-100", "40000.00");
+    let ids = ["SO-2", "SO-0", "SO-404", "SO-3"].map(String::from);
+    let outcomes = block_on(orders::release_many(
+        &books.db,
+        &ids,
+        "month end",
+        &stamp("bob"),
+    ))
+    .unwrap();
+    let summary: Vec<(&str, &str)> = outcomes
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.outcome))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("SO-2", "released"),
+            ("SO-0", "not_held"),
+            ("SO-404", "not_found"),
+            ("SO-3", "released")
+        ]
+    );
+    let held = block_on(orders::queue(&books.db, &QueueQuery::held(), date(AS_OF))).unwrap();
+    assert!(held.is_empty());
+}
+
+#[test]
+fn the_held_queue_is_oldest_first_with_reasons() {
+    let books = case_1_books();
+    books
+        .try_order("SO-B", "C-100", "40000.00", "2025-06-20")
+        .unwrap();
+    books
+        .try_order("SO-A", "C-100", "45000.00", "2025-06-10")
+        .unwrap();
+    books.order("SO-OK", "C-100", "1.00");
+    let held = block_on(orders::queue(
+        &books.db,
+        &QueueQuery::held(),
+        date("2025-07-03"),
+    ))
+    .unwrap();
+    let ids: Vec<&str> = held.iter().map(|e| e.order_id.as_str()).collect();
+    assert_eq!(ids, ["SO-A", "SO-B"]);
+    assert_eq!(held[0].customer_name, "C-100 Ltd");
+    assert_eq!(held[0].days_held, Some(3));
+    assert_eq!(held[0].reasons[0].code, ReasonCode::CreditLimitExceeded);
+}
+
+#[test]
+fn cancelling_frees_exposure_and_rechecks_held_orders() {
+    let books = case_1_books();
+    books.order("SO-2", "C-100", "31000.00");
+    let cancelled = block_on(orders::cancel(
+        &books.db,
+        "SO-0",
+        date(AS_OF),
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap();
+    assert_eq!(cancelled.released_orders, ["SO-2"]);
+    let view = block_on(orders::view(&books.db, "SO-2")).unwrap();
+    assert_eq!(view.status, OrderStatus::Released);
+    assert_eq!(
+        view.decisions.last().unwrap().trigger,
+        "order SO-0 cancelled"
+    );
+    // Cancelling again is harmless; a cancelled order cannot change.
+    assert!(
+        block_on(orders::cancel(
+            &books.db,
+            "SO-0",
+            date(AS_OF),
+            &books.policy,
+            &stamp("erp")
+        ))
+        .is_ok()
+    );
+    let error = books
+        .try_order("SO-0", "C-100", "6000.00", "2025-06-30")
+        .unwrap_err();
+    assert!(matches!(error, LedgerError::Conflict(_)));
+}
+
+#[test]
+fn an_invoice_for_an_order_moves_its_exposure_into_ar() {
+    let books = case_1_books();
+    let update = InvoiceUpdate {
+        customer_id: "C-100".into(),
+        order_id: Some("SO-0".into()),
+        issued_on: date(AS_OF),
+        due_on: date("2025-07-30"),
+        amount: amount("5000.00"),
+        currency: usd(),
+    };
+    let put = block_on(invoices::put(&books.db, "INV-2000", &update, &stamp("erp"))).unwrap();
+    assert!(put.created && put.order_invoiced);
+    let view = block_on(orders::view(&books.db, "SO-0")).unwrap();
+    assert_eq!(view.status, OrderStatus::Invoiced);
+    let position = block_on(customers::position(
+        &books.db,
+        "C-100",
+        date(AS_OF),
+        &books.policy,
+    ))
+    .unwrap();
+    assert_eq!(position.released_orders_total.to_string(), "0.00");
+    assert_eq!(position.open_balance.to_string(), "20000.00");
+    assert_eq!(position.exposure.to_string(), "20000.00");
+}
+
+#[test]
+fn raising_the_limit_in_master_data_releases_what_now_fits() {
+    let books = case_1_books();
+    books.order("SO-2", "C-100", "31000.00");
+    let update = customers::CustomerUpdate {
+        name: "Acme".into(),
+        currency: usd(),
+        credit_limit: Some(amount("60000.00")),
+        payment_terms_days: 30,
+        grace_days: None,
+        on_hold: false,
+        exempt: false,
+    };
+    let put = block_on(customers::put(
+        &books.db,
+        "C-100",
+        &update,
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap();
+    assert_eq!(put.released_orders, ["SO-2"]);
+}
+
+#[test]
+fn a_customer_with_business_cannot_change_currency() {
+    let books = case_1_books();
+    let update = customers::CustomerUpdate {
+        name: "Acme".into(),
+        currency: credit_core::Currency::parse("EUR").unwrap(),
+        credit_limit: None,
+        payment_terms_days: 30,
+        grace_days: None,
+        on_hold: false,
+        exempt: false,
+    };
+    let error = block_on(customers::put(
+        &books.db,
+        "C-100",
+        &update,
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap_err();
+    assert!(matches!(error, LedgerError::Conflict(_)));
+}

@@ -1,0 +1,108 @@
+//! `--runtime-config-file`: stores and databases besides "default", and
+//! `--sqlite @file.sql:label` aimed at one of them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{open_state_file, reported_error, rows, sql};
+use e2e::{App, Options};
+use serde_json::json;
+
+/// Writes a runtime config placing `cache` and `reports` in `dir`.
+fn runtime_config(dir: &Path) -> PathBuf {
+    let path = dir.join("runtime-config.toml");
+    let config = format!(
+        "[key_value_store.cache]\ntype = \"spin\"\npath = \"{cache}\"\n\n\
+         [sqlite_database.reports]\ntype = \"spin\"\npath = \"{reports}\"\n",
+        cache = dir.join("cache.db").display(),
+        reports = dir.join("reports.db").display(),
+    );
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn labelled(config: &Path) -> Options {
+    Options::fixture("labelled/spin.toml")
+        .arg("--runtime-config-file")
+        .arg(&config.display().to_string())
+}
+
+#[test]
+fn labels_without_configuration_stop_start_up() {
+    let Err((error, _)) = App::try_start(Options::fixture("labelled/spin.toml")) else {
+        panic!("the host started although 'cache' and 'reports' are not configured");
+    };
+    assert!(error.contains("'cache'"), "{error}");
+    assert!(error.contains("runtime-config-file"), "{error}");
+}
+
+#[test]
+fn remote_store_types_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://localhost:6379\"\n",
+    )
+    .unwrap();
+    let Err((error, _)) = App::try_start(labelled(&config)) else {
+        panic!("the host started with a Redis store it cannot run");
+    };
+    assert!(error.contains("redis"), "{error}");
+}
+
+#[test]
+fn a_labelled_key_value_store_lives_at_its_configured_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start_with(labelled(&runtime_config(dir.path())));
+    app.send("PUT", "/probe/kv/cache/session", &[], b"cached");
+    assert_eq!(app.get("/probe/kv/cache/session").json()["value"], "cached");
+    assert_eq!(
+        app.get("/probe/kv/default/session").json()["value"],
+        json!(null),
+        "stores are separate"
+    );
+    let undeclared = app.get("/probe/kv/sessions/session");
+    assert_eq!(reported_error(&undeclared), "access-denied");
+
+    let file = open_state_file(dir.path(), "cache.db");
+    let (store, value): (String, Vec<u8>) = file
+        .query_row(
+            "SELECT store, value FROM spin_key_value WHERE key = 'session'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (store.as_str(), value.as_slice()),
+        ("cache", b"cached".as_slice())
+    );
+}
+
+#[test]
+fn sqlite_option_with_a_label_seeds_that_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("reports.sql");
+    std::fs::write(
+        &seed,
+        "CREATE TABLE totals (name TEXT, amount INTEGER);\n\
+         INSERT INTO totals VALUES ('held', 3);\n",
+    )
+    .unwrap();
+    let options = labelled(&runtime_config(dir.path()))
+        .arg("--sqlite")
+        .arg(&format!("@{}:reports", seed.display()));
+    let app = App::start_with(options);
+
+    let totals = sql(&app, "/probe", "reports", "SELECT name, amount FROM totals");
+    assert_eq!(rows(&totals), json!([["held", 3]]));
+    let elsewhere = reported_error(&sql(&app, "/probe", "default", "SELECT * FROM totals"));
+    assert!(elsewhere.contains("no such table"), "{elsewhere}");
+
+    let file = open_state_file(dir.path(), "reports.db");
+    let amount: i64 = file
+        .query_row("SELECT amount FROM totals", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(amount, 3);
+}
