@@ -238,6 +238,34 @@ impl App {
         )
     }
 
+    /// Send JSON as the ERP: a Standard Webhooks message signed with the
+    /// test secret, with a fresh `webhook-id`.
+    pub fn erp(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.erp_with_id(method, path, body, &fresh_webhook_id())
+    }
+
+    /// Send JSON as the ERP with a given `webhook-id` (to test replays).
+    pub fn erp_with_id(&self, method: &str, path: &str, body: &Value, webhook_id: &str) -> Reply {
+        let body = body.to_string();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        let secret = api::webhook::WebhookSecret::parse(WEBHOOK_SECRET).expect("test secret");
+        let signature = api::webhook::sign(&secret, webhook_id, timestamp, body.as_bytes());
+        self.send(
+            method,
+            path,
+            &[
+                ("content-type", "application/json"),
+                ("webhook-id", webhook_id),
+                ("webhook-timestamp", &timestamp.to_string()),
+                ("webhook-signature", &signature),
+            ],
+            body.as_bytes(),
+        )
+    }
+
     /// Lines the host has written to stderr so far (request log, errors).
     pub fn log_lines(&self) -> Vec<String> {
         self.log.try_iter().collect()
@@ -265,6 +293,22 @@ impl Drop for App {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A webhook id no other message of this test run has.
+pub fn fresh_webhook_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    format!(
+        "msg_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn agent() -> ureq::Agent {

@@ -214,14 +214,15 @@ fn new_contact(
     })
 }
 
-/// `POST /customers/{id}/contacts` (associate): log a call, email, ...
+/// `POST /customers/{id}/contacts?as_of=` (associate): log a call, email, ...
 async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let person = desk.credentials.person(request, Role::Associate)?;
     let id = path_id("customer", id)?;
     let customer = customers::get(&desk.db, id).await?;
     let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
+    let as_of = request.as_of(desk.today())?;
     let stamp = desk.stamp(&Caller::Person(person));
-    let added = contacts::add(&desk.db, id, &contact, desk.today(), &stamp).await?;
+    let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
     Ok(Reply::created(&added))
 }
 

@@ -1,0 +1,201 @@
+//! Customers, invoices, the contact log and the policy over HTTP.
+
+mod common;
+
+use common::*;
+use e2e::{App, MANAGER};
+use serde_json::json;
+
+#[test]
+fn a_customer_shows_its_credit_position() {
+    let app = App::start();
+    let created = customer(&app, "C-100", Some("50000.00"));
+    assert_eq!(created["credit_limit"], "50000.00");
+    assert_eq!(created["payment_terms_days"], 30);
+    invoice(&app, "INV-1", "C-100", "2025-07-10", "15000.00");
+    invoice(&app, "INV-2", "C-100", "2025-06-10", "2500.50");
+    invoice(&app, "INV-3", "C-100", "2025-01-10", "100.00");
+    decision(&app, "SO-1", "C-100", "5000.00"); // held: past due
+    let position = get_json(&app, &format!("/customers/C-100?as_of={AS_OF}"));
+    assert_eq!(position["name"], "C-100 Ltd");
+    assert_eq!(position["as_of"], AS_OF);
+    assert_eq!(position["open_balance"], "17600.50");
+    assert_eq!(position["unapplied_cash"], "0.00");
+    assert_eq!(position["released_orders_total"], "0.00");
+    assert_eq!(position["exposure"], "17600.50");
+    assert_eq!(position["available"], "32399.50");
+    assert_eq!(position["past_due"], "2600.50");
+    let aging = &position["aging"];
+    assert_eq!(aging["current"], "15000.00");
+    assert_eq!(aging["days_1_30"], "2500.50");
+    assert_eq!(aging["days_over_120"], "100.00");
+    assert_eq!(aging["total"], "17600.50");
+    assert_eq!(position["held_orders"][0]["order_id"], "SO-1");
+}
+
+#[test]
+fn unknown_customers_and_invoices_are_404_problems() {
+    let app = App::start();
+    let missing = problem(&app.get_as(MANAGER, "/customers/NOPE"), 404);
+    assert!(missing["detail"].as_str().unwrap().contains("NOPE"));
+    problem(&app.get_as(MANAGER, "/invoices/NOPE"), 404);
+    let reply = app.erp(
+        "PUT",
+        "/invoices/INV-1",
+        &json!({"customer_id": "NOPE", "issued_on": "2025-06-01", "due_on": "2025-07-01", "amount": "1.00", "currency": "USD"}),
+    );
+    problem(&reply, 404);
+}
+
+#[test]
+fn invoices_show_balances_and_can_be_corrected() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    let created = invoice(&app, "INV-1", "C-1", "2025-07-10", "500.00");
+    assert_eq!(created["open_balance"], "500.00");
+    let corrected = app.erp(
+        "PUT",
+        "/invoices/INV-1",
+        &json!({"customer_id": "C-1", "issued_on": "2025-06-10", "due_on": "2025-07-20", "amount": "450.00", "currency": "USD"}),
+    );
+    assert_eq!(corrected.status, 200, "{}", corrected.text());
+    let shown = get_json(&app, "/invoices/INV-1");
+    assert_eq!(shown["amount"], "450.00");
+    assert_eq!(shown["open_balance"], "450.00");
+    assert_eq!(shown["due_on"], "2025-07-20");
+    assert_eq!(shown["payments"], json!([]));
+    assert_eq!(shown["disputes"], json!([]));
+}
+
+#[test]
+fn a_customers_currency_is_fixed_once_it_has_business() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    invoice(&app, "INV-1", "C-1", "2025-07-10", "500.00");
+    let reply = app.erp(
+        "PUT",
+        "/customers/C-1",
+        &json!({"name": "C-1 Ltd", "currency": "EUR", "credit_limit": "1000.00", "payment_terms_days": 30}),
+    );
+    problem(&reply, 409);
+    assert_eq!(get_json(&app, "/customers/C-1")["currency"], "USD");
+}
+
+#[test]
+fn raising_the_limit_releases_what_now_fits() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    decision(&app, "SO-1", "C-1", "5000.00");
+    assert_eq!(held_queue(&app), ["SO-1"]);
+    let reply = app.erp(
+        "PUT",
+        "/customers/C-1",
+        &json!({"name": "C-1 Ltd", "currency": "USD", "credit_limit": "6000.00", "payment_terms_days": 30}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["released_orders"], json!(["SO-1"]));
+    assert!(held_queue(&app).is_empty());
+}
+
+#[test]
+fn on_hold_and_exempt_customers() {
+    let app = App::start();
+    for (id, flags) in [
+        ("C-HOLD", json!({"on_hold": true})),
+        ("C-CASH", json!({"exempt": true})),
+    ] {
+        let mut body = json!({"name": id, "currency": "USD", "credit_limit": "100.00", "payment_terms_days": 0});
+        body.as_object_mut()
+            .unwrap()
+            .extend(flags.as_object().unwrap().clone());
+        assert_eq!(
+            app.erp("PUT", &format!("/customers/{id}"), &body).status,
+            200
+        );
+    }
+    let held = decision(&app, "SO-1", "C-HOLD", "1.00");
+    assert_eq!(codes(&held), ["ACCOUNT_ON_HOLD"]);
+    let exempt = decision(&app, "SO-2", "C-CASH", "99999.00");
+    assert_eq!(exempt["status"], "released");
+    assert_eq!(codes(&exempt), ["EXEMPT"]);
+}
+
+#[test]
+fn the_contact_log_keeps_promises_to_pay() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    let logged = as_associate(
+        &app,
+        "POST",
+        "/customers/C-1/contacts?as_of=2025-06-30",
+        &json!({
+            "channel": "call",
+            "outcome": "reached AP clerk",
+            "note": "will pay INV-1 by the 10th",
+            "contacted_on": "2025-06-30",
+            "promise": {"amount": "250.00", "due_on": "2025-07-10"}
+        }),
+    );
+    assert_eq!(logged.status, 201, "{}", logged.text());
+    let contact = logged.json();
+    assert_eq!(contact["by"], "alice");
+    assert_eq!(contact["promise"]["status"], "open");
+    as_associate(
+        &app,
+        "POST",
+        "/customers/C-1/contacts",
+        &json!({"channel": "email", "outcome": "sent statement", "note": "June statement", "contacted_on": "2025-07-01"}),
+    );
+    let log = get_json(&app, "/customers/C-1/contacts?as_of=2025-07-11");
+    assert_eq!(log[0]["channel"], "email", "newest first");
+    assert_eq!(
+        log[1]["promise"]["status"], "broken",
+        "nothing paid by the 10th"
+    );
+
+    let bad = as_associate(
+        &app,
+        "POST",
+        "/customers/C-1/contacts",
+        &json!({"channel": "fax", "outcome": "", "note": "x", "promise": {"amount": "-1", "due_on": "soon"}}),
+    );
+    assert_eq!(
+        problem_fields(&bad),
+        ["channel", "outcome", "promise.amount", "promise.due_on"]
+    );
+}
+
+#[test]
+fn managers_set_the_policy_and_it_changes_decisions() {
+    let app = App::start();
+    let policy = get_json(&app, "/policy");
+    assert_eq!(policy["grace_days"], 5);
+    assert_eq!(policy["past_due_tolerance"], "0.00");
+
+    customer(&app, "C-1", Some("100000.00"));
+    invoice(&app, "INV-1", "C-1", "2025-06-20", "1000.00"); // 10 days past due
+    assert_eq!(decision(&app, "SO-1", "C-1", "1.00")["status"], "held");
+
+    let lenient = json!({"grace_days": 15, "past_due_tolerance": "0.00"});
+    problem(&as_associate(&app, "PUT", "/policy", &lenient), 403);
+    let saved = as_manager(&app, "PUT", "/policy", &lenient);
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    assert_eq!(get_json(&app, "/policy")["grace_days"], 15);
+    assert_eq!(decision(&app, "SO-2", "C-1", "1.00")["status"], "released");
+
+    let invalid = as_manager(
+        &app,
+        "PUT",
+        "/policy",
+        &json!({"grace_days": 9999, "dispute_sla_business_days": 0}),
+    );
+    assert_eq!(
+        problem_fields(&invalid),
+        ["grace_days", "dispute_sla_business_days"]
+    );
+    assert_eq!(
+        get_json(&app, "/policy")["grace_days"],
+        15,
+        "a refused policy changes nothing"
+    );
+}

@@ -1,0 +1,209 @@
+//! Bad input gets a clear 4xx problem and changes nothing.
+
+mod common;
+
+use common::*;
+use e2e::{App, MANAGER, Reply};
+use serde_json::{Value, json};
+
+fn book() -> App {
+    let app = App::start();
+    customer(&app, "C-100", Some("50000.00"));
+    invoice(&app, "INV-1", "C-100", "2025-07-10", "15000.00");
+    app
+}
+
+fn good_order() -> Value {
+    json!({"id": "SO-1", "customer_id": "C-100", "amount": "100.00", "currency": "USD", "ordered_on": AS_OF, "as_of": AS_OF})
+}
+
+fn with(mut body: Value, field: &str, value: Value) -> Value {
+    body[field] = value;
+    body
+}
+
+fn without(mut body: Value, field: &str) -> Value {
+    body.as_object_mut().unwrap().remove(field);
+    body
+}
+
+/// Nothing was written: no order, and the customer's figures as before.
+fn assert_untouched(app: &App) {
+    problem(&app.get_as(MANAGER, "/orders/SO-1"), 404);
+    let position = get_json(app, &format!("/customers/C-100?as_of={AS_OF}"));
+    assert_eq!(position["exposure"], "15000.00");
+    assert_eq!(position["released_orders_total"], "0.00");
+}
+
+#[test]
+fn an_unknown_customer_is_a_404_problem() {
+    let app = book();
+    let reply = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "customer_id", json!("C-404")),
+    );
+    let document = problem(&reply, 404);
+    assert_eq!(document["type"], "/problems/not-found");
+    assert!(document["detail"].as_str().unwrap().contains("C-404"));
+    assert_untouched(&app);
+}
+
+#[test]
+fn a_currency_other_than_the_customers_is_refused() {
+    let app = book();
+    let reply = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "currency", json!("EUR")),
+    );
+    assert_eq!(problem_fields(&reply), ["currency"]);
+    let unknown = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "currency", json!("XXY")),
+    );
+    assert_eq!(problem_fields(&unknown), ["currency"]);
+    assert_untouched(&app);
+}
+
+#[test]
+fn bad_amounts_are_refused_with_the_reason() {
+    let app = book();
+    let cases: [(Value, &str); 8] = [
+        (json!("-100.00"), "must not be negative"),
+        (json!("100.005"), "at most 2 decimal places"),
+        (
+            json!("1.123456789012345678901234567890"),
+            "at most 2 decimal places",
+        ),
+        (json!("1e400"), "not a decimal amount"),
+        (json!("12,50"), "not a decimal amount"),
+        (json!("99999999999999999999"), "larger than the maximum"),
+        (json!(100.5), "expected a string"),
+        (json!(null), "expected a string"),
+    ];
+    for (amount, expected) in cases {
+        let reply = app.erp(
+            "POST",
+            "/orders",
+            &with(good_order(), "amount", amount.clone()),
+        );
+        let document = problem(&reply, 422);
+        assert_eq!(document["errors"][0]["field"], "amount", "{amount}");
+        let message = document["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{amount}: {message}");
+    }
+    assert_untouched(&app);
+}
+
+#[test]
+fn missing_and_unknown_fields_are_named() {
+    let app = book();
+    for field in ["id", "customer_id", "amount", "currency", "ordered_on"] {
+        let reply = app.erp("POST", "/orders", &without(good_order(), field));
+        assert_eq!(problem_fields(&reply), [field]);
+    }
+    let extra = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "priority", json!("rush")),
+    );
+    assert_eq!(problem_fields(&extra), ["priority"]);
+    assert_untouched(&app);
+}
+
+#[test]
+fn invalid_dates_and_ids_are_named_together() {
+    let app = book();
+    let mut body = with(good_order(), "ordered_on", json!("2025-02-30"));
+    body = with(body, "as_of", json!("yesterday"));
+    body = with(body, "id", json!("../../etc/passwd"));
+    let reply = app.erp("POST", "/orders", &body);
+    assert_eq!(problem_fields(&reply), ["id", "ordered_on", "as_of"]);
+    assert_untouched(&app);
+}
+
+fn raw(app: &App, content_type: &str, body: &[u8]) -> Reply {
+    let auth = format!("Bearer {MANAGER}");
+    app.send(
+        "POST",
+        "/orders",
+        &[("authorization", &auth), ("content-type", content_type)],
+        body,
+    )
+}
+
+#[test]
+fn malformed_json_and_wrong_content_types() {
+    let app = book();
+    let good = good_order().to_string();
+    problem(&raw(&app, "application/json", b"{\"id\": \"SO-1\","), 400);
+    problem(&raw(&app, "application/json", b""), 400);
+    problem(
+        &raw(
+            &app,
+            "application/json",
+            format!("{good} {good}").as_bytes(),
+        ),
+        400,
+    );
+    let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+    assert!(matches!(
+        raw(&app, "application/json", deep.as_bytes()).status,
+        400 | 422
+    ));
+    problem(&raw(&app, "text/plain", good.as_bytes()), 415);
+    problem(
+        &raw(&app, "application/x-www-form-urlencoded", b"id=SO-1"),
+        415,
+    );
+    assert_untouched(&app);
+}
+
+#[test]
+fn bodies_over_one_mebibyte_are_refused() {
+    let app = book();
+    let padding = "x".repeat(1024 * 1024);
+    let body = with(good_order(), "note", json!(padding)).to_string();
+    let reply = raw(&app, "application/json", body.as_bytes());
+    let document = problem(&reply, 413);
+    assert!(document["detail"].as_str().unwrap().contains("1048576"));
+    assert_untouched(&app);
+}
+
+#[test]
+fn sql_in_strings_is_just_text() {
+    let app = book();
+    let name = "Robert'); DROP TABLE customers;--";
+    let reply = app.erp(
+        "PUT",
+        "/customers/C-200",
+        &json!({"name": name, "currency": "USD", "credit_limit": "1.00", "payment_terms_days": 30}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(get_json(&app, "/customers/C-200")["name"], name);
+    let injected_id = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "id", json!("SO-1' OR '1'='1")),
+    );
+    assert_eq!(problem_fields(&injected_id), ["id"]);
+    let in_query = app.get_as(
+        MANAGER,
+        "/orders?status=held&customer_id=C-100'%20OR%201=1--",
+    );
+    assert_eq!(problem_fields(&in_query), ["customer_id"]);
+    assert_eq!(get_json(&app, "/customers/C-100")["name"], "C-100 Ltd");
+}
+
+#[test]
+fn paths_that_are_not_ids_are_bad_requests() {
+    let app = book();
+    problem(&app.get_as(MANAGER, "/orders/SO%2F..%2F1"), 400);
+    problem(&app.get_as(MANAGER, "/customers/..%2Fpolicy"), 400);
+    problem(&app.get_as(MANAGER, "/orders?limit=0"), 422);
+    problem(&app.get_as(MANAGER, "/orders?status=lost"), 422);
+    problem(&app.send("DELETE", "/orders/SO-1", &[], b""), 405);
+    problem(&app.get_as(MANAGER, "/orders/SO-1/shipments"), 404);
+}
