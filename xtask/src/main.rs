@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask up` runs the app locally, `cargo xtask test`
-//! runs every test. Both build what they need first.
+//! runs every test. Both build what they need first, the web workspace's
+//! assets (`web/`, built with npm) included.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Build the components (wasm32-wasip2, release) and the local host.
+    /// Build the web assets, the components (wasm32-wasip2, release) and the local host.
     Build,
     /// Build, then serve the app on 127.0.0.1:3000 with state under `.spin/`.
     Up {
@@ -61,7 +62,8 @@ fn run(task: Task) -> Result<()> {
         Task::Test { cargo_args } => {
             build_app(&root)?;
             build_fixtures(&root)?;
-            test(&root, &cargo_args)
+            test(&root, &cargo_args)?;
+            browser_tests(&root)
         }
     }
 }
@@ -97,6 +99,7 @@ fn component_packages(root: &Path) -> Result<Vec<String>> {
 }
 
 fn build_app(root: &Path) -> Result<()> {
+    build_web(root)?;
     let mut build = cargo(root);
     build.args(["build", "--release", "--target", "wasm32-wasip2"]);
     for package in component_packages(root)? {
@@ -106,6 +109,67 @@ fn build_app(root: &Path) -> Result<()> {
     let mut host = cargo(root);
     host.args(["build", "-p", "spin-host", "--profile", "host"]);
     run_command(host, "build the host")
+}
+
+/// The web workspace's static files: `web/dist`, which the `web` component
+/// serves (spin.toml mounts it), built by `npm run build` in `web/`.
+fn build_web(root: &Path) -> Result<()> {
+    let web = root.join("web");
+    npm_install(&web)?;
+    run_command(
+        npm(&web, &["run", "build"]),
+        "build the web assets (npm run build in web/)",
+    )
+}
+
+/// `npm ci` in `dir` when `node_modules` is missing or was installed from
+/// another `package-lock.json` than the one there now. After each install a
+/// copy of the lock file is kept in `node_modules` to compare with.
+fn npm_install(dir: &Path) -> Result<()> {
+    let lock = std::fs::read(dir.join("package-lock.json"))
+        .with_context(|| format!("cannot read {}/package-lock.json", dir.display()))?;
+    let stamp = dir.join("node_modules").join(".xtask-package-lock.json");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == lock) {
+        return Ok(());
+    }
+    run_command(
+        npm(dir, &["ci", "--no-audit", "--no-fund"]),
+        &format!("install the npm packages of {}", dir.display()),
+    )?;
+    std::fs::write(&stamp, &lock).with_context(|| format!("cannot write {}", stamp.display()))
+}
+
+fn npm(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("npm");
+    command.current_dir(dir).args(args);
+    command
+}
+
+/// Debian's Chromium, which the browser tests drive (never a downloaded one).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The web workspace's end-to-end tests in headless Chromium (`tests/browser`,
+/// node's test runner with playwright-core). A missing Chromium fails the
+/// run, unless `CREDIT_DESK_SKIP_BROWSER=1` asks to skip them.
+fn browser_tests(root: &Path) -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        if std::env::var("CREDIT_DESK_SKIP_BROWSER").as_deref() == Ok("1") {
+            eprintln!(
+                "xtask: SKIPPING the browser tests: {CHROMIUM} is missing and CREDIT_DESK_SKIP_BROWSER=1"
+            );
+            return Ok(());
+        }
+        bail!(
+            "the browser tests need Chromium at {CHROMIUM}; install it with \
+             `apt-get install -y --no-install-recommends chromium` \
+             (or set CREDIT_DESK_SKIP_BROWSER=1 to skip the browser tests)"
+        );
+    }
+    let dir = root.join("tests/browser");
+    npm_install(&dir)?;
+    let mut tests = npm(&dir, &["test"]);
+    tests.env("SPIN_HOST_BIN", host_binary(root));
+    run_command(tests, "run the browser tests")
 }
 
 fn build_fixtures(root: &Path) -> Result<()> {
@@ -136,6 +200,7 @@ fn up(root: &Path, listen: &str, host_args: &[String]) -> Result<()> {
         }
     }
     eprintln!("xtask: development tokens: associate `dev-associate`, manager `dev-manager`");
+    eprintln!("xtask: the web workspace is at http://{listen}/ (sign in with a token)");
     run_command(host, "run the host")
 }
 

@@ -167,6 +167,20 @@ impl Fields {
         self.record(field, parse_date(text))
     }
 
+    /// An optional date: `default` when absent (`None` when the default
+    /// itself was invalid: that problem is reported already).
+    pub fn date_or(
+        &mut self,
+        field: &str,
+        text: Option<&str>,
+        default: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        match text {
+            Some(text) => self.date(field, text),
+            None => default,
+        }
+    }
+
     pub fn currency(&mut self, field: &str, code: &str) -> Option<Currency> {
         self.record(field, Currency::parse(code).map_err(|e| e.to_string()))
     }
@@ -339,8 +353,14 @@ mod tests {
         assert!(fields.text("note", "   ", 10).is_none());
         assert!(fields.days("grace_days", -1).is_none());
         assert_eq!(fields.text("name", "  Acme  ", 10), Some("Acme".into()));
+        let today = NaiveDate::from_ymd_opt(2025, 6, 30);
+        assert_eq!(fields.date_or("as_of", None, today), today);
+        assert!(fields.date_or("opened_on", Some("soon"), today).is_none());
         let problem = fields.finish().unwrap_err();
         let named: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(named, ["amount", "other", "note", "grace_days"]);
+        assert_eq!(
+            named,
+            ["amount", "other", "note", "grace_days", "opened_on"]
+        );
     }
 }

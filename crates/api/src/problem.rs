@@ -155,6 +155,7 @@ impl From<LedgerError> for Problem {
             LedgerError::NotFound { .. } => Problem::not_found(error.to_string()),
             LedgerError::Invalid(errors) => Problem::invalid(errors),
             LedgerError::Conflict(detail) => Problem::conflict(detail),
+            LedgerError::Forbidden(detail) => Problem::forbidden(detail),
             LedgerError::Db(cause) => {
                 eprintln!("error: {cause}");
                 Problem::internal()
@@ -197,6 +198,7 @@ mod tests {
             (LedgerError::not_found("order", "SO-1"), 404),
             (LedgerError::invalid("currency", "wrong"), 422),
             (LedgerError::Conflict("no".into()), 409),
+            (LedgerError::Forbidden("not yours".into()), 403),
             (
                 LedgerError::Db(ledger::DbError::Sql(
                     "disk I/O error at /secret/path".into(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::account::OpenInvoice;
 
@@ -15,14 +15,14 @@ pub struct RemittanceLine {
     pub amount: Decimal,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub invoice_id: String,
     pub amount: Decimal,
 }
 
 /// A named invoice the remittance paid less than its open balance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShortPay {
     pub invoice_id: String,
     /// What stays open on the invoice.

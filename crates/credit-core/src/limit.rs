@@ -14,6 +14,12 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    pub const ALL: [RequestStatus; 3] = [
+        RequestStatus::Pending,
+        RequestStatus::Approved,
+        RequestStatus::Rejected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Pending => "pending",
@@ -23,13 +29,7 @@ impl RequestStatus {
     }
 
     pub fn parse(text: &str) -> Option<RequestStatus> {
-        [
-            RequestStatus::Pending,
-            RequestStatus::Approved,
-            RequestStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -104,11 +104,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_text() {
-        for status in [
-            RequestStatus::Pending,
-            RequestStatus::Approved,
-            RequestStatus::Rejected,
-        ] {
+        for status in RequestStatus::ALL {
             assert_eq!(RequestStatus::parse(status.as_str()), Some(status));
         }
     }

@@ -1,8 +1,34 @@
 //! Collection KPIs over a period: DSO, best possible DSO, average days
 //! delinquent and the collection effectiveness index.
 
+use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy, dec};
 use serde::Serialize;
+
+/// A reporting period, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// `None` when the period would end before it starts.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Option<Period> {
+        (from <= to).then_some(Period { from, to })
+    }
+
+    /// Days in the period, counting both ends (a one-day period has 1).
+    pub fn days(&self) -> u32 {
+        u32::try_from((self.to - self.from).num_days() + 1).unwrap_or(u32::MAX)
+    }
+
+    /// The date opening balances are taken as of: the day before `from`,
+    /// so what happens on `from` belongs to the period.
+    pub fn opening_date(&self) -> NaiveDate {
+        self.from - Days::new(1)
+    }
+}
 
 /// The receivables figures of one period, in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -64,6 +90,18 @@ pub fn kpis(figures: &PeriodFigures) -> Kpis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::date;
+
+    #[test]
+    fn a_period_counts_both_ends_and_opens_the_day_before() {
+        let june = Period::new(date("2025-06-01"), date("2025-06-30")).unwrap();
+        assert_eq!(june.days(), 30);
+        assert_eq!(june.opening_date(), date("2025-05-31"));
+        let one_day = Period::new(date("2025-03-01"), date("2025-03-01")).unwrap();
+        assert_eq!(one_day.days(), 1);
+        assert_eq!(one_day.opening_date(), date("2025-02-28"));
+        assert_eq!(Period::new(date("2025-06-02"), date("2025-06-01")), None);
+    }
 
     #[test]
     fn hand_computed_figures() {

@@ -38,6 +38,9 @@ CREATE TABLE invoices (
 -- A customer's open invoices (hold checks, allocation, aging).
 CREATE INDEX invoices_open_by_customer ON invoices(customer_id, due_on) WHERE open_minor > 0;
 CREATE INDEX invoices_by_issue_date ON invoices(issued_on);
+-- Open invoices by due date, covering what aging and the worklist read,
+-- so reports on a large book never visit the invoices themselves.
+CREATE INDEX invoices_open_by_due ON invoices(due_on, customer_id, id, issued_on, open_minor, disputed_minor) WHERE open_minor > 0;
 
 CREATE TABLE orders (
     id            TEXT PRIMARY KEY,
@@ -73,7 +76,7 @@ CREATE INDEX order_decisions_by_order ON order_decisions(order_id, id);
 CREATE TABLE payments (
     id                TEXT PRIMARY KEY,
     customer_id       TEXT NOT NULL REFERENCES customers(id),
-    amount_minor      INTEGER NOT NULL,
+    amount_minor      INTEGER NOT NULL CHECK (amount_minor > 0),
     received_on       TEXT NOT NULL,
     method            TEXT NOT NULL,
     reference         TEXT,
@@ -94,18 +97,20 @@ CREATE TABLE allocations (
     PRIMARY KEY (payment_id, invoice_id)
 );
 CREATE INDEX allocations_by_invoice ON allocations(invoice_id, applied_on);
+-- Payments applied after a date (AR as of a past date).
+CREATE INDEX allocations_by_date ON allocations(applied_on);
 
 CREATE TABLE disputes (
     id               INTEGER PRIMARY KEY,
     invoice_id       TEXT NOT NULL REFERENCES invoices(id),
     customer_id      TEXT NOT NULL REFERENCES customers(id),
-    amount_minor     INTEGER NOT NULL,
+    amount_minor     INTEGER NOT NULL CHECK (amount_minor > 0),
     reason_code      TEXT NOT NULL,
-    status           TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('open', 'in_review', 'resolved_credit', 'resolved_rejected', 'withdrawn')),
     opened_on        TEXT NOT NULL,
     sla_due_on       TEXT NOT NULL,
-    credited_minor   INTEGER,
-    closed_on        TEXT,
+    credited_minor   INTEGER,                -- resolved_credit: the credit issued
+    closed_on        TEXT,                   -- resolved or withdrawn on
     opened_by        TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
@@ -123,14 +128,15 @@ CREATE TABLE credits (
     credited_on   TEXT NOT NULL
 );
 CREATE INDEX credits_by_invoice ON credits(invoice_id, credited_on);
+CREATE INDEX credits_by_date ON credits(credited_on);
 
 CREATE TABLE dispute_events (
     id           INTEGER PRIMARY KEY,
     dispute_id   INTEGER NOT NULL REFERENCES disputes(id),
     at           TEXT NOT NULL,
     actor        TEXT NOT NULL,
-    from_status  TEXT,
-    to_status    TEXT NOT NULL,
+    from_status  TEXT,                  -- NULL when the dispute was opened
+    to_status    TEXT NOT NULL,         -- equal to from_status for a note
     note         TEXT,
     credit_minor INTEGER
 );
@@ -149,22 +155,28 @@ CREATE TABLE contacts (
     promise_due_on        TEXT
 );
 CREATE INDEX contacts_by_customer ON contacts(customer_id, id);
+-- Promises to pay by their date (broken promises on the worklist).
+CREATE INDEX contacts_promises_by_due ON contacts(promise_due_on) WHERE promise_amount_minor IS NOT NULL;
 
 CREATE TABLE credit_limit_requests (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY,    -- shown as CLR-<id>
     customer_id       TEXT NOT NULL REFERENCES customers(id),
     requested_minor   INTEGER NOT NULL,
-    previous_minor    INTEGER,
+    previous_minor    INTEGER,                -- the limit when requested; NULL: none
     reason            TEXT NOT NULL,
-    status            TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
     requested_by      TEXT NOT NULL,
     requested_at      TEXT NOT NULL,
     decided_by        TEXT,
     decided_at        TEXT,
-    approved_minor    INTEGER,
-    note              TEXT
+    approved_minor    INTEGER,                -- the limit set by an approval
+    note              TEXT,                   -- the decider's note
+    released_orders   TEXT NOT NULL DEFAULT '[]',   -- JSON ids the approval's re-check released
+    still_held        TEXT NOT NULL DEFAULT '[]'    -- JSON ids it left held
 );
 CREATE INDEX credit_limit_requests_by_status ON credit_limit_requests(status, id);
+-- A customer's requests (at most one pending at a time).
+CREATE INDEX credit_limit_requests_by_customer ON credit_limit_requests(customer_id, status);
 
 -- Changes to master data and limits: who changed what, when.
 CREATE TABLE audit_log (

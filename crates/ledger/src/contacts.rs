@@ -96,6 +96,11 @@ pub async fn list(db: &impl Database, customer_id: &str, as_of: NaiveDate) -> Re
     select(db, &customer, None, as_of).await
 }
 
+/// What the customer paid toward a promise: payments received from the
+/// contact up to the promised date. A column of a query `FROM contacts`.
+pub(crate) const PROMISE_PAID: &str = "(SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p
+      WHERE p.customer_id = contacts.customer_id AND p.received_on BETWEEN contacts.contacted_on AND contacts.promise_due_on)";
+
 /// The customer's contacts (or just contact `only`), newest first.
 async fn select(
     db: &impl Database,
@@ -103,11 +108,12 @@ async fn select(
     only: Option<i64>,
     as_of: NaiveDate,
 ) -> Result<Vec<Contact>> {
-    let sql = "SELECT id, customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on,
-                (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p
-                  WHERE p.customer_id = contacts.customer_id AND p.received_on BETWEEN contacts.contacted_on AND contacts.promise_due_on)
-         FROM contacts WHERE customer_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC";
-    let rows = db.query(sql, params![&customer.id, only]).await?;
+    let sql = format!(
+        "SELECT id, customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on,
+                {PROMISE_PAID}
+         FROM contacts WHERE customer_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC"
+    );
+    let rows = db.query(&sql, params![&customer.id, only]).await?;
     rows.iter()
         .map(|row| contact(row, customer, as_of))
         .collect::<Result<_, DbError>>()

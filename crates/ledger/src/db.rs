@@ -159,6 +159,12 @@ impl Row {
             .transpose()
     }
 
+    /// An ISO 4217 currency code.
+    pub fn currency(&self, column: usize) -> Result<credit_core::Currency, DbError> {
+        credit_core::Currency::parse(self.text(column)?)
+            .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+    }
+
     /// A JSON document stored as text.
     pub fn json<T: serde::de::DeserializeOwned>(&self, column: usize) -> Result<T, DbError> {
         serde_json::from_str(self.text(column)?)

@@ -9,9 +9,13 @@
 pub mod contacts;
 pub mod customers;
 pub mod db;
+pub mod disputes;
 pub mod invoices;
+pub mod limits;
 pub mod orders;
+pub mod payments;
 pub mod policy;
+pub mod reports;
 pub mod schema;
 
 mod audit;
@@ -29,6 +33,10 @@ pub enum LedgerError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this, whatever their role (deciding their own
+    /// credit-limit request).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

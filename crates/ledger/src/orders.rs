@@ -389,20 +389,27 @@ pub struct QueueEntry {
     pub reasons: Vec<Reason>,
 }
 
+/// What [`queue_entry`] reads: orders `o` with their customer `c` and
+/// latest decision; the caller adds `WHERE` and `ORDER BY`.
+pub(crate) const QUEUE_SELECT: &str = "SELECT o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
+        (SELECT d.decision FROM order_decisions d WHERE d.order_id = o.id ORDER BY d.id DESC LIMIT 1)
+     FROM orders o JOIN customers c ON c.id = o.customer_id";
+
 /// Orders in a status, oldest first (the held queue by default).
 pub async fn queue(
     db: &impl Database,
     query: &QueueQuery,
     as_of: NaiveDate,
 ) -> Result<Vec<QueueEntry>, DbError> {
+    let sql = format!(
+        "{QUEUE_SELECT}
+         WHERE o.status = ?1 AND (?2 IS NULL OR o.customer_id = ?2)
+         ORDER BY o.ordered_on, o.held_since, o.id
+         LIMIT ?3 OFFSET ?4"
+    );
     let rows = db
         .query(
-            "SELECT o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
-                    (SELECT d.decision FROM order_decisions d WHERE d.order_id = o.id ORDER BY d.id DESC LIMIT 1)
-             FROM orders o JOIN customers c ON c.id = o.customer_id
-             WHERE o.status = ?1 AND (?2 IS NULL OR o.customer_id = ?2)
-             ORDER BY o.ordered_on, o.held_since, o.id
-             LIMIT ?3 OFFSET ?4",
+            &sql,
             params![
                 query.status.as_str(),
                 query.customer_id.clone(),
@@ -414,11 +421,9 @@ pub async fn queue(
     rows.iter().map(|row| queue_entry(row, as_of)).collect()
 }
 
-fn queue_entry(row: &Row, as_of: NaiveDate) -> Result<QueueEntry, DbError> {
-    let currency = Currency::parse(row.text(3)?).map_err(|_| DbError::Decode {
-        column: 3,
-        expected: "an ISO 4217 currency",
-    })?;
+/// An order read with [`QUEUE_SELECT`].
+pub(crate) fn queue_entry(row: &Row, as_of: NaiveDate) -> Result<QueueEntry, DbError> {
+    let currency = row.currency(3)?;
     let held_since = row.opt_string(7)?;
     let days_held = held_since
         .as_deref()

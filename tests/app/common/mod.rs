@@ -133,3 +133,48 @@ pub fn problem_fields(reply: &Reply) -> Vec<String> {
         .map(|e| e["field"].as_str().expect("field").to_string())
         .collect()
 }
+
+/// The customer's credit position as of the worked cases' date.
+pub fn position(app: &App, customer_id: &str) -> Value {
+    get_json(app, &format!("/customers/{customer_id}?as_of={AS_OF}"))
+}
+
+/// A payment without remittance, received and re-checked as of the worked
+/// cases' date; add fields with `body["remittance"] = ...`.
+pub fn payment_body(id: &str, customer_id: &str, amount: &str) -> Value {
+    json!({
+        "id": id,
+        "customer_id": customer_id,
+        "amount": amount,
+        "currency": "USD",
+        "received_on": AS_OF,
+        "method": "ach",
+        "as_of": AS_OF,
+    })
+}
+
+/// Posts a payment as the ERP; it must be accepted.
+pub fn pay(app: &App, body: &Value) -> Value {
+    let reply = app.erp("POST", "/payments", body);
+    assert_eq!(reply.status, 201, "POST /payments: {}", reply.text());
+    reply.json()
+}
+
+/// Opens a dispute as an associate on the worked cases' date; it must be
+/// accepted.
+pub fn open_dispute(app: &App, invoice_id: &str, amount: &str) -> Value {
+    let reply = as_associate(
+        app,
+        "POST",
+        "/disputes",
+        &json!({
+            "invoice_id": invoice_id,
+            "amount": amount,
+            "reason_code": "PRICING",
+            "note": "price differs from the quote",
+            "as_of": AS_OF,
+        }),
+    );
+    assert_eq!(reply.status, 201, "POST /disputes: {}", reply.text());
+    reply.json()
+}

@@ -6,8 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::{Currency, Policy};
 use ledger::customers::{self, CustomerUpdate};
 use ledger::db::native::NativeDb;
+use ledger::disputes::{self, DisputeChanged, NewDispute};
 use ledger::invoices::{self, InvoiceUpdate};
 use ledger::orders::{self, CheckResult, OrderWebhook};
+use ledger::payments::{self, NewPayment, Posted};
 use ledger::{Stamp, schema};
 use rust_decimal::Decimal;
 
@@ -48,9 +50,14 @@ impl Books {
     }
 
     pub fn customer(&self, id: &str, limit: Option<&str>) {
+        self.customer_in(id, "USD", limit);
+    }
+
+    /// A customer in any currency; `limit` None means no credit limit.
+    pub fn customer_in(&self, id: &str, currency: &str, limit: Option<&str>) {
         let update = CustomerUpdate {
             name: format!("{id} Ltd"),
-            currency: usd(),
+            currency: Currency::parse(currency).unwrap(),
             credit_limit: limit.map(amount),
             payment_terms_days: 30,
             grace_days: None,
@@ -103,6 +110,32 @@ impl Books {
         block_on(orders::check(&self.db, &order, &self.policy, &stamp("erp")))
     }
 
+    /// A USD invoice with its own issue date.
+    pub fn invoice_issued(
+        &self,
+        id: &str,
+        customer_id: &str,
+        issued_on: &str,
+        due_on: &str,
+        value: &str,
+    ) {
+        let update = InvoiceUpdate {
+            customer_id: customer_id.into(),
+            order_id: None,
+            issued_on: date(issued_on),
+            due_on: date(due_on),
+            amount: amount(value),
+            currency: usd(),
+        };
+        block_on(invoices::put(&self.db, id, &update, &stamp("erp"))).unwrap();
+    }
+
+    /// Runs a statement, for seeding what has no ledger operation yet.
+    pub fn sql(&self, sql: &str, params: Vec<ledger::Value>) {
+        use ledger::Database;
+        block_on(self.db.execute(sql, params)).unwrap();
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         use ledger::Database;
         let row = block_on(
@@ -112,5 +145,71 @@ impl Books {
         .unwrap()
         .unwrap();
         row.int(0).unwrap()
+    }
+}
+
+/// Payments and disputes.
+impl Books {
+    /// A payment of `value` without remittance, received and re-checked as
+    /// of the worked cases' date.
+    pub fn payment(&self, id: &str, customer_id: &str, value: &str) -> NewPayment {
+        NewPayment {
+            id: id.into(),
+            customer_id: customer_id.into(),
+            amount: amount(value),
+            currency: usd(),
+            received_on: date(AS_OF),
+            method: "ach".into(),
+            reference: None,
+            remittance: vec![],
+            short_pay_reason: None,
+            as_of: date(AS_OF),
+        }
+    }
+
+    pub fn post(&self, payment: &NewPayment) -> ledger::Result<Posted> {
+        block_on(payments::post(
+            &self.db,
+            payment,
+            &self.policy,
+            &stamp("alice"),
+        ))
+    }
+
+    /// A dispute opened by alice on the worked cases' date.
+    pub fn dispute(&self, invoice_id: &str, value: &str) -> ledger::Result<DisputeChanged> {
+        let new = NewDispute {
+            invoice_id: invoice_id.into(),
+            amount: amount(value),
+            reason_code: "PRICING".into(),
+            note: "price differs from the quote".into(),
+            opened_on: date(AS_OF),
+        };
+        block_on(disputes::open(
+            &self.db,
+            &new,
+            date(AS_OF),
+            &self.policy,
+            &stamp("alice"),
+        ))
+    }
+
+    /// (open balance, disputed) of an invoice, as shown.
+    pub fn balances(&self, invoice_id: &str) -> (String, String) {
+        let (invoice, _) = block_on(invoices::get(&self.db, invoice_id)).unwrap();
+        (
+            invoice.open_balance.to_string(),
+            invoice.disputed.to_string(),
+        )
+    }
+
+    pub fn position(&self, customer_id: &str) -> customers::Position {
+        block_on(customers::position(
+            &self.db,
+            customer_id,
+            date(AS_OF),
+            &self.policy,
+        ))
+        .unwrap()
     }
 }

@@ -1,0 +1,186 @@
+//! dispute-update: associates open disputes on invoices (R3), move them
+//! through review to a resolution — a credit, a rejection or a withdrawal —
+//! with notes, and follow them against their service levels.
+
+use api::input::{check_id, path_id};
+use api::spin::{Desk, serve};
+use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use chrono::NaiveDate;
+use credit_core::Currency;
+use credit_core::dispute::DisputeStatus;
+use http::Method;
+use ledger::disputes::{self, DisputeQuery, DisputeUpdate, NewDispute, StatusFilter};
+use ledger::invoices;
+use serde::Deserialize;
+use spin_sdk::http::{IntoResponse, Request};
+
+#[spin_sdk::http_service]
+async fn handle(request: Request) -> impl IntoResponse {
+    serve(request, route).await
+}
+
+async fn route(request: Incoming) -> Result<Reply, Problem> {
+    let desk = Desk::open().await?;
+    let segments = request.segments();
+    match (&request.method, segments.as_slice()) {
+        (&Method::POST, ["disputes"]) => open_dispute(&desk, &request).await,
+        (&Method::GET, ["disputes"]) => list_disputes(&desk, &request).await,
+        (_, ["disputes"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
+        (&Method::GET, ["disputes", id]) => show_dispute(&desk, &request, id).await,
+        (&Method::PATCH, ["disputes", id]) => update_dispute(&desk, &request, id).await,
+        (_, ["disputes", _]) => Err(Problem::method_not_allowed(&["GET", "PATCH"])),
+        _ => Err(Problem::not_found(format!(
+            "no resource at {}",
+            request.path
+        ))),
+    }
+}
+
+/// Longest note kept with a dispute.
+const MAX_NOTE: usize = 2000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenBody {
+    invoice_id: String,
+    amount: String,
+    reason_code: String,
+    note: String,
+    opened_on: Option<String>,
+    as_of: Option<String>,
+}
+
+/// The dispute to open, and the date held orders are re-checked as of
+/// (today unless given; the dispute is opened on it unless `opened_on` says).
+fn new_dispute(
+    body: &OpenBody,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<(NewDispute, NaiveDate), Problem> {
+    let mut fields = Fields::new();
+    let amount = fields.positive_amount("amount", &body.amount, Some(currency));
+    let reason_code = fields.code("reason_code", &body.reason_code);
+    let note = fields.text("note", &body.note, MAX_NOTE);
+    let as_of = fields.date_or("as_of", body.as_of.as_deref(), Some(today));
+    let opened_on = fields.date_or("opened_on", body.opened_on.as_deref(), as_of);
+    fields.finish()?;
+    let new = NewDispute {
+        invoice_id: body.invoice_id.clone(),
+        amount: valid(amount),
+        reason_code: valid(reason_code),
+        note: valid(note),
+        opened_on: valid(opened_on),
+    };
+    Ok((new, valid(as_of)))
+}
+
+/// The currency of the invoice a dispute is about (its amounts are in it).
+async fn invoice_currency(desk: &Desk, invoice_id: &str) -> Result<Currency, Problem> {
+    check_id(invoice_id).map_err(|message| Problem::invalid_field("invoice_id", message))?;
+    let (invoice, _) = invoices::get(&desk.db, invoice_id).await?;
+    Ok(invoice.currency)
+}
+
+/// `POST /disputes` (associate): 201 with the dispute and the held orders
+/// the lower past-due amount released.
+async fn open_dispute(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    let person = desk.credentials.person(request, Role::Associate)?;
+    let body: OpenBody = request.json()?;
+    let currency = invoice_currency(desk, &body.invoice_id).await?;
+    let (new, as_of) = new_dispute(&body, currency, desk.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
+    let stamp = desk.stamp(&Caller::Person(person));
+    let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
+    Ok(Reply::created(&opened))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    status: Option<String>,
+    note: Option<String>,
+    credit_amount: Option<String>,
+    as_of: Option<String>,
+}
+
+fn dispute_update(
+    body: &UpdateBody,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<(DisputeUpdate, NaiveDate), Problem> {
+    let mut fields = Fields::new();
+    let status = body.status.as_deref().map(|text| {
+        DisputeStatus::parse(text).or_else(|| {
+            fields.error(
+                "status",
+                "must be in_review, resolved_credit, resolved_rejected or withdrawn",
+            );
+            None
+        })
+    });
+    let note = body
+        .note
+        .as_ref()
+        .map(|text| fields.text("note", text, MAX_NOTE));
+    let credit_amount = body
+        .credit_amount
+        .as_ref()
+        .map(|text| fields.positive_amount("credit_amount", text, Some(currency)));
+    let as_of = fields.date_or("as_of", body.as_of.as_deref(), Some(today));
+    fields.finish()?;
+    let update = DisputeUpdate {
+        status: status.map(valid),
+        note: note.map(valid),
+        credit_amount: credit_amount.map(valid),
+    };
+    Ok((update, valid(as_of)))
+}
+
+/// `PATCH /disputes/{id}` (associate): a new status, a note, or both.
+async fn update_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    let person = desk.credentials.person(request, Role::Associate)?;
+    let id = path_id("dispute", id)?;
+    let body: UpdateBody = request.json()?;
+    let currency = disputes::get(&desk.db, id, desk.today()).await?.currency;
+    let (update, as_of) = dispute_update(&body, currency, desk.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
+    let stamp = desk.stamp(&Caller::Person(person));
+    let changed = disputes::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
+    Ok(Reply::ok(&changed))
+}
+
+/// `GET /disputes/{id}?as_of=`: the dispute, its history and service level.
+async fn show_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let id = path_id("dispute", id)?;
+    let as_of = request.as_of(desk.today())?;
+    let view = disputes::view(&desk.db, id, as_of).await?;
+    Ok(Reply::ok(&view))
+}
+
+/// `GET /disputes?status=&customer_id=&as_of=`: the nearest due first.
+async fn list_disputes(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let mut fields = Fields::new();
+    let status = match request.query("status") {
+        None => Some(StatusFilter::Any),
+        Some(text) => StatusFilter::parse(text).or_else(|| {
+            fields.error(
+                "status",
+                "must be open, in_review, resolved_credit, resolved_rejected, withdrawn or active",
+            );
+            None
+        }),
+    };
+    let customer_id = request
+        .query("customer_id")
+        .and_then(|id| fields.id("customer_id", id));
+    let as_of = request.as_of(desk.today());
+    fields.finish()?;
+    let query = DisputeQuery {
+        status: valid(status),
+        customer_id,
+    };
+    let list = disputes::list(&desk.db, &query, as_of?).await?;
+    Ok(Reply::ok(&list))
+}

@@ -1,0 +1,141 @@
+//! payment-intake: payments from the ERP or an associate are allocated to
+//! the customer's invoices (R2), the rest kept as unapplied cash, short
+//! pays disputed, and the customer's held orders re-checked.
+
+use api::input::path_id;
+use api::spin::{Desk, serve};
+use api::{Fields, Incoming, Problem, Reply, Role, valid};
+use chrono::NaiveDate;
+use credit_core::allocation::RemittanceLine;
+use http::Method;
+use ledger::payments::{self, NewPayment};
+use serde::Deserialize;
+use spin_sdk::http::{IntoResponse, Request};
+
+#[spin_sdk::http_service]
+async fn handle(request: Request) -> impl IntoResponse {
+    serve(request, route).await
+}
+
+async fn route(request: Incoming) -> Result<Reply, Problem> {
+    let desk = Desk::open().await?;
+    let segments = request.segments();
+    match (&request.method, segments.as_slice()) {
+        (&Method::POST, ["payments"]) => post_payment(&desk, &request).await,
+        (_, ["payments"]) => Err(Problem::method_not_allowed(&["POST"])),
+        (&Method::GET, ["payments", id]) => show_payment(&desk, &request, id).await,
+        (_, ["payments", _]) => Err(Problem::method_not_allowed(&["GET"])),
+        _ => Err(Problem::not_found(format!(
+            "no resource at {}",
+            request.path
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentBody {
+    id: String,
+    customer_id: String,
+    amount: String,
+    currency: String,
+    received_on: String,
+    method: String,
+    reference: Option<String>,
+    remittance: Option<Vec<RemittanceBody>>,
+    short_pay_reason: Option<String>,
+    as_of: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemittanceBody {
+    invoice_id: String,
+    amount: String,
+}
+
+/// Longest reference kept with a payment.
+const MAX_REFERENCE: usize = 200;
+/// Most invoices one remittance may name.
+const MAX_REMITTANCE: usize = 1000;
+
+fn new_payment(body: &PaymentBody, today: NaiveDate) -> Result<NewPayment, Problem> {
+    let mut fields = Fields::new();
+    let id = fields.id("id", &body.id);
+    let customer_id = fields.id("customer_id", &body.customer_id);
+    let currency = fields.currency("currency", &body.currency);
+    let amount = fields.positive_amount("amount", &body.amount, currency);
+    let received_on = fields.date("received_on", &body.received_on);
+    let method = fields.code("method", &body.method);
+    let reference = body
+        .reference
+        .as_ref()
+        .map(|text| fields.text("reference", text, MAX_REFERENCE));
+    let lines = body.remittance.as_deref().unwrap_or_default();
+    fields.check(
+        lines.len() <= MAX_REMITTANCE,
+        "remittance",
+        &format!("must name at most {MAX_REMITTANCE} invoices"),
+    );
+    let remittance: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let invoice_id = fields.id(&format!("remittance[{i}].invoice_id"), &line.invoice_id);
+            let field = format!("remittance[{i}].amount");
+            let amount = fields.positive_amount(&field, &line.amount, currency);
+            (invoice_id, amount)
+        })
+        .collect();
+    let short_pay_reason = body
+        .short_pay_reason
+        .as_ref()
+        .map(|code| fields.code("short_pay_reason", code));
+    let as_of = fields.date_or("as_of", body.as_of.as_deref(), Some(today));
+    fields.finish()?;
+    Ok(NewPayment {
+        id: valid(id),
+        customer_id: valid(customer_id),
+        amount: valid(amount),
+        currency: valid(currency),
+        received_on: valid(received_on),
+        method: valid(method),
+        reference: reference.map(valid),
+        remittance: remittance
+            .into_iter()
+            .map(|(invoice_id, amount)| RemittanceLine {
+                invoice_id: valid(invoice_id),
+                amount: valid(amount),
+            })
+            .collect(),
+        short_pay_reason: short_pay_reason.map(valid),
+        as_of: valid(as_of),
+    })
+}
+
+/// `POST /payments` (ERP or associate): 201 with the allocation; the same
+/// payment posted again gets the first answer, marked `idempotent-replay`.
+async fn post_payment(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    let caller = desk
+        .credentials
+        .erp_or(request, Role::Associate, desk.now.timestamp())?;
+    api::replay::once(&desk.kv, &caller, async || {
+        let payment = new_payment(&request.json()?, desk.today())?;
+        let policy = ledger::policy::load(&desk.kv).await?;
+        let posted = payments::post(&desk.db, &payment, &policy, &desk.stamp(&caller)).await?;
+        let reply = Reply::created(&posted.result);
+        Ok(if posted.replayed {
+            reply.with_header("idempotent-replay", "true")
+        } else {
+            reply
+        })
+    })
+    .await
+}
+
+/// `GET /payments/{id}`: the payment and its allocations.
+async fn show_payment(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.credentials.person(request, Role::Associate)?;
+    let view = payments::view(&desk.db, path_id("payment", id)?).await?;
+    Ok(Reply::ok(&view))
+}

@@ -1,0 +1,141 @@
+//! The reports as CSV tables: one row per line of the report — an order, a
+//! customer (aging and worklist, with a currency column), a dispute, a
+//! currency (KPIs), a request. Each cell is the line's JSON value, so the
+//! CSV carries exactly the figures of the JSON: amounts as decimal text,
+//! dates `YYYY-MM-DD`, an empty cell for null, lists (reason codes) joined
+//! with `;`.
+//!
+//! Totals are not rows: the aging report's per-currency totals are in its
+//! JSON only, and the rows of a CSV add up to them.
+
+use api::Table;
+use credit_core::aging::Bucket;
+use ledger::reports::{
+    AgingReport, DisputesReport, HeldOrders, KpiReport, LimitRequests, Worklist,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+pub fn held_orders(report: &HeldOrders) -> Table {
+    let columns = [
+        "order_id",
+        "customer_id",
+        "customer_name",
+        "amount",
+        "currency",
+        "ordered_on",
+        "held_since",
+        "days_held",
+        "reasons",
+    ];
+    let name = format!("held-orders-{}", report.as_of);
+    table(&name, &columns, &report.orders)
+}
+
+pub fn aging(report: &AgingReport) -> Table {
+    let buckets = Bucket::ALL.map(Bucket::name);
+    let columns: Vec<&str> = ["customer_id", "customer_name", "currency"]
+        .into_iter()
+        .chain(buckets)
+        .chain(["total"])
+        .collect();
+    let name = format!("aging-{}", report.as_of);
+    table(&name, &columns, &report.customers)
+}
+
+pub fn disputes(report: &DisputesReport) -> Table {
+    let columns = [
+        "dispute_id",
+        "invoice_id",
+        "customer_id",
+        "customer_name",
+        "currency",
+        "amount",
+        "reason_code",
+        "status",
+        "opened_on",
+        "sla_due_on",
+        "closed_on",
+        "sla_status",
+        "business_days_left",
+    ];
+    let name = format!("disputes-{}", report.as_of);
+    table(&name, &columns, &report.disputes)
+}
+
+pub fn worklist(report: &Worklist) -> Table {
+    let columns = [
+        "rank",
+        "customer_id",
+        "customer_name",
+        "currency",
+        "past_due",
+        "held_orders_value",
+        "priority",
+        "oldest_days_past_due",
+        "broken_promises",
+    ];
+    let name = format!("worklist-{}", report.as_of);
+    table(&name, &columns, &report.customers)
+}
+
+pub fn kpis(report: &KpiReport) -> Table {
+    let columns = [
+        "currency",
+        "begin_ar",
+        "end_ar",
+        "end_current_ar",
+        "credit_sales",
+        "days",
+        "dso",
+        "best_possible_dso",
+        "average_days_delinquent",
+        "cei",
+    ];
+    let name = format!("kpis-{}-{}", report.from, report.to);
+    table(&name, &columns, &report.currencies)
+}
+
+pub fn credit_limit_requests(report: &LimitRequests) -> Table {
+    let columns = [
+        "id",
+        "customer_id",
+        "customer_name",
+        "currency",
+        "status",
+        "current_limit",
+        "requested_limit",
+        "approved_limit",
+        "reason",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "note",
+    ];
+    table("credit-limit-requests", &columns, &report.requests)
+}
+
+/// A table of `columns` taken from each line's JSON.
+fn table<T: Serialize>(name: &str, columns: &[&str], lines: &[T]) -> Table {
+    let mut table = Table::new(name, columns);
+    for line in lines {
+        let json = serde_json::to_value(line).expect("report lines serialise");
+        table.push(columns.iter().map(|column| cell(&json[*column])).collect());
+    }
+    table
+}
+
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        // A list of reasons shows their codes.
+        Value::Array(items) => items
+            .iter()
+            .map(|item| cell(item.get("code").unwrap_or(item)))
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,665 @@
+//! Disputes (R3): amounts a customer contests on an invoice, followed
+//! against their service level until resolved or withdrawn. Every change
+//! and note is kept as an event; a resolution with a credit lowers the
+//! invoice's balance and re-checks the customer's held orders.
+
+use chrono::NaiveDate;
+use credit_core::dispute::{self, DisputeStatus, IllegalTransition, SlaStatus};
+use credit_core::{Currency, Policy};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::customers;
+use crate::db::{Database, DbError, Row, transaction};
+use crate::invoices::{self, Balances, Invoice, dispute_id};
+use crate::orders::{self, Recheck};
+use crate::{LedgerError, Result, Stamp, params};
+
+/// A dispute to open on an invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDispute {
+    pub invoice_id: String,
+    pub amount: Decimal,
+    pub reason_code: String,
+    pub note: String,
+    pub opened_on: NaiveDate,
+}
+
+/// A change to a dispute: a new status, a note, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisputeUpdate {
+    pub status: Option<DisputeStatus>,
+    pub note: Option<String>,
+    /// Only with `resolved_credit`; the disputed amount when absent.
+    pub credit_amount: Option<Decimal>,
+}
+
+/// A dispute as listed, with where it stands against its service level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dispute {
+    pub id: String,
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub reason_code: String,
+    pub status: DisputeStatus,
+    pub opened_on: NaiveDate,
+    pub sla_due_on: NaiveDate,
+    pub sla_status: SlaStatus,
+    /// The credit issued by a `resolved_credit` resolution.
+    pub credited: Option<Decimal>,
+    pub closed_on: Option<NaiveDate>,
+    pub opened_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One entry of a dispute's history: its opening, a status change or a note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeEvent {
+    pub at: String,
+    pub by: String,
+    /// `opened`, `status_change` or `note`.
+    pub kind: &'static str,
+    pub from: Option<DisputeStatus>,
+    pub to: DisputeStatus,
+    pub note: Option<String>,
+    pub credit: Option<Decimal>,
+}
+
+/// `GET /disputes/{id}`: the dispute and its whole history, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeView {
+    #[serde(flatten)]
+    pub dispute: Dispute,
+    /// The date `sla_status` is computed as of.
+    pub as_of: NaiveDate,
+    pub history: Vec<DisputeEvent>,
+}
+
+/// The answer to opening or changing a dispute: the dispute, and the held
+/// orders of the customer a lower past-due or balance released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeChanged {
+    #[serde(flatten)]
+    pub view: DisputeView,
+    pub released_orders: Vec<String>,
+    pub still_held: Vec<String>,
+}
+
+/// A dispute opened along with something else (a short pay), in brief.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedDispute {
+    pub id: String,
+    pub invoice_id: String,
+    pub amount: Decimal,
+    pub reason_code: String,
+    pub sla_due_on: NaiveDate,
+}
+
+/// Which disputes `GET /disputes` lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisputeQuery {
+    pub status: StatusFilter,
+    pub customer_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    #[default]
+    Any,
+    /// Open or in review.
+    Active,
+    Exactly(DisputeStatus),
+}
+
+impl StatusFilter {
+    /// `active`, or one status by name.
+    pub fn parse(text: &str) -> Option<StatusFilter> {
+        match text {
+            "active" => Some(StatusFilter::Active),
+            _ => DisputeStatus::parse(text).map(StatusFilter::Exactly),
+        }
+    }
+
+    /// The (at most two) statuses the filter lets through; `None`: all.
+    fn statuses(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            StatusFilter::Any => None,
+            StatusFilter::Active => Some((
+                DisputeStatus::Open.as_str(),
+                DisputeStatus::InReview.as_str(),
+            )),
+            StatusFilter::Exactly(status) => Some((status.as_str(), status.as_str())),
+        }
+    }
+}
+
+/// A dispute as stored, in minor units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stored {
+    number: i64,
+    invoice_id: String,
+    customer_id: String,
+    currency: Currency,
+    amount: i64,
+    reason_code: String,
+    status: DisputeStatus,
+    opened_on: NaiveDate,
+    sla_due_on: NaiveDate,
+    credited: Option<i64>,
+    closed_on: Option<NaiveDate>,
+    opened_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+const COLUMNS: &str = "d.id, d.invoice_id, d.customer_id, c.currency, d.amount_minor, d.reason_code, d.status, d.opened_on, d.sla_due_on, d.credited_minor, d.closed_on, d.opened_by, d.created_at, d.updated_at";
+
+impl Stored {
+    fn from_row(row: &Row) -> Result<Stored, DbError> {
+        Ok(Stored {
+            number: row.int(0)?,
+            invoice_id: row.string(1)?,
+            customer_id: row.string(2)?,
+            currency: row.currency(3)?,
+            amount: row.int(4)?,
+            reason_code: row.string(5)?,
+            status: status_column(row, 6)?,
+            opened_on: row.date(7)?,
+            sla_due_on: row.date(8)?,
+            credited: row.opt_int(9)?,
+            closed_on: row.opt_date(10)?,
+            opened_by: row.string(11)?,
+            created_at: row.string(12)?,
+            updated_at: row.string(13)?,
+        })
+    }
+
+    fn id(&self) -> String {
+        dispute_id(self.number)
+    }
+
+    fn money(&self, minor: i64) -> Decimal {
+        self.currency.from_minor(minor)
+    }
+
+    fn to_dispute(&self, as_of: NaiveDate) -> Dispute {
+        Dispute {
+            id: self.id(),
+            invoice_id: self.invoice_id.clone(),
+            customer_id: self.customer_id.clone(),
+            amount: self.money(self.amount),
+            currency: self.currency,
+            reason_code: self.reason_code.clone(),
+            status: self.status,
+            opened_on: self.opened_on,
+            sla_due_on: self.sla_due_on,
+            sla_status: dispute::sla_status(self.sla_due_on, as_of, self.closed_on),
+            credited: self.credited.map(|minor| self.money(minor)),
+            closed_on: self.closed_on,
+            opened_by: self.opened_by.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+}
+
+fn status_column(row: &Row, column: usize) -> Result<DisputeStatus, DbError> {
+    DisputeStatus::parse(row.text(column)?).ok_or(DbError::Decode {
+        column,
+        expected: "a dispute status",
+    })
+}
+
+/// The number behind a `D-<n>` id.
+fn number(id: &str) -> Option<i64> {
+    let digits = id.strip_prefix("D-")?;
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    all_digits.then(|| digits.parse().ok()).flatten()
+}
+
+async fn find(db: &impl Database, id: &str) -> Result<Option<Stored>, DbError> {
+    let Some(number) = number(id) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?"
+    );
+    db.query_row(&sql, params![number])
+        .await?
+        .map(|row| Stored::from_row(&row))
+        .transpose()
+}
+
+async fn stored(db: &impl Database, id: &str) -> Result<Stored> {
+    find(db, id)
+        .await?
+        .ok_or_else(|| LedgerError::not_found("dispute", id))
+}
+
+/// The dispute, its service level as of `as_of`.
+pub async fn get(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<Dispute> {
+    Ok(stored(db, id).await?.to_dispute(as_of))
+}
+
+/// The dispute with its history.
+pub async fn view(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<DisputeView> {
+    let stored = stored(db, id).await?;
+    let history = history(db, &stored).await?;
+    Ok(DisputeView {
+        dispute: stored.to_dispute(as_of),
+        as_of,
+        history,
+    })
+}
+
+async fn history(db: &impl Database, dispute: &Stored) -> Result<Vec<DisputeEvent>, DbError> {
+    let rows = db
+        .query(
+            "SELECT at, actor, from_status, to_status, note, credit_minor FROM dispute_events
+             WHERE dispute_id = ? ORDER BY id",
+            params![dispute.number],
+        )
+        .await?;
+    rows.iter().map(|row| event(row, dispute)).collect()
+}
+
+fn event(row: &Row, dispute: &Stored) -> Result<DisputeEvent, DbError> {
+    let from = match row.opt_text(2)? {
+        Some(_) => Some(status_column(row, 2)?),
+        None => None,
+    };
+    let to = status_column(row, 3)?;
+    let kind = match from {
+        None => "opened",
+        Some(from) if from == to => "note",
+        Some(_) => "status_change",
+    };
+    Ok(DisputeEvent {
+        at: row.string(0)?,
+        by: row.string(1)?,
+        kind,
+        from,
+        to,
+        note: row.opt_string(4)?,
+        credit: row.opt_int(5)?.map(|minor| dispute.money(minor)),
+    })
+}
+
+/// Disputes by status and customer, the nearest service-level date first.
+pub async fn list(
+    db: &impl Database,
+    query: &DisputeQuery,
+    as_of: NaiveDate,
+) -> Result<Vec<Dispute>, DbError> {
+    let (first, second) = query.status.statuses().unzip();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id
+         WHERE (?1 IS NULL OR d.status IN (?1, ?2)) AND (?3 IS NULL OR d.customer_id = ?3)
+         ORDER BY d.sla_due_on, d.id"
+    );
+    let rows = db
+        .query(&sql, params![first, second, query.customer_id.clone()])
+        .await?;
+    rows.iter()
+        .map(|row| Ok(Stored::from_row(row)?.to_dispute(as_of)))
+        .collect()
+}
+
+/// Opens a dispute and re-checks the customer's held orders as of
+/// `as_of`: the disputed amount no longer counts as past due.
+pub async fn open(
+    db: &impl Database,
+    new: &NewDispute,
+    as_of: NaiveDate,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<DisputeChanged> {
+    let (id, recheck) = transaction(db, async |db| {
+        let opened = record_new(db, new, policy, stamp).await?;
+        let id = opened.summary.id;
+        let trigger = format!("dispute {id} opened");
+        let recheck = recheck(db, &opened.customer_id, as_of, policy, &trigger, stamp).await?;
+        Ok::<_, LedgerError>((id, recheck))
+    })
+    .await?;
+    changed(db, &id, as_of, recheck).await
+}
+
+/// An opened dispute and whose it is.
+pub(crate) struct Opened {
+    pub summary: OpenedDispute,
+    pub customer_id: String,
+}
+
+/// Writes a new dispute, its opening event and the invoice's disputed
+/// amount, inside the caller's transaction.
+pub(crate) async fn record_new(
+    db: &impl Database,
+    new: &NewDispute,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<Opened> {
+    let (invoice, balances) = invoices::get(db, &new.invoice_id).await?;
+    let amount = invoice.currency.to_minor(new.amount);
+    check_disputable(&invoice, &balances, amount)?;
+    let sla_due_on =
+        dispute::add_business_days(new.opened_on, policy.sla_business_days(&new.reason_code));
+    let number = insert(db, &invoice, new, amount, sla_due_on, stamp).await?;
+    db.execute(
+        "UPDATE invoices SET disputed_minor = disputed_minor + ?, updated_at = ? WHERE id = ?",
+        params![amount, stamp.at_text(), &invoice.id],
+    )
+    .await?;
+    let event = Event {
+        from: None,
+        to: DisputeStatus::Open,
+        note: Some(&new.note),
+        credit: None,
+    };
+    record_event(db, number, &event, stamp).await?;
+    Ok(Opened {
+        summary: OpenedDispute {
+            id: dispute_id(number),
+            invoice_id: invoice.id,
+            amount: invoice.currency.from_minor(amount),
+            reason_code: new.reason_code.clone(),
+            sla_due_on,
+        },
+        customer_id: invoice.customer_id,
+    })
+}
+
+/// The invoice's active disputes together may not exceed its open balance.
+fn check_disputable(invoice: &Invoice, balances: &Balances, amount: i64) -> Result<()> {
+    let most = (balances.open - balances.disputed).max(0);
+    if amount > most {
+        let money = |minor| invoice.currency.from_minor(minor);
+        return Err(LedgerError::invalid(
+            "amount",
+            format!(
+                "at most {} of invoice '{}' can be disputed (open balance {}, already disputed {})",
+                money(most),
+                invoice.id,
+                money(balances.open),
+                money(balances.disputed)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn insert(
+    db: &impl Database,
+    invoice: &Invoice,
+    new: &NewDispute,
+    amount: i64,
+    sla_due_on: NaiveDate,
+    stamp: &Stamp,
+) -> Result<i64, DbError> {
+    let row = db
+        .query_row(
+            "INSERT INTO disputes (invoice_id, customer_id, amount_minor, reason_code, status, opened_on, sla_due_on, opened_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) RETURNING id",
+            params![
+                &invoice.id,
+                &invoice.customer_id,
+                amount,
+                &new.reason_code,
+                DisputeStatus::Open.as_str(),
+                new.opened_on,
+                sla_due_on,
+                &stamp.by,
+                stamp.at_text(),
+            ],
+        )
+        .await?
+        .ok_or(DbError::Sql("INSERT ... RETURNING gave no row".into()))?;
+    row.int(0)
+}
+
+/// One entry for `dispute_events`.
+struct Event<'a> {
+    from: Option<DisputeStatus>,
+    to: DisputeStatus,
+    note: Option<&'a str>,
+    credit: Option<i64>,
+}
+
+async fn record_event(
+    db: &impl Database,
+    number: i64,
+    event: &Event<'_>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO dispute_events (dispute_id, at, actor, from_status, to_status, note, credit_minor)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params![
+            number,
+            stamp.at_text(),
+            &stamp.by,
+            event.from.map(DisputeStatus::as_str),
+            event.to.as_str(),
+            event.note,
+            event.credit,
+        ],
+    )
+    .await
+}
+
+/// Moves a dispute on and/or adds a note. Closing it (resolved or
+/// withdrawn) takes its amount out of the invoice's disputed amount on
+/// `as_of`; `resolved_credit` also issues the credit and re-checks the
+/// customer's held orders.
+pub async fn update(
+    db: &impl Database,
+    id: &str,
+    change: &DisputeUpdate,
+    as_of: NaiveDate,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<DisputeChanged> {
+    check_update(change)?;
+    let recheck = transaction(db, async |db| {
+        let dispute = stored(db, id).await?;
+        let next = match change.status {
+            Some(to) => Some(dispute.status.move_to(to).map_err(illegal)?),
+            None => None,
+        };
+        let credit = match next {
+            Some(to) => close_or_move(db, &dispute, to, change.credit_amount, as_of, stamp).await?,
+            None => None,
+        };
+        let event = Event {
+            from: Some(dispute.status),
+            to: next.unwrap_or(dispute.status),
+            note: change.note.as_deref(),
+            credit,
+        };
+        record_event(db, dispute.number, &event, stamp).await?;
+        match credit {
+            Some(_) => {
+                let trigger = format!("dispute {id} resolved with a credit");
+                recheck(db, &dispute.customer_id, as_of, policy, &trigger, stamp).await
+            }
+            None => Ok(Recheck::default()),
+        }
+    })
+    .await?;
+    changed(db, id, as_of, recheck).await
+}
+
+/// A change needs a status or a note; a credit goes only with `resolved_credit`.
+fn check_update(change: &DisputeUpdate) -> Result<()> {
+    if change.status.is_none() && change.note.is_none() {
+        return Err(LedgerError::invalid(
+            "status",
+            "send a new status, a note, or both",
+        ));
+    }
+    if change.credit_amount.is_some() && change.status != Some(DisputeStatus::ResolvedCredit) {
+        return Err(LedgerError::invalid(
+            "credit_amount",
+            "a credit is only issued with status resolved_credit",
+        ));
+    }
+    Ok(())
+}
+
+fn illegal(error: IllegalTransition) -> LedgerError {
+    LedgerError::Conflict(error.to_string())
+}
+
+/// Stores the new status; closing also settles the invoice. Returns the
+/// credit issued, if any.
+async fn close_or_move(
+    db: &impl Database,
+    dispute: &Stored,
+    to: DisputeStatus,
+    credit_amount: Option<Decimal>,
+    as_of: NaiveDate,
+    stamp: &Stamp,
+) -> Result<Option<i64>> {
+    if to.is_active() {
+        db.execute(
+            "UPDATE disputes SET status = ?, updated_at = ? WHERE id = ?",
+            params![to.as_str(), stamp.at_text(), dispute.number],
+        )
+        .await?;
+        return Ok(None);
+    }
+    if as_of < dispute.opened_on {
+        return Err(LedgerError::invalid(
+            "as_of",
+            format!(
+                "a dispute opened on {} cannot close before then",
+                dispute.opened_on
+            ),
+        ));
+    }
+    let credit = match to {
+        DisputeStatus::ResolvedCredit => Some(credit(db, dispute, credit_amount).await?),
+        _ => None,
+    };
+    db.execute(
+        "UPDATE disputes SET status = ?, credited_minor = ?, closed_on = ?, updated_at = ? WHERE id = ?",
+        params![to.as_str(), credit, as_of, stamp.at_text(), dispute.number],
+    )
+    .await?;
+    settle_invoice(db, dispute, credit.unwrap_or(0), as_of, stamp).await?;
+    Ok(credit)
+}
+
+/// The credit to issue: as asked, or the disputed amount; never more than
+/// the disputed amount nor what is still open on the invoice.
+async fn credit(db: &impl Database, dispute: &Stored, asked: Option<Decimal>) -> Result<i64> {
+    let (_, balances) = invoices::get(db, &dispute.invoice_id).await?;
+    let most = dispute.amount.min(balances.open);
+    if most <= 0 {
+        return Err(LedgerError::Conflict(format!(
+            "invoice '{}' has nothing open to credit; resolve {} as resolved_rejected or withdraw it",
+            dispute.invoice_id,
+            dispute.id()
+        )));
+    }
+    let credit = asked.map_or(most, |amount| dispute.currency.to_minor(amount));
+    if credit > most {
+        return Err(LedgerError::invalid(
+            "credit_amount",
+            format!(
+                "at most {} can be credited (disputed {}, open on invoice '{}' {})",
+                dispute.money(most),
+                dispute.money(dispute.amount),
+                dispute.invoice_id,
+                dispute.money(balances.open)
+            ),
+        ));
+    }
+    Ok(credit)
+}
+
+/// The dispute's amount is no longer disputed; a credit lowers the balance.
+async fn settle_invoice(
+    db: &impl Database,
+    dispute: &Stored,
+    credit: i64,
+    credited_on: NaiveDate,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE invoices SET disputed_minor = disputed_minor - ?1, credited_minor = credited_minor + ?2,
+             open_minor = open_minor - ?2, updated_at = ?3 WHERE id = ?4",
+        params![dispute.amount, credit, stamp.at_text(), &dispute.invoice_id],
+    )
+    .await?;
+    if credit == 0 {
+        return Ok(());
+    }
+    db.execute(
+        "INSERT INTO credits (invoice_id, dispute_id, amount_minor, credited_on) VALUES (?, ?, ?, ?)",
+        params![&dispute.invoice_id, dispute.number, credit, credited_on],
+    )
+    .await
+}
+
+async fn recheck(
+    db: &impl Database,
+    customer_id: &str,
+    as_of: NaiveDate,
+    policy: &Policy,
+    trigger: &str,
+    stamp: &Stamp,
+) -> Result<Recheck> {
+    let customer = customers::get(db, customer_id).await?;
+    Ok(orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?)
+}
+
+async fn changed(
+    db: &impl Database,
+    id: &str,
+    as_of: NaiveDate,
+    recheck: Recheck,
+) -> Result<DisputeChanged> {
+    Ok(DisputeChanged {
+        view: view(db, id, as_of).await?,
+        released_orders: recheck.released,
+        still_held: recheck.still_held,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispute_ids_are_d_and_a_number() {
+        assert_eq!(number("D-12"), Some(12));
+        for bad in [
+            "D-",
+            "D12",
+            "d-1",
+            "D-1x",
+            "D--1",
+            "D-+1",
+            "12",
+            "D-99999999999999999999",
+        ] {
+            assert_eq!(number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn status_filters() {
+        assert_eq!(StatusFilter::parse("active"), Some(StatusFilter::Active));
+        assert_eq!(
+            StatusFilter::parse("open"),
+            Some(StatusFilter::Exactly(DisputeStatus::Open))
+        );
+        assert_eq!(StatusFilter::parse("closed"), None);
+        assert_eq!(StatusFilter::Any.statuses(), None);
+        assert_eq!(StatusFilter::Active.statuses(), Some(("open", "in_review")));
+    }
+}

@@ -1,0 +1,536 @@
+//! Management reports: held orders, aging, disputes against their service
+//! levels, the collection worklist and collection KPIs.
+//!
+//! The SQL here only selects and sums, and every query is served by an
+//! index (`tests/report_plans.rs` checks the plans), so the reports stay
+//! quick on a large book. Bucketing, ranking and the KPI formulas are
+//! credit-core's. Amounts of different currencies are never added up or
+//! ranked against each other.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use credit_core::aging::Aging;
+use credit_core::collections::{Promise, PromiseStatus, WorklistEntry, rank_worklist};
+use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
+use credit_core::limit::RequestStatus;
+use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
+use credit_core::{Account, Currency, OpenInvoice, days_past_due};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::contacts::PROMISE_PAID;
+use crate::db::{Database, DbError, Row};
+use crate::invoices::dispute_id;
+use crate::limits::{self, LimitRequest, ListQuery};
+use crate::orders::{self, QueueEntry};
+use crate::params;
+
+/// `GET /reports/held-orders`: every held order, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HeldOrders {
+    /// The date `days_held` counts to.
+    pub as_of: NaiveDate,
+    pub orders: Vec<QueueEntry>,
+}
+
+/// Every held order with the reasons of its latest decision, oldest first;
+/// days held counted to `as_of`.
+pub async fn held_orders(db: &impl Database, as_of: NaiveDate) -> Result<HeldOrders, DbError> {
+    // The status is written out, not bound, so the partial index of held
+    // orders serves the query.
+    let sql = format!(
+        "{} WHERE o.status = 'held' ORDER BY o.ordered_on, o.held_since, o.id",
+        orders::QUEUE_SELECT
+    );
+    let rows = db.query(&sql, vec![]).await?;
+    let orders = rows
+        .iter()
+        .map(|row| orders::queue_entry(row, as_of))
+        .collect::<Result<_, _>>()?;
+    Ok(HeldOrders { as_of, orders })
+}
+
+/// One customer's receivables by age.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CustomerAging {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub currency: Currency,
+    #[serde(flatten)]
+    pub aging: Aging,
+}
+
+/// The receivables of one currency by age.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CurrencyAging {
+    pub currency: Currency,
+    /// Customers with receivables in this currency.
+    pub customers: usize,
+    #[serde(flatten)]
+    pub aging: Aging,
+}
+
+/// `GET /reports/aging`: receivables open as of a date, per customer and
+/// per currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AgingReport {
+    pub as_of: NaiveDate,
+    /// Customers with something open, by currency, then customer id.
+    pub customers: Vec<CustomerAging>,
+    /// One entry per currency, by currency code.
+    pub totals: Vec<CurrencyAging>,
+}
+
+/// Receivables open as of `?1`, summed per customer and due date. What was
+/// open on a past date is what is open now plus what was paid or credited
+/// after it (every write keeps `open_minor` = amount − paid − credited), so
+/// the invoices issued by then contribute their open balance — read from the
+/// covering index of open invoices — and the payments and credits dated
+/// after it are added back; the settled rest of the book is never read.
+/// (Invoices issued later contribute 0 through a `CASE`: as a `WHERE` term
+/// the issue date would tempt SQLite into its range index, which spans
+/// the whole book.)
+const RECEIVABLES_AS_OF: &str = "
+    WITH contributions(customer_id, due_on, amount) AS (
+        SELECT customer_id, due_on, CASE WHEN issued_on <= ?1 THEN open_minor ELSE 0 END
+          FROM invoices WHERE open_minor > 0
+        UNION ALL
+        SELECT i.customer_id, i.due_on, a.amount_minor
+          FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+         WHERE a.applied_on > ?1 AND i.issued_on <= ?1
+        UNION ALL
+        SELECT i.customer_id, i.due_on, r.amount_minor
+          FROM credits r JOIN invoices i ON i.id = r.invoice_id
+         WHERE r.credited_on > ?1 AND i.issued_on <= ?1
+    )
+    SELECT k.customer_id, c.name, c.currency, k.due_on, SUM(k.amount)
+    FROM contributions k JOIN customers c ON c.id = k.customer_id
+    GROUP BY c.currency, k.customer_id, k.due_on
+    ORDER BY c.currency, k.customer_id, k.due_on";
+
+/// Receivables as they stood at the end of `as_of`, per customer (those
+/// with something open) and per currency.
+pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, DbError> {
+    let rows = db.query(RECEIVABLES_AS_OF, params![as_of]).await?;
+    let mut customers: Vec<CustomerAging> = vec![];
+    for row in &rows {
+        let open = row.int(4)?;
+        if open == 0 {
+            continue;
+        }
+        let customer_id = row.text(0)?;
+        if customers
+            .last()
+            .is_none_or(|c| c.customer_id != customer_id)
+        {
+            customers.push(customer_aging(row)?);
+        }
+        let customer = customers.last_mut().expect("pushed above");
+        let amount = customer.currency.from_minor(open);
+        customer
+            .aging
+            .add(days_past_due(as_of, row.date(3)?), amount);
+    }
+    let totals = totals_by_currency(&customers);
+    Ok(AgingReport {
+        as_of,
+        customers,
+        totals,
+    })
+}
+
+fn customer_aging(row: &Row) -> Result<CustomerAging, DbError> {
+    let currency = row.currency(2)?;
+    Ok(CustomerAging {
+        customer_id: row.string(0)?,
+        customer_name: row.string(1)?,
+        currency,
+        aging: Aging::zero(currency.minor_units()),
+    })
+}
+
+fn totals_by_currency(customers: &[CustomerAging]) -> Vec<CurrencyAging> {
+    let mut totals: BTreeMap<&str, CurrencyAging> = BTreeMap::new();
+    for customer in customers {
+        let currency = customer.currency;
+        let total = totals
+            .entry(currency.code())
+            .or_insert_with(|| CurrencyAging {
+                currency,
+                customers: 0,
+                aging: Aging::zero(currency.minor_units()),
+            });
+        total.customers += 1;
+        total.aging.merge(&customer.aging);
+    }
+    totals.into_values().collect()
+}
+
+/// A dispute with where it stands against its service level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeLine {
+    /// `D-<n>`.
+    pub dispute_id: String,
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub currency: Currency,
+    pub amount: Decimal,
+    pub reason_code: String,
+    pub status: DisputeStatus,
+    pub opened_on: NaiveDate,
+    pub sla_due_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub sla_status: SlaStatus,
+    /// While active: business days from the report date to the SLA date
+    /// (negative once breached). `None` once closed.
+    pub business_days_left: Option<i64>,
+}
+
+/// `GET /reports/disputes`: disputes opened by a date, the SLA date first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputesReport {
+    /// The date service levels are measured at.
+    pub as_of: NaiveDate,
+    pub statuses: Vec<DisputeStatus>,
+    pub disputes: Vec<DisputeLine>,
+}
+
+/// What the disputes report shows unless asked otherwise.
+pub const ACTIVE_DISPUTES: [DisputeStatus; 2] = [DisputeStatus::Open, DisputeStatus::InReview];
+
+/// Disputes in `statuses` opened by `as_of`, with their service level
+/// measured at `as_of`. The status is the dispute's current one.
+pub async fn disputes(
+    db: &impl Database,
+    as_of: NaiveDate,
+    statuses: &[DisputeStatus],
+) -> Result<DisputesReport, DbError> {
+    let mut report = DisputesReport {
+        as_of,
+        statuses: statuses.to_vec(),
+        disputes: vec![],
+    };
+    if statuses.is_empty() {
+        return Ok(report);
+    }
+    // Five slots, one per status there is; fewer statuses are repeated, so
+    // one statement (and the status index) serves every filter.
+    let wanted: Vec<&str> = statuses
+        .iter()
+        .cycle()
+        .take(DisputeStatus::ALL.len())
+        .map(|s| s.as_str())
+        .collect();
+    let rows = db
+        .query(
+            "SELECT d.id, d.invoice_id, d.customer_id, c.name, c.currency, d.amount_minor, d.reason_code,
+                    d.status, d.opened_on, d.sla_due_on, d.closed_on
+             FROM disputes d JOIN customers c ON c.id = d.customer_id
+             WHERE d.status IN (?1, ?2, ?3, ?4, ?5) AND d.opened_on <= ?6
+             ORDER BY d.sla_due_on, d.id",
+            params![wanted[0], wanted[1], wanted[2], wanted[3], wanted[4], as_of],
+        )
+        .await?;
+    report.disputes = rows
+        .iter()
+        .map(|row| dispute_line(row, as_of))
+        .collect::<Result<_, _>>()?;
+    Ok(report)
+}
+
+fn dispute_line(row: &Row, as_of: NaiveDate) -> Result<DisputeLine, DbError> {
+    let currency = row.currency(4)?;
+    let status = DisputeStatus::parse(row.text(7)?).ok_or(DbError::Decode {
+        column: 7,
+        expected: "a dispute status",
+    })?;
+    let sla_due_on = row.date(9)?;
+    let closed_on = row.opt_date(10)?;
+    Ok(DisputeLine {
+        dispute_id: dispute_id(row.int(0)?),
+        invoice_id: row.string(1)?,
+        customer_id: row.string(2)?,
+        customer_name: row.string(3)?,
+        currency,
+        amount: currency.from_minor(row.int(5)?),
+        reason_code: row.string(6)?,
+        status,
+        opened_on: row.date(8)?,
+        sla_due_on,
+        closed_on,
+        sla_status: sla_status(sla_due_on, as_of, closed_on),
+        business_days_left: status
+            .is_active()
+            .then(|| business_days_between(as_of, sla_due_on)),
+    })
+}
+
+/// A customer on the worklist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorklistLine {
+    /// Place among the customers of the same currency, from 1.
+    pub rank: usize,
+    pub currency: Currency,
+    #[serde(flatten)]
+    pub entry: WorklistEntry,
+}
+
+/// `GET /reports/worklist`: customers with an undisputed balance past due,
+/// most at stake first, per currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Worklist {
+    pub as_of: NaiveDate,
+    pub customers: Vec<WorklistLine>,
+}
+
+/// A customer with something past due, and their name.
+struct Debtor {
+    name: String,
+    account: Account,
+}
+
+/// Customers with an undisputed amount past due on `as_of` (balances as
+/// they stand), ranked per currency by held-order value + past due.
+pub async fn worklist(db: &impl Database, as_of: NaiveDate) -> Result<Worklist, DbError> {
+    let debtors = debtors(db, as_of).await?;
+    let held = held_value_by_customer(db).await?;
+    let broken = broken_promises_by_customer(db, as_of, &debtors).await?;
+    let mut entries = vec![];
+    for (id, debtor) in debtors {
+        let currency = debtor.account.currency;
+        let entry = WorklistEntry::new(
+            id.clone(),
+            debtor.name,
+            debtor.account.past_due(as_of, 0),
+            currency.from_minor(held.get(&id).copied().unwrap_or(0)),
+            debtor.account.oldest_days_past_due(as_of),
+            broken.get(&id).copied().unwrap_or(0),
+        );
+        entries.push((currency, entry));
+    }
+    Ok(Worklist {
+        as_of,
+        customers: rank_per_currency(entries),
+    })
+}
+
+/// Ranks each currency's customers on their own, currencies in code order.
+fn rank_per_currency(entries: Vec<(Currency, WorklistEntry)>) -> Vec<WorklistLine> {
+    let mut by_currency: BTreeMap<&str, (Currency, Vec<WorklistEntry>)> = BTreeMap::new();
+    for (currency, entry) in entries {
+        let slot = by_currency
+            .entry(currency.code())
+            .or_insert((currency, vec![]));
+        slot.1.push(entry);
+    }
+    by_currency
+        .into_values()
+        .flat_map(|(currency, entries)| {
+            rank_worklist(entries)
+                .into_iter()
+                .enumerate()
+                .map(move |(place, entry)| WorklistLine {
+                    rank: place + 1,
+                    currency,
+                    entry,
+                })
+        })
+        .collect()
+}
+
+/// Customers with an undisputed open amount due before `as_of`, with
+/// those invoices (balances as they stand).
+async fn debtors(
+    db: &impl Database,
+    as_of: NaiveDate,
+) -> Result<BTreeMap<String, Debtor>, DbError> {
+    let rows = db
+        .query(
+            "SELECT i.customer_id, c.name, c.currency, i.id, i.issued_on, i.due_on, i.open_minor, i.disputed_minor
+             FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE i.open_minor > 0 AND i.due_on < ?1 AND i.open_minor > i.disputed_minor",
+            params![as_of],
+        )
+        .await?;
+    let mut debtors = BTreeMap::new();
+    for row in &rows {
+        let currency = row.currency(2)?;
+        let debtor = match debtors.entry(row.string(0)?) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(Debtor {
+                name: row.string(1)?,
+                account: Account::new(currency, None),
+            }),
+        };
+        debtor.account.invoices.push(OpenInvoice {
+            id: row.string(3)?,
+            issued_on: row.date(4)?,
+            due_on: row.date(5)?,
+            open: currency.from_minor(row.int(6)?),
+            disputed: currency.from_minor(row.int(7)?),
+        });
+    }
+    Ok(debtors)
+}
+
+/// Minor units of held orders per customer.
+async fn held_value_by_customer(db: &impl Database) -> Result<HashMap<String, i64>, DbError> {
+    // Summed here rather than in SQL: a GROUP BY would trade the partial
+    // index of held orders for a scan of every order.
+    let rows = db
+        .query(
+            "SELECT customer_id, amount_minor FROM orders WHERE status = 'held'",
+            vec![],
+        )
+        .await?;
+    let mut held = HashMap::new();
+    for row in &rows {
+        *held.entry(row.string(0)?).or_insert(0) += row.int(1)?;
+    }
+    Ok(held)
+}
+
+/// Promises to pay broken by `as_of`, per customer on the worklist.
+async fn broken_promises_by_customer(
+    db: &impl Database,
+    as_of: NaiveDate,
+    debtors: &BTreeMap<String, Debtor>,
+) -> Result<HashMap<String, u32>, DbError> {
+    let sql = format!(
+        "SELECT customer_id, contacted_on, promise_amount_minor, promise_due_on, {PROMISE_PAID}
+         FROM contacts WHERE promise_amount_minor IS NOT NULL AND promise_due_on < ?1"
+    );
+    let rows = db.query(&sql, params![as_of]).await?;
+    let mut broken = HashMap::new();
+    for row in &rows {
+        let customer_id = row.string(0)?;
+        let Some(debtor) = debtors.get(&customer_id) else {
+            continue;
+        };
+        let money = |minor| debtor.account.currency.from_minor(minor);
+        let promise = Promise {
+            made_on: row.date(1)?,
+            amount: money(row.int(2)?),
+            due_on: row.date(3)?,
+        };
+        if promise.status(money(row.int(4)?), as_of) == PromiseStatus::Broken {
+            *broken.entry(customer_id).or_insert(0) += 1;
+        }
+    }
+    Ok(broken)
+}
+
+/// The KPIs of one currency with the figures behind them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CurrencyKpis {
+    pub currency: Currency,
+    #[serde(flatten)]
+    pub figures: PeriodFigures,
+    #[serde(flatten)]
+    pub kpis: Kpis,
+}
+
+/// `GET /reports/kpis`: DSO, best possible DSO, ADD and CEI per currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KpiReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `begin_ar` is the receivables open as of this date, the day before `from`.
+    pub opening_date: NaiveDate,
+    pub currencies: Vec<CurrencyKpis>,
+}
+
+/// The KPIs of `period` per currency: receivables at its opening date and
+/// at its end, and the invoices issued within it.
+pub async fn kpis(db: &impl Database, period: Period) -> Result<KpiReport, DbError> {
+    let mut figures: BTreeMap<&'static str, (Currency, PeriodFigures)> = BTreeMap::new();
+    for total in aging(db, period.opening_date()).await?.totals {
+        figures_of(&mut figures, total.currency, period).begin_ar = total.aging.total;
+    }
+    for total in aging(db, period.to).await?.totals {
+        let closing = figures_of(&mut figures, total.currency, period);
+        closing.end_ar = total.aging.total;
+        closing.end_current_ar = total.aging.current;
+    }
+    for (currency, sales) in credit_sales(db, period).await? {
+        figures_of(&mut figures, currency, period).credit_sales = sales;
+    }
+    let currencies = figures
+        .into_values()
+        .map(|(currency, figures)| CurrencyKpis {
+            currency,
+            kpis: metrics::kpis(&figures),
+            figures,
+        })
+        .collect();
+    Ok(KpiReport {
+        from: period.from,
+        to: period.to,
+        opening_date: period.opening_date(),
+        currencies,
+    })
+}
+
+/// The figures of `currency`, zero until filled in.
+fn figures_of<'a>(
+    figures: &'a mut BTreeMap<&'static str, (Currency, PeriodFigures)>,
+    currency: Currency,
+    period: Period,
+) -> &'a mut PeriodFigures {
+    let zero = currency.zero();
+    let slot = figures.entry(currency.code()).or_insert_with(|| {
+        let empty = PeriodFigures {
+            begin_ar: zero,
+            end_ar: zero,
+            end_current_ar: zero,
+            credit_sales: zero,
+            days: period.days(),
+        };
+        (currency, empty)
+    });
+    &mut slot.1
+}
+
+/// Invoices issued in the period, per currency.
+async fn credit_sales(
+    db: &impl Database,
+    period: Period,
+) -> Result<Vec<(Currency, Decimal)>, DbError> {
+    let rows = db
+        .query(
+            "SELECT c.currency, SUM(i.amount_minor)
+             FROM invoices i JOIN customers c ON c.id = i.customer_id
+             WHERE i.issued_on BETWEEN ?1 AND ?2
+             GROUP BY c.currency",
+            params![period.from, period.to],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let currency = row.currency(0)?;
+            Ok((currency, currency.from_minor(row.int(1)?)))
+        })
+        .collect()
+}
+
+/// `GET /reports/credit-limit-requests`: requests in a status, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LimitRequests {
+    /// `None`: every status.
+    pub status: Option<RequestStatus>,
+    pub requests: Vec<LimitRequest>,
+}
+
+/// The requests `query` asks for, oldest first.
+pub async fn credit_limit_requests(
+    db: &impl Database,
+    query: &ListQuery,
+) -> Result<LimitRequests, DbError> {
+    Ok(LimitRequests {
+        status: query.status,
+        requests: limits::list(db, query).await?,
+    })
+}

@@ -1,0 +1,448 @@
+//! The reports over HTTP, as JSON and as CSV read back with a real CSV
+//! parser: aging, held orders, the worklist, KPIs and disputes.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use e2e::{App, MANAGER, Reply};
+use serde_json::{Value, json};
+
+/// A customer in any currency.
+fn customer_in(app: &App, id: &str, currency: &str, limit: &str) {
+    let body = json!({"name": format!("{id} Ltd"), "currency": currency, "credit_limit": limit, "payment_terms_days": 30});
+    let reply = app.erp("PUT", &format!("/customers/{id}"), &body);
+    assert_eq!(reply.status, 200, "PUT customer: {}", reply.text());
+}
+
+/// An invoice with its own issue date and currency.
+fn invoice_issued(
+    app: &App,
+    id: &str,
+    customer_id: &str,
+    dates: (&str, &str),
+    amount: &str,
+    currency: &str,
+) {
+    let (issued_on, due_on) = dates;
+    let body = json!({"customer_id": customer_id, "issued_on": issued_on, "due_on": due_on, "amount": amount, "currency": currency});
+    let reply = app.erp("PUT", &format!("/invoices/{id}"), &body);
+    assert_eq!(reply.status, 201, "PUT invoice: {}", reply.text());
+}
+
+/// A report as CSV, read back: its header and one map per row.
+fn csv_report(app: &App, path: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+    let auth = format!("Bearer {MANAGER}");
+    let reply = app.send(
+        "GET",
+        path,
+        &[("authorization", &auth), ("accept", "text/csv")],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let mut reader = csv::Reader::from_reader(reply.body.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|record| {
+            header
+                .iter()
+                .cloned()
+                .zip(record.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// A JSON value as a CSV cell shows it.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Every column of every CSV row holds what the JSON line has.
+fn assert_same_lines(rows: &[BTreeMap<String, String>], lines: &Value) {
+    let lines = lines.as_array().expect("a list");
+    assert_eq!(rows.len(), lines.len(), "one CSV row per line");
+    for (row, line) in rows.iter().zip(lines) {
+        for (column, text) in row {
+            if !line[column].is_array() {
+                assert_eq!(text, &cell(&line[column]), "{column} of {line}");
+            }
+        }
+    }
+}
+
+/// Whether a component answers `path` with its own JSON: the payment and
+/// dispute components are built alongside these reports.
+fn served(app: &App, path: &str) -> bool {
+    let reply = app.get_as(MANAGER, path);
+    let kind = reply.header("content-type").unwrap_or_default();
+    kind.starts_with("application/json") || kind.starts_with("application/problem+json")
+}
+
+const BUCKETS: [&str; 7] = [
+    "current",
+    "days_1_30",
+    "days_31_60",
+    "days_61_90",
+    "days_91_120",
+    "days_over_120",
+    "total",
+];
+
+fn buckets(line: &Value) -> Vec<&str> {
+    BUCKETS.iter().map(|b| line[*b].as_str().unwrap()).collect()
+}
+
+/// Three customers, two currencies, every bucket as of 2025-06-30.
+fn aging_book() -> App {
+    let app = App::start();
+    customer(&app, "C-1", Some("50000.00"));
+    customer(&app, "C-2", Some("50000.00"));
+    customer_in(&app, "C-3", "EUR", "50000.00");
+    customer(&app, "C-4", Some("50000.00"));
+    invoice(&app, "INV-A", "C-1", "2025-07-10", "1000.00");
+    invoice(&app, "INV-B", "C-1", "2025-06-30", "200.00");
+    invoice(&app, "INV-C", "C-1", "2025-06-15", "300.00"); // 15 dpd
+    invoice(&app, "INV-D", "C-1", "2025-04-30", "400.00"); // 61 dpd
+    invoice(&app, "INV-E", "C-2", "2025-05-31", "500.00"); // 30 dpd
+    invoice(&app, "INV-F", "C-2", "2025-02-28", "50.00"); // 122 dpd
+    invoice(&app, "INV-G", "C-2", "2025-03-02", "70.00"); // 120 dpd
+    invoice_issued(
+        &app,
+        "INV-H",
+        "C-3",
+        ("2025-04-01", "2025-05-01"),
+        "900.00",
+        "EUR",
+    ); // 60 dpd
+    app
+}
+
+#[test]
+fn aging_buckets_add_up_to_each_customers_open_balance() {
+    let app = aging_book();
+    let report = get_json(&app, &format!("/reports/aging?as_of={AS_OF}"));
+    assert_eq!(report["as_of"], AS_OF);
+    let customers = report["customers"].as_array().unwrap();
+    let ids: Vec<&str> = customers
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["C-3", "C-1", "C-2"], "EUR first; C-4 owes nothing");
+    let expected = [
+        [
+            "1200.00", "300.00", "0.00", "400.00", "0.00", "0.00", "1900.00",
+        ],
+        ["0.00", "500.00", "0.00", "0.00", "70.00", "50.00", "620.00"],
+    ];
+    assert_eq!(buckets(&customers[1]), expected[0]);
+    assert_eq!(buckets(&customers[2]), expected[1]);
+    assert_eq!(customers[0]["currency"], "EUR");
+    assert_eq!(customers[0]["days_31_60"], "900.00");
+    for line in customers {
+        let position = position(&app, line["customer_id"].as_str().unwrap());
+        assert_eq!(line["total"], position["open_balance"]);
+        for bucket in BUCKETS {
+            assert_eq!(
+                line[bucket], position["aging"][bucket],
+                "{bucket} of {line}"
+            );
+        }
+    }
+    let totals = report["totals"].as_array().unwrap();
+    assert_eq!(totals[0]["currency"], "EUR");
+    assert_eq!(totals[0]["total"], "900.00");
+    assert_eq!(totals[1]["currency"], "USD");
+    assert_eq!(totals[1]["customers"], 2);
+    assert_eq!(
+        buckets(&totals[1]),
+        [
+            "1200.00", "800.00", "0.00", "400.00", "70.00", "50.00", "2520.00"
+        ]
+    );
+}
+
+#[test]
+fn aging_as_csv_has_the_figures_of_the_json() {
+    let app = aging_book();
+    let path = format!("/reports/aging?as_of={AS_OF}");
+    let (header, rows) = csv_report(&app, &path);
+    let columns = ["customer_id", "customer_name", "currency"];
+    let expected: Vec<&str> = columns.into_iter().chain(BUCKETS).collect();
+    assert_eq!(header, expected);
+    let report = get_json(&app, &path);
+    assert_same_lines(&rows, &report["customers"]);
+    // The rows of a currency add up to its total in the JSON.
+    let usd: i64 = rows
+        .iter()
+        .filter(|r| r["currency"] == "USD")
+        .map(|r| r["total"].replace('.', "").parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(usd, 252000);
+    assert_eq!(report["totals"][1]["total"], "2520.00");
+}
+
+#[test]
+fn held_orders_oldest_first_as_json_and_csv() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    customer(&app, "C-2", None);
+    order_on(&app, "SO-B", "C-1", "2000.00", "2025-06-20");
+    order_on(&app, "SO-A", "C-2", "10.00", "2025-06-10");
+    order_on(&app, "SO-OK", "C-1", "5.00", "2025-06-01");
+    let report = get_json(&app, "/reports/held-orders?as_of=2025-07-03");
+    let orders = &report["orders"];
+    assert_eq!(orders[0]["order_id"], "SO-A");
+    assert_eq!(orders[0]["reasons"][0]["code"], "NO_CREDIT_LIMIT");
+    assert_eq!(orders[1]["order_id"], "SO-B");
+    assert_eq!(orders[1]["amount"], "2000.00");
+    assert_eq!(orders[1]["currency"], "USD");
+    assert_eq!(orders.as_array().unwrap().len(), 2);
+
+    let (header, rows) = csv_report(&app, "/reports/held-orders?as_of=2025-07-03");
+    assert_eq!(header[0], "order_id");
+    assert_same_lines(&rows, orders);
+    assert_eq!(rows[1]["reasons"], "CREDIT_LIMIT_EXCEEDED");
+    assert_eq!(rows[1]["customer_name"], "C-1 Ltd");
+    assert_eq!(rows[1]["days_held"], cell(&orders[1]["days_held"]));
+}
+
+/// Logs a call with a promise to pay by `due_on`, made on 06-01.
+fn promise(app: &App, customer_id: &str, amount: &str, due_on: &str) {
+    let body = json!({
+        "channel": "call", "outcome": "promised", "note": "will pay", "contacted_on": "2025-06-01",
+        "promise": {"amount": amount, "due_on": due_on},
+    });
+    let reply = as_associate(
+        app,
+        "POST",
+        &format!("/customers/{customer_id}/contacts?as_of={AS_OF}"),
+        &body,
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+fn worklist(app: &App) -> Vec<(String, String, String, i64, i64)> {
+    let report = get_json(app, &format!("/reports/worklist?as_of={AS_OF}"));
+    report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["customer_id"].as_str().unwrap().to_string(),
+                l["past_due"].as_str().unwrap().to_string(),
+                l["priority"].as_str().unwrap().to_string(),
+                l["oldest_days_past_due"].as_i64().unwrap(),
+                l["broken_promises"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn line(
+    id: &str,
+    past_due: &str,
+    priority: &str,
+    dpd: i64,
+    broken: i64,
+) -> (String, String, String, i64, i64) {
+    (id.into(), past_due.into(), priority.into(), dpd, broken)
+}
+
+#[test]
+fn the_worklist_ranks_past_due_plus_held_orders() {
+    let app = App::start();
+    for id in ["W-1", "W-3", "W-4", "W-5"] {
+        customer(&app, id, Some("50000.00"));
+    }
+    customer(&app, "W-2", Some("1000.00"));
+    invoice(&app, "INV-W1", "W-1", "2025-06-20", "1000.00"); // 10 dpd
+    invoice(&app, "INV-W2", "W-2", "2025-06-29", "100.00"); // 1 dpd
+    assert_eq!(decision(&app, "SO-W2", "W-2", "5000.00")["status"], "held");
+    invoice(&app, "INV-W3", "W-3", "2025-07-15", "100.00"); // not yet due
+    assert_eq!(decision(&app, "SO-W3", "W-3", "60000.00")["status"], "held");
+    invoice(&app, "INV-W4", "W-4", "2025-06-25", "300.00"); // 5 dpd
+    invoice(&app, "INV-W5", "W-5", "2025-04-01", "600.00"); // 90 dpd
+    promise(&app, "W-5", "300.00", "2025-06-15"); // nothing paid: broken
+    promise(&app, "W-5", "100.00", "2025-07-05"); // not due yet
+
+    assert_eq!(
+        worklist(&app),
+        [
+            line("W-2", "100.00", "5100.00", 1, 0),
+            line("W-1", "1000.00", "1000.00", 10, 0),
+            line("W-5", "600.00", "600.00", 90, 1),
+            line("W-4", "300.00", "300.00", 5, 0),
+        ]
+    );
+    let report = get_json(&app, &format!("/reports/worklist?as_of={AS_OF}"));
+    assert_eq!(report["customers"][0]["rank"], 1);
+    assert_eq!(report["customers"][0]["held_orders_value"], "5000.00");
+    let (header, rows) = csv_report(&app, &format!("/reports/worklist?as_of={AS_OF}"));
+    assert_eq!(header[..2], ["rank", "customer_id"]);
+    assert_same_lines(&rows, &report["customers"]);
+
+    if !served(&app, "/disputes/D-0") {
+        eprintln!(
+            "skipped: /disputes is not served yet, so a disputed amount cannot be tested here"
+        );
+        return;
+    }
+    // A disputed amount is not worked: W-1 drops to 600, after W-5 (older).
+    open_dispute(&app, "INV-W1", "400.00");
+    let ranked: Vec<String> = worklist(&app).into_iter().map(|l| l.0).collect();
+    assert_eq!(ranked, ["W-2", "W-5", "W-1", "W-4"]);
+    assert_eq!(worklist(&app)[2], line("W-1", "600.00", "600.00", 10, 0));
+}
+
+/// June in USD (thousands): begin AR 10 (K1); sales 10 (K3 8, K5 2); end
+/// AR 20 of which 8 (K3) not yet due; K6 is July's.
+fn kpi_book() -> App {
+    let app = App::start();
+    customer(&app, "K", Some("1000000.00"));
+    invoice_issued(
+        &app,
+        "K1",
+        "K",
+        ("2025-05-01", "2025-05-31"),
+        "10000.00",
+        "USD",
+    );
+    invoice_issued(
+        &app,
+        "K3",
+        "K",
+        ("2025-06-05", "2025-07-05"),
+        "8000.00",
+        "USD",
+    );
+    invoice_issued(
+        &app,
+        "K5",
+        "K",
+        ("2025-06-01", "2025-06-15"),
+        "2000.00",
+        "USD",
+    );
+    invoice_issued(
+        &app,
+        "K6",
+        "K",
+        ("2025-07-01", "2025-07-31"),
+        "4444.00",
+        "USD",
+    );
+    app
+}
+
+fn kpis(app: &App) -> Value {
+    let report = get_json(app, "/reports/kpis?from=2025-06-01&to=2025-06-30");
+    assert_eq!(report["opening_date"], "2025-05-31");
+    let currencies = report["currencies"].as_array().unwrap();
+    assert_eq!(currencies.len(), 1, "{report}");
+    currencies[0].clone()
+}
+
+#[test]
+fn kpis_of_a_hand_computed_month() {
+    let app = kpi_book();
+    let usd = kpis(&app);
+    assert_eq!(usd["currency"], "USD");
+    assert_eq!(usd["begin_ar"], "10000.00");
+    assert_eq!(usd["credit_sales"], "10000.00");
+    assert_eq!(usd["end_ar"], "20000.00");
+    assert_eq!(usd["end_current_ar"], "8000.00");
+    assert_eq!(usd["days"], 30);
+    // DSO 20,000 / 10,000 × 30; BPDSO 8,000 / 10,000 × 30; nothing
+    // collected: CEI (10,000 + 10,000 − 20,000) / (20,000 − 8,000) = 0.
+    assert_eq!(usd["dso"], "60.00");
+    assert_eq!(usd["best_possible_dso"], "24.00");
+    assert_eq!(usd["average_days_delinquent"], "36.00");
+    assert_eq!(usd["cei"], "0.00");
+
+    let (_, rows) = csv_report(&app, "/reports/kpis?from=2025-06-01&to=2025-06-30");
+    assert_same_lines(&rows, &json!([usd]));
+    let backwards = app.get_as(MANAGER, "/reports/kpis?from=2025-06-30&to=2025-06-01");
+    assert_eq!(problem_fields(&backwards), ["to"]);
+    let missing = app.get_as(MANAGER, "/reports/kpis?from=2025-06-01");
+    assert_eq!(problem_fields(&missing), ["to"]);
+
+    if !served(&app, "/payments/P-0") {
+        eprintln!("skipped: /payments is not served yet, so collections cannot be tested here");
+        return;
+    }
+    // K1 paid on 06-10: end AR 10,000; CEI 10,000 / 12,000 = 83.33%.
+    let mut body = payment_body("P-1", "K", "10000.00");
+    body["received_on"] = json!("2025-06-10");
+    body["as_of"] = json!("2025-06-10");
+    body["remittance"] = json!([{"invoice_id": "K1", "amount": "10000.00"}]);
+    pay(&app, &body);
+    let usd = kpis(&app);
+    assert_eq!(usd["begin_ar"], "10000.00", "paid after the opening date");
+    assert_eq!(usd["end_ar"], "10000.00");
+    assert_eq!(usd["dso"], "30.00");
+    assert_eq!(usd["cei"], "83.33");
+}
+
+#[test]
+fn disputes_with_their_sla_status() {
+    let app = App::start();
+    customer(&app, "C-1", Some("50000.00"));
+    invoice(&app, "INV-1", "C-1", "2025-07-10", "5000.00");
+    let report = get_json(&app, &format!("/reports/disputes?as_of={AS_OF}"));
+    assert_eq!(report["disputes"], json!([]));
+    assert_eq!(report["statuses"], json!(["open", "in_review"]));
+    let bad = app.get_as(MANAGER, "/reports/disputes?status=closed");
+    assert_eq!(problem_fields(&bad), ["status"]);
+    if !served(&app, "/disputes/D-0") {
+        eprintln!("skipped: /disputes is not served yet, so no dispute can be opened here");
+        return;
+    }
+    // Opened Monday 2025-06-30; 10 business days: due Monday 07-14.
+    open_dispute(&app, "INV-1", "1200.00");
+    let path = format!("/reports/disputes?as_of={AS_OF}");
+    let report = get_json(&app, &path);
+    let dispute = &report["disputes"][0];
+    assert_eq!(dispute["invoice_id"], "INV-1");
+    assert_eq!(dispute["amount"], "1200.00");
+    assert_eq!(dispute["status"], "open");
+    assert_eq!(dispute["sla_due_on"], "2025-07-14");
+    assert_eq!(dispute["sla_status"], "on_track");
+    assert_eq!(dispute["business_days_left"], 10);
+    let at_risk = get_json(&app, "/reports/disputes?as_of=2025-07-10");
+    assert_eq!(at_risk["disputes"][0]["sla_status"], "at_risk");
+    assert_eq!(at_risk["disputes"][0]["business_days_left"], 2);
+    let (_, rows) = csv_report(&app, &path);
+    assert_same_lines(&rows, &report["disputes"]);
+}
+
+#[test]
+fn reports_are_for_people_with_a_token_and_only_read() {
+    let app = App::start();
+    let reply: Reply = app.get("/reports/aging");
+    problem(&reply, 401);
+    assert_eq!(get_json(&app, "/reports/held-orders")["orders"], json!([]));
+    problem(
+        &app.json_as(MANAGER, "POST", "/reports/aging", &json!({})),
+        405,
+    );
+    let unknown = problem(&app.get_as(MANAGER, "/reports/nope"), 404);
+    assert!(unknown["detail"].as_str().unwrap().contains("aging"));
+    let bad_date = app.get_as(MANAGER, "/reports/aging?as_of=2025-02-30");
+    assert_eq!(problem_fields(&bad_date), ["as_of"]);
+    let pending = get_json(&app, "/reports/credit-limit-requests");
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["requests"], json!([]));
+}

@@ -1,0 +1,415 @@
+// One customer: credit position, aging, held orders, the contact log, and
+// what an associate does about it (log a call, post a payment, open a
+// dispute, ask for a higher limit).
+
+import { ApiError, describe, get, post, seg } from "./api";
+import { agingChart } from "./charts";
+import type { Ctx } from "./context";
+import { h, replace, today, uid, when } from "./dom";
+import { buildForm, requireFields, type Form } from "./forms";
+import { isNegative, isPositive, money } from "./money";
+import { heldOrdersTable } from "./orders";
+import {
+  listOf,
+  type Contact,
+  type CustomerPosition,
+  type DisputeOpened,
+  type LimitRequest,
+  type PaymentResult,
+} from "./types";
+
+export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | null): void {
+  const titleId = uid("customer-title");
+  const idInput = h("input", {
+    id: uid("customer-id"),
+    name: "customer_id",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+  });
+  idInput.value = customerId ?? "";
+  const open = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Open a customer" },
+    h("label", { for: idInput.id }, "Customer ID"),
+    idInput,
+    h("button", { type: "submit", class: "primary" }, "Open"),
+  );
+  open.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = idInput.value.trim();
+    if (!id) return;
+    const target = `#/customer/${seg(id)}`;
+    // The same customer again: load it afresh.
+    if (location.hash === target) window.dispatchEvent(new HashChangeEvent("hashchange"));
+    else location.hash = target;
+  });
+
+  const content = h("div", {});
+  replace(
+    root,
+    h(
+      "section",
+      { "aria-labelledby": titleId },
+      h("div", { class: "section-head" }, h("h2", { id: titleId }, "Customer")),
+      open,
+      content,
+    ),
+  );
+  if (!customerId) {
+    replace(content, h("p", { class: "muted" }, "Enter a customer ID, or pick a customer from the held-order queue."));
+    idInput.focus();
+    return;
+  }
+  const id = customerId;
+  const position = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading the customer…"));
+  const contacts = h("div", {});
+  const actions = h("div", { class: "cards" });
+  replace(content, position, contacts, actions);
+
+  let actionsBuilt = false;
+
+  async function load(): Promise<void> {
+    position.setAttribute("aria-busy", "true");
+    const [customer, log] = await Promise.allSettled([
+      get<CustomerPosition>(`/customers/${seg(id)}`),
+      get<unknown>(`/customers/${seg(id)}/contacts`),
+    ]);
+    if (!ctx.current()) return;
+    position.setAttribute("aria-busy", "false");
+    if (customer.status === "rejected") {
+      const failure = customer.reason;
+      replace(
+        position,
+        h(
+          "div",
+          { class: "error", role: "alert" },
+          h(
+            "p",
+            {},
+            failure instanceof ApiError && failure.status === 404
+              ? `No customer with ID ${id}.`
+              : `The customer could not be loaded. ${describe(failure)}`,
+          ),
+        ),
+      );
+      replace(actions);
+      replace(contacts);
+      return;
+    }
+    renderPosition(customer.value);
+    if (!actionsBuilt) {
+      buildActions(customer.value);
+      actionsBuilt = true;
+    }
+    if (log.status === "fulfilled") {
+      renderContacts(listOf<Contact>(log.value, "contacts"), customer.value.currency);
+    } else {
+      replace(
+        contacts,
+        h("h3", {}, "Contact log"),
+        h("div", { class: "error", role: "alert" }, h("p", {}, `The contact log could not be loaded. ${describe(log.reason)}`)),
+      );
+    }
+  }
+
+  function renderPosition(c: CustomerPosition): void {
+    const cur = c.currency;
+    const figure = (label: string, value: string, tone?: string) =>
+      h("div", { class: `figure${tone ? ` ${tone}` : ""}` }, h("dt", {}, label), h("dd", {}, value));
+    replace(
+      position,
+      h(
+        "div",
+        { class: "customer-head" },
+        h("h3", {}, c.name, " ", h("span", { class: "muted id" }, c.id)),
+        h(
+          "p",
+          { class: "badges" },
+          c.on_hold ? h("span", { class: "badge bad" }, "On credit hold") : null,
+          c.exempt ? h("span", { class: "badge" }, "Exempt (prepaid/cash)") : null,
+          c.credit_limit === null ? h("span", { class: "badge warn" }, "No credit limit") : null,
+        ),
+      ),
+      h(
+        "dl",
+        { class: "figures" },
+        figure("Credit limit", money(c.credit_limit, cur)),
+        figure("Exposure", money(c.exposure, cur)),
+        figure("Available", money(c.available, cur), c.available !== null && isNegative(c.available) ? "bad" : "good"),
+        figure("Past due", money(c.past_due, cur), isPositive(c.past_due) ? "bad" : undefined),
+        c.open_balance !== undefined ? figure("Open balance", money(c.open_balance, cur)) : null,
+        c.unapplied_cash !== undefined ? figure("Unapplied cash", money(c.unapplied_cash, cur)) : null,
+        c.released_orders_total !== undefined ? figure("Released, not invoiced", money(c.released_orders_total, cur)) : null,
+        c.payment_terms_days !== undefined ? figure("Terms", `${c.payment_terms_days} days`) : null,
+        c.as_of ? figure("As of", c.as_of) : null,
+      ),
+      agingChart("Aging", c.aging, cur),
+      h("h3", {}, `Held orders (${c.held_orders.length})`),
+      c.held_orders.length
+        ? heldOrdersTable({
+            caption: `Held orders of ${c.name}, oldest first`,
+            entries: c.held_orders,
+            showCustomer: false,
+            onReleased: (summary) => {
+              ctx.announce(summary);
+              void load();
+            },
+          })
+        : h("p", { class: "empty" }, "No held orders for this customer."),
+    );
+  }
+
+  function renderContacts(entries: Contact[], currency: string): void {
+    replace(
+      contacts,
+      h("h3", {}, "Contact log"),
+      entries.length === 0
+        ? h("p", { class: "empty" }, "No contacts logged yet.")
+        : h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              {},
+              h("caption", {}, "Contacts and promises to pay, newest first"),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  ["Date", "Channel", "Outcome", "Note", "Promise to pay", "By"].map((t) => h("th", { scope: "col" }, t)),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                entries.map((entry) =>
+                  h(
+                    "tr",
+                    {},
+                    h("td", { class: "date", title: when(entry.recorded_at) }, entry.contacted_on),
+                    h("td", {}, entry.channel),
+                    h("td", {}, entry.outcome),
+                    h("td", { class: "note" }, entry.note),
+                    h(
+                      "td",
+                      {},
+                      entry.promise
+                        ? [
+                            `${money(entry.promise.amount, currency)} by ${entry.promise.due_on} `,
+                            h("span", { class: `badge promise-${entry.promise.status}` }, entry.promise.status),
+                            entry.promise.paid && isPositive(entry.promise.paid)
+                              ? h("span", { class: "muted" }, ` (paid ${entry.promise.paid})`)
+                              : null,
+                          ]
+                        : "—",
+                    ),
+                    h("td", {}, entry.by ?? ""),
+                  ),
+                ),
+              ),
+            ),
+          ),
+    );
+  }
+
+  function buildActions(c: CustomerPosition): void {
+    const cur = c.currency;
+    const done = (form: Form, message: string) => {
+      form.reset();
+      ctx.announce(message);
+      void load();
+    };
+
+    const contact = buildForm({
+      label: "Log a contact",
+      submit: "Log contact",
+      fields: [
+        {
+          name: "channel",
+          label: "Channel",
+          kind: "select",
+          options: [
+            ["call", "Call"],
+            ["email", "Email"],
+            ["letter", "Letter"],
+            ["visit", "Visit"],
+          ],
+          value: "call",
+          required: true,
+        },
+        { name: "outcome", label: "Outcome", required: true, maxlength: 200, placeholder: "e.g. reached AP, promised payment" },
+        { name: "note", label: "Note", kind: "textarea", required: true, maxlength: 2000 },
+        { name: "promise.amount", label: "Promised amount", inputmode: "decimal", hint: `In ${cur}, e.g. 2500.00` },
+        { name: "promise.due_on", label: "Promised by", kind: "date" },
+      ],
+      onSubmit: async (f) => {
+        const required: Record<string, string> = { outcome: "Say how the contact went.", note: "Write a note." };
+        const promised = f.value("promise.amount") !== "" || f.value("promise.due_on") !== "";
+        if (promised) {
+          required["promise.amount"] = "A promise needs an amount.";
+          required["promise.due_on"] = "A promise needs a date.";
+        }
+        if (!requireFields(f, required)) return;
+        const body: Record<string, unknown> = {
+          channel: f.value("channel"),
+          outcome: f.value("outcome"),
+          note: f.value("note"),
+        };
+        if (promised) body.promise = { amount: f.value("promise.amount"), due_on: f.value("promise.due_on") };
+        await post(`/customers/${seg(id)}/contacts`, body);
+        done(f, `Contact logged for ${c.name}.`);
+      },
+    });
+
+    const payment = buildForm({
+      label: "Post a payment",
+      submit: "Post payment",
+      fields: [
+        { name: "id", label: "Payment ID", required: true, maxlength: 100, hint: "The bank or lockbox reference; a payment ID is applied only once." },
+        { name: "amount", label: "Amount", required: true, inputmode: "decimal", hint: `In ${cur}, e.g. 11000.00` },
+        { name: "currency", label: "Currency", required: true, value: cur, readonly: true },
+        { name: "received_on", label: "Received on", kind: "date", required: true, value: today() },
+        {
+          name: "method",
+          label: "Method",
+          kind: "select",
+          required: true,
+          options: [
+            ["ach", "ACH"],
+            ["wire", "Wire"],
+            ["check", "Check"],
+            ["card", "Card"],
+            ["cash", "Cash"],
+          ],
+          value: "ach",
+        },
+        { name: "reference", label: "Reference", maxlength: 200 },
+        {
+          name: "remittance",
+          label: "Remittance",
+          kind: "textarea",
+          placeholder: "INV-1001 4000.00",
+          hint: "One invoice per line: invoice ID and amount. Leave empty to apply oldest first.",
+        },
+        { name: "short_pay_reason", label: "Short-pay reason code", hint: "Opens a dispute for what a named invoice is short, e.g. pricing." },
+      ],
+      onSubmit: async (f) => {
+        if (!requireFields(f, { id: "Give the payment's ID.", amount: "Give the amount.", received_on: "Give the date." })) return;
+        const remittance = parseRemittance(f.value("remittance"));
+        if (typeof remittance === "string") {
+          f.showErrors([{ field: "remittance", message: remittance }]);
+          return;
+        }
+        const body: Record<string, unknown> = {
+          id: f.value("id"),
+          customer_id: id,
+          amount: f.value("amount"),
+          currency: f.value("currency"),
+          received_on: f.value("received_on"),
+          method: f.value("method"),
+        };
+        if (f.value("reference")) body.reference = f.value("reference");
+        if (remittance.length) body.remittance = remittance;
+        if (f.value("short_pay_reason")) body.short_pay_reason = f.value("short_pay_reason");
+        const result = await post<PaymentResult>("/payments", body);
+        done(f, paymentSummary(result, cur));
+      },
+    });
+
+    const dispute = buildForm({
+      label: "Open a dispute",
+      submit: "Open dispute",
+      fields: [
+        { name: "invoice_id", label: "Invoice ID", required: true, maxlength: 100 },
+        { name: "amount", label: "Disputed amount", required: true, inputmode: "decimal", hint: `In ${cur}; at most the invoice's open balance.` },
+        { name: "reason_code", label: "Reason code", required: true, maxlength: 40, hint: "e.g. pricing, damaged, short_shipment" },
+        { name: "note", label: "Note", kind: "textarea", required: true, maxlength: 2000 },
+      ],
+      onSubmit: async (f) => {
+        const ok = requireFields(f, {
+          invoice_id: "Name the invoice.",
+          amount: "Give the disputed amount.",
+          reason_code: "Give a reason code.",
+          note: "Write a note.",
+        });
+        if (!ok) return;
+        const opened = await post<DisputeOpened>("/disputes", {
+          invoice_id: f.value("invoice_id"),
+          amount: f.value("amount"),
+          reason_code: f.value("reason_code"),
+          note: f.value("note"),
+        });
+        done(f, `Dispute ${opened.id} opened (${opened.status})${opened.sla_due_on ? `, due by ${opened.sla_due_on}` : ""}.`);
+      },
+    });
+
+    const limit = buildForm({
+      label: "Request a credit-limit increase",
+      submit: "Send request",
+      fields: [
+        {
+          name: "requested_limit",
+          label: "Requested limit",
+          required: true,
+          inputmode: "decimal",
+          hint: `In ${cur}; the limit now is ${money(c.credit_limit, cur)}.`,
+        },
+        { name: "reason", label: "Reason", kind: "textarea", required: true, maxlength: 2000 },
+      ],
+      onSubmit: async (f) => {
+        if (!requireFields(f, { requested_limit: "Give the limit you ask for.", reason: "Say why." })) return;
+        const created = await post<LimitRequest>("/credit-limit-requests", {
+          customer_id: id,
+          requested_limit: f.value("requested_limit"),
+          reason: f.value("reason"),
+        });
+        done(f, `Credit-limit request ${created.id} sent to a manager (${created.status}).`);
+      },
+    });
+
+    const card = (title: string, form: Form) => {
+      const headingId = uid("card");
+      form.element.setAttribute("aria-labelledby", headingId);
+      form.element.removeAttribute("aria-label");
+      return h("section", { class: "card", "aria-labelledby": headingId }, h("h3", { id: headingId }, title), form.element);
+    };
+    replace(
+      actions,
+      card("Log a contact", contact),
+      card("Post a payment", payment),
+      card("Open a dispute", dispute),
+      card("Request a higher limit", limit),
+    );
+  }
+
+  void load();
+}
+
+/** "INV-1 100.00" lines → remittance lines, or what is wrong with them. */
+function parseRemittance(text: string): { invoice_id: string; amount: string }[] | string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const parsed = [];
+  for (const [index, line] of lines.entries()) {
+    const parts = line.split(/[\s,;]+/).filter(Boolean);
+    const [invoice_id, amount] = parts;
+    if (parts.length !== 2 || invoice_id === undefined || amount === undefined) {
+      return `Line ${index + 1}: write the invoice ID and the amount, e.g. "INV-1001 4000.00".`;
+    }
+    parsed.push({ invoice_id, amount });
+  }
+  return parsed;
+}
+
+function paymentSummary(result: PaymentResult, currency: string): string {
+  const parts = [`Payment ${result.payment_id} posted.`];
+  if (result.allocations?.length) {
+    parts.push(`Applied: ${result.allocations.map((a) => `${a.invoice_id} ${a.amount}`).join(", ")}.`);
+  }
+  if (result.unapplied && isPositive(result.unapplied)) parts.push(`Unapplied: ${money(result.unapplied, currency)}.`);
+  if (result.released_orders?.length) parts.push(`Released orders: ${result.released_orders.join(", ")}.`);
+  if (result.still_held?.length) parts.push(`Still held: ${result.still_held.join(", ")}.`);
+  return parts.join(" ");
+}

@@ -1,0 +1,356 @@
+// For managers: pending credit-limit requests to approve or reject, and
+// the reports with simple charts and CSV downloads.
+
+import { describe, downloadCsv, get, post, seg } from "./api";
+import { AGING_BUCKETS, agingChart, barChart } from "./charts";
+import type { Ctx } from "./context";
+import { h, replace, today, uid, when } from "./dom";
+import { buildForm, requireFields } from "./forms";
+import { money } from "./money";
+import { agingOf, listOf, type AgingReport, type Decided, type HeldOrdersReport, type LimitRequest, type QueueEntry } from "./types";
+
+export function managerView(root: HTMLElement, ctx: Ctx): void {
+  const requestsId = uid("requests-title");
+  const reportsId = uid("reports-title");
+  const requests = h("div", {});
+  const requestsError = h("div", { class: "error", role: "alert" });
+  const downloadsId = uid("downloads-title");
+  const isAssociate = ctx.me?.role === "associate";
+
+  const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
+  const from = h("input", { id: uid("from"), type: "date", name: "from" });
+  const to = h("input", { id: uid("to"), type: "date", name: "to", value: today() });
+  const held = h("div", {});
+  const aging = h("div", {});
+  const reportsForm = h(
+    "form",
+    { class: "filters", "aria-label": "Report date" },
+    h("label", { for: asOf.id }, "As of"),
+    asOf,
+    h("button", { type: "submit" }, "Show reports"),
+  );
+  reportsForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void loadReports();
+  });
+
+  const csv = (label: string, name: string, path: () => string) => {
+    const button = h("button", { type: "button" }, label);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const saved = await downloadCsv(path(), `${name}-${asOf.value || today()}.csv`);
+        ctx.announce(`Downloaded ${saved}.`);
+      } catch (failure) {
+        ctx.announce(`The ${name} report could not be downloaded. ${describe(failure)}`);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+  const withAsOf = (path: string) => (asOf.value ? `${path}?as_of=${encodeURIComponent(asOf.value)}` : path);
+  const kpiPath = () => {
+    const query = new URLSearchParams();
+    if (from.value) query.set("from", from.value);
+    if (to.value) query.set("to", to.value);
+    const text = query.toString();
+    return `/reports/kpis${text ? `?${text}` : ""}`;
+  };
+
+  replace(
+    root,
+    h(
+      "section",
+      { "aria-labelledby": requestsId },
+      h("div", { class: "section-head" }, h("h2", { id: requestsId }, "Pending credit-limit requests")),
+      isAssociate ? h("p", { class: "muted" }, "Managers decide on these requests; you can follow what is pending.") : null,
+      requestsError,
+      requests,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": reportsId },
+      h("div", { class: "section-head" }, h("h2", { id: reportsId }, "Reports")),
+      reportsForm,
+      h(
+        "div",
+        { class: "cards reports" },
+        h("section", { class: "card wide", "aria-label": "Held orders report" }, held),
+        h("section", { class: "card wide", "aria-label": "Aging report" }, aging),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": downloadsId },
+          h("h3", { id: downloadsId }, "More downloads (CSV)"),
+          h(
+            "div",
+            { class: "buttons stacked" },
+            csv("Disputes and service levels", "disputes", () => withAsOf("/reports/disputes")),
+            csv("Collection worklist", "worklist", () => withAsOf("/reports/worklist")),
+            csv("Credit-limit requests", "credit-limit-requests", () => "/reports/credit-limit-requests"),
+          ),
+          h(
+            "div",
+            { class: "filters" },
+            h("label", { for: from.id }, "KPIs from"),
+            from,
+            h("label", { for: to.id }, "to"),
+            to,
+            csv("KPIs", "kpis", kpiPath),
+          ),
+        ),
+      ),
+    ),
+  );
+
+  async function loadRequests(): Promise<void> {
+    replace(requestsError);
+    try {
+      const list = listOf<LimitRequest>(await get<unknown>("/credit-limit-requests?status=pending"), "requests");
+      if (!ctx.current()) return;
+      renderRequests(list);
+    } catch (failure) {
+      if (!ctx.current()) return;
+      replace(requests);
+      replace(requestsError, h("p", {}, `The pending requests could not be loaded. ${describe(failure)}`));
+    }
+  }
+
+  function renderRequests(list: LimitRequest[]): void {
+    if (list.length === 0) {
+      replace(requests, h("p", { class: "empty" }, "No pending requests."));
+      return;
+    }
+    replace(
+      requests,
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", {}, "Requests waiting for a decision"),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Request", "Customer", "Current limit", "Requested", "Reason", "Asked by"].map((t) => h("th", { scope: "col" }, t)),
+              isAssociate ? null : h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+            ),
+          ),
+          h(
+            "tbody",
+            {},
+            list.map((r) => {
+              const cur = r.currency ?? "";
+              return h(
+                "tr",
+                { "data-request-id": r.id },
+                h("th", { scope: "row" }, r.id),
+                h("td", {}, h("a", { href: `#/customer/${seg(r.customer_id)}` }, r.customer_name || r.customer_id)),
+                h("td", { class: "num" }, money(r.current_limit ?? null, cur)),
+                h("td", { class: "num" }, money(r.requested_limit, cur)),
+                h("td", { class: "note" }, r.reason),
+                h("td", {}, r.requested_by ?? "", r.requested_at ? h("span", { class: "muted" }, ` ${when(r.requested_at)}`) : null),
+                isAssociate
+                  ? null
+                  : h(
+                      "td",
+                      { class: "actions" },
+                      h("button", { type: "button", onclick: () => decide(r, "approve") }, "Approve…"),
+                      h("button", { type: "button", onclick: () => decide(r, "reject") }, "Reject…"),
+                    ),
+              );
+            }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function decide(request: LimitRequest, decision: "approve" | "reject"): void {
+    const titleId = uid("decide-title");
+    const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
+    const cur = request.currency ?? "";
+    const fields = [
+      ...(decision === "approve"
+        ? [
+            {
+              name: "approved_limit",
+              label: "Approved limit",
+              required: true,
+              inputmode: "decimal" as const,
+              value: request.requested_limit,
+              hint: `Requested ${money(request.requested_limit, cur)}; you may approve a different amount.`,
+            },
+          ]
+        : []),
+      { name: "note", label: "Note", kind: "textarea" as const, required: true, maxlength: 2000 },
+    ];
+    const form = buildForm({
+      label: decision === "approve" ? "Approve" : "Reject",
+      fields,
+      submit: decision === "approve" ? "Approve" : "Reject",
+      extraButtons: [h("button", { type: "button", onclick: () => dialog.close() }, "Cancel")],
+      onSubmit: async (f) => {
+        const required: Record<string, string> = { note: "Write a note for the record." };
+        if (decision === "approve") required.approved_limit = "Give the limit you approve.";
+        if (!requireFields(f, required)) return;
+        const body: Record<string, unknown> = { decision, note: f.value("note") };
+        if (decision === "approve") body.approved_limit = f.value("approved_limit");
+        const decided = await post<Decided>(`/credit-limit-requests/${seg(request.id)}/decision`, body);
+        dialog.close();
+        ctx.announce(decisionSummary(request, decided, cur));
+        void loadRequests();
+        void loadReports();
+      },
+    });
+    dialog.append(
+      h(
+        "h2",
+        { id: titleId },
+        `${decision === "approve" ? "Approve" : "Reject"} request ${request.id} for ${request.customer_name || request.customer_id}`,
+      ),
+      h("p", { class: "muted" }, request.reason),
+      form.element,
+    );
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    form.field(decision === "approve" ? "approved_limit" : "note").focus();
+  }
+
+  async function loadReports(): Promise<void> {
+    await Promise.all([loadHeld(), loadAging()]);
+  }
+
+  async function loadHeld(): Promise<void> {
+    const titleId = uid("held-report");
+    const head = h("div", { class: "card-head" }, h("h3", { id: titleId }, "Held orders"), csv("Download CSV", "held-orders", () => "/reports/held-orders"));
+    try {
+      const report = await get<HeldOrdersReport>("/reports/held-orders");
+      if (!ctx.current()) return;
+      const orders = listOf<QueueEntry>(report, "orders");
+      replace(
+        held,
+        head,
+        orders.length === 0
+          ? h("p", { class: "empty" }, "No held orders.")
+          : [
+              h("p", {}, `${orders.length} held${report.as_of ? ` as of ${report.as_of}` : ""}.`),
+              barChart("Held orders by days held", daysHeldBars(orders)),
+              barChart("Held orders by reason", reasonBars(orders)),
+            ],
+      );
+    } catch (failure) {
+      if (!ctx.current()) return;
+      replace(held, head, h("div", { class: "error", role: "alert" }, h("p", {}, `The held-orders report could not be loaded. ${describe(failure)}`)));
+    }
+  }
+
+  async function loadAging(): Promise<void> {
+    const head = h("div", { class: "card-head" }, h("h3", {}, "Aging"), csv("Download CSV", "aging", () => withAsOf("/reports/aging")));
+    try {
+      const report = await get<AgingReport>(withAsOf("/reports/aging"));
+      if (!ctx.current()) return;
+      const totals = listOf<AgingReport["totals"][number]>(report.totals, "totals");
+      const customers = listOf<AgingReport["customers"][number]>(report.customers, "customers");
+      replace(
+        aging,
+        head,
+        totals.length === 0 && customers.length === 0
+          ? h("p", { class: "empty" }, "No open receivables.")
+          : [
+              totals.map((t) =>
+                agingChart(`All customers in ${t.currency}${report.as_of ? `, as of ${report.as_of}` : ""}`, agingOf(t), t.currency),
+              ),
+              agingTable(customers),
+            ],
+      );
+    } catch (failure) {
+      if (!ctx.current()) return;
+      replace(aging, head, h("div", { class: "error", role: "alert" }, h("p", {}, `The aging report could not be loaded. ${describe(failure)}`)));
+    }
+  }
+
+  void loadRequests();
+  void loadReports();
+}
+
+function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
+  if (customers.length === 0) return null;
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      h("caption", {}, "Aging by customer"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Customer"),
+          h("th", { scope: "col" }, "Currency"),
+          AGING_BUCKETS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+          h("th", { scope: "col", class: "num" }, "Total"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        customers.map((c) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id)),
+            h("td", {}, c.currency),
+            AGING_BUCKETS.map(([key]) => h("td", { class: "num" }, agingOf(c)[key])),
+            h("td", { class: "num" }, agingOf(c).total),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+const DAYS_HELD = [
+  ["0–2 days", 0, 2],
+  ["3–7 days", 3, 7],
+  ["8–14 days", 8, 14],
+  ["15–30 days", 15, 30],
+  ["Over 30 days", 31, Number.MAX_SAFE_INTEGER],
+] as const;
+
+function daysHeldBars(orders: QueueEntry[]) {
+  return DAYS_HELD.map(([label, low, high], index) => {
+    const count = orders.filter((o) => (o.days_held ?? 0) >= low && (o.days_held ?? 0) <= high).length;
+    return { label, value: String(count), shown: plural(count, "order"), tone: Math.min(index + 1, 5) };
+  });
+}
+
+function reasonBars(orders: QueueEntry[]) {
+  const counts = new Map<string, number>();
+  for (const order of orders) {
+    for (const code of new Set(order.reasons.map((r) => r.code))) counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, count]) => ({ label: code, value: String(count), shown: plural(count, "order"), tone: 3 }));
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function decisionSummary(request: LimitRequest, decided: Decided, currency: string): string {
+  const parts = [`Request ${request.id} ${decided.status ?? "decided"}.`];
+  if (decided.credit_limit !== undefined) parts.push(`Credit limit now ${money(decided.credit_limit, currency)}.`);
+  if (decided.released_orders?.length) parts.push(`Released: ${decided.released_orders.join(", ")}.`);
+  if (decided.still_held?.length) parts.push(`Still held: ${decided.still_held.join(", ")}.`);
+  return parts.join(" ");
+}

@@ -1,0 +1,189 @@
+// The held-order table (queue and customer view) and the release dialog.
+
+import { post, seg } from "./api";
+import { append, h, uid } from "./dom";
+import { buildForm, requireFields } from "./forms";
+import type { BulkResult, OrderView, QueueEntry } from "./types";
+
+export interface HeldTableOptions {
+  caption: string;
+  entries: QueueEntry[];
+  showCustomer: boolean;
+  /** After a release: what happened, in a sentence. */
+  onReleased: (summary: string) => void;
+}
+
+/** A table of held orders with per-row release and release of a selection. */
+export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
+  const selected = new Set<string>();
+  const boxes: HTMLInputElement[] = [];
+  const bulkButton = h("button", { type: "button", class: "primary", disabled: true }, "Release selected (0)");
+  const selectAll = h("input", { type: "checkbox", "aria-label": "Select all orders in this list" });
+
+  const sync = () => {
+    bulkButton.textContent = `Release selected (${selected.size})`;
+    bulkButton.disabled = selected.size === 0;
+    selectAll.checked = selected.size > 0 && selected.size === boxes.length;
+    selectAll.indeterminate = selected.size > 0 && selected.size < boxes.length;
+  };
+  selectAll.addEventListener("change", () => {
+    for (const box of boxes) {
+      box.checked = selectAll.checked;
+      const id = box.value;
+      if (selectAll.checked) selected.add(id);
+      else selected.delete(id);
+    }
+    sync();
+  });
+  bulkButton.addEventListener("click", () => {
+    openReleaseDialog([...selected], options.onReleased);
+  });
+
+  const rows = options.entries.map((entry) => {
+    const box = h("input", { type: "checkbox", value: entry.order_id, "aria-label": `Select order ${entry.order_id}` });
+    box.addEventListener("change", () => {
+      if (box.checked) selected.add(entry.order_id);
+      else selected.delete(entry.order_id);
+      sync();
+    });
+    boxes.push(box);
+    return h(
+      "tr",
+      { "data-order-id": entry.order_id },
+      h("td", { class: "select" }, box),
+      h("th", { scope: "row" }, entry.order_id),
+      options.showCustomer
+        ? h(
+            "td",
+            {},
+            h("a", { href: `#/customer/${seg(entry.customer_id)}` }, entry.customer_name || entry.customer_id),
+            entry.customer_name ? h("span", { class: "muted id" }, entry.customer_id) : null,
+          )
+        : null,
+      h("td", { class: "num" }, entry.amount),
+      h("td", {}, entry.currency),
+      h("td", { class: "date" }, entry.ordered_on),
+      h("td", { class: "num" }, entry.days_held ?? "—"),
+      h("td", {}, reasonList(entry)),
+      h(
+        "td",
+        { class: "actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            "aria-label": `Release order ${entry.order_id}`,
+            onclick: () => openReleaseDialog([entry.order_id], options.onReleased),
+          },
+          "Release…",
+        ),
+      ),
+    );
+  });
+
+  return h(
+    "div",
+    { class: "held-orders" },
+    h("div", { class: "toolbar" }, bulkButton),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("caption", {}, options.caption),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", class: "select" }, selectAll),
+            h("th", { scope: "col" }, "Order"),
+            options.showCustomer ? h("th", { scope: "col" }, "Customer") : null,
+            h("th", { scope: "col", class: "num" }, "Amount"),
+            h("th", { scope: "col" }, "Currency"),
+            h("th", { scope: "col" }, "Ordered"),
+            h("th", { scope: "col", class: "num" }, "Days held"),
+            h("th", { scope: "col" }, "Reasons"),
+            h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+          ),
+        ),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+function reasonList(entry: QueueEntry): HTMLElement {
+  return h(
+    "ul",
+    { class: "reasons" },
+    entry.reasons.map((reason) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "code" }, reason.code),
+        " ",
+        reason.detail,
+        reason.amount ? h("span", { class: "muted" }, ` (${reason.amount} ${entry.currency})`) : null,
+      ),
+    ),
+  );
+}
+
+/** Asks for the note and releases one order or many. */
+export function openReleaseDialog(orderIds: string[], onDone: (summary: string) => void): void {
+  if (orderIds.length === 0) return;
+  const titleId = uid("release-title");
+  const single = orderIds.length === 1 ? orderIds[0] : undefined;
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
+  const cancel = h("button", { type: "button", onclick: () => dialog.close() }, "Cancel");
+  const form = buildForm({
+    label: "Release",
+    fields: [
+      {
+        name: "note",
+        label: "Note",
+        kind: "textarea",
+        required: true,
+        maxlength: 2000,
+        hint: "Why may this ship? The note is kept with the release, with your name.",
+      },
+    ],
+    submit: single ? "Release order" : `Release ${orderIds.length} orders`,
+    extraButtons: [cancel],
+    onSubmit: async (f) => {
+      if (!requireFields(f, { note: "Write a note: why may the order ship?" })) return;
+      const note = f.value("note");
+      let summary: string;
+      if (single !== undefined) {
+        const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note });
+        summary = `Order ${single} released${view?.status && view.status !== "released" ? ` (now ${view.status})` : ""}.`;
+      } else {
+        const answer = await post<{ results: BulkResult[] }>("/orders/release", { order_ids: orderIds, note });
+        summary = bulkSummary(answer.results ?? []);
+      }
+      dialog.close();
+      onDone(summary);
+    },
+  });
+  append(dialog, [
+    h("h2", { id: titleId }, single ? `Release order ${single}` : `Release ${orderIds.length} orders`),
+    single ? null : h("p", { class: "muted" }, orderIds.join(", ")),
+    form.element,
+  ]);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  form.field("note").focus();
+}
+
+function bulkSummary(results: BulkResult[]): string {
+  const released = results.filter((r) => r.outcome === "released");
+  const others = results.filter((r) => r.outcome !== "released");
+  const head = `Released ${released.length} of ${results.length} orders.`;
+  return others.length
+    ? `${head} Not released: ${others.map((r) => `${r.order_id} (${r.detail || r.outcome})`).join("; ")}.`
+    : head;
+}
