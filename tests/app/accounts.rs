@@ -199,3 +199,13 @@ fn managers_set_the_policy_and_it_changes_decisions() {
         "a refused policy changes nothing"
     );
 }
+
+#[test]
+fn me_tells_who_the_token_belongs_to() {
+    let app = App::start();
+    let me = get_json(&app, "/me");
+    assert_eq!(me, json!({"name": "alice", "role": "associate"}));
+    let manager = app.get_as(MANAGER, "/me");
+    assert_eq!(manager.json(), json!({"name": "maria", "role": "manager"}));
+    problem(&app.get_as("wrong", "/me"), 401);
+}

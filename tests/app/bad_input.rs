@@ -207,3 +207,85 @@ fn paths_that_are_not_ids_are_bad_requests() {
     problem(&app.send("DELETE", "/orders/SO-1", &[], b""), 405);
     problem(&app.get_as(MANAGER, "/orders/SO-1/shipments"), 404);
 }
+
+#[test]
+fn ids_in_the_path_may_be_percent_encoded() {
+    // The web workspace encodes path segments (encodeURIComponent), so an
+    // id with ':' arrives as %3A and must name the same customer.
+    let app = book();
+    customer(&app, "ACME:EU", Some("1000.00"));
+    invoice(&app, "INV:7", "ACME:EU", "2025-07-10", "10.00");
+    assert_eq!(get_json(&app, "/customers/ACME%3AEU")["id"], "ACME:EU");
+    assert_eq!(get_json(&app, "/customers/ACME%3aEU/contacts"), json!([]));
+    assert_eq!(
+        get_json(&app, "/invoices/INV%3A7")["customer_id"],
+        "ACME:EU"
+    );
+    problem(&app.get_as(MANAGER, "/customers/ACME%3AUS"), 404);
+    problem(&app.get_as(MANAGER, "/customers/ACME%FF"), 400);
+}
+
+#[test]
+fn a_refused_method_is_told_the_methods_that_are_allowed() {
+    let app = book();
+    let allowed = |method: &str, path: &str| -> String {
+        let reply = app.send(method, path, &[], b"");
+        problem(&reply, 405);
+        reply.header("allow").unwrap_or_default().to_string()
+    };
+    assert_eq!(allowed("DELETE", "/orders"), "GET, POST");
+    assert_eq!(allowed("GET", "/orders/release"), "POST");
+    assert_eq!(allowed("POST", "/orders/SO-1"), "GET");
+    assert_eq!(allowed("GET", "/orders/SO-1/release"), "POST");
+    assert_eq!(allowed("PUT", "/orders/SO-1/cancel"), "POST");
+}
+
+#[test]
+fn dates_far_from_today_are_refused() {
+    // A dispute opened on 9999-12-31 was due on "+10000-01-14", and a KPI
+    // period from 0000-01-01 opened on "-0001-12-31": not YYYY-MM-DD.
+    let app = book();
+    let dispute = as_manager(
+        &app,
+        "POST",
+        "/disputes",
+        &json!({"invoice_id": "INV-1", "amount": "1.00", "reason_code": "PRICING", "note": "n", "opened_on": "9999-12-31"}),
+    );
+    assert_eq!(problem_fields(&dispute), ["opened_on"]);
+    let kpis = app.get_as(MANAGER, "/reports/kpis?from=0000-01-01&to=2025-06-30");
+    assert_eq!(problem_fields(&kpis), ["from"]);
+    let order = app.erp(
+        "POST",
+        "/orders",
+        &with(good_order(), "ordered_on", json!("1899-12-31")),
+    );
+    assert_eq!(problem_fields(&order), ["ordered_on"]);
+    assert_untouched(&app);
+    assert_eq!(get_json(&app, "/disputes"), json!([]));
+}
+
+#[test]
+fn arrays_are_not_taken_for_objects() {
+    // serde would read a struct's fields in order from an array: `[]` was a
+    // policy of all defaults, `[7]` one with 7 grace days.
+    let app = book();
+    let strict = json!({"grace_days": 9, "hold_when_no_limit": false});
+    assert_eq!(as_manager(&app, "PUT", "/policy", &strict).status, 200);
+    for body in [json!([]), json!([7])] {
+        let reply = as_manager(&app, "PUT", "/policy", &body);
+        assert!(
+            problem(&reply, 422)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("sequence")
+        );
+    }
+    assert_eq!(get_json(&app, "/policy")["grace_days"], 9);
+    let customer = json!(["Array Corp", "USD", "100.00", 30, null, false, false]);
+    problem(&app.erp("PUT", "/customers/C-9", &customer), 422);
+    let contact =
+        json!({"channel": "call", "outcome": "x", "note": "y", "promise": ["1.00", "2025-07-04"]});
+    let reply = as_manager(&app, "POST", "/customers/C-100/contacts", &contact);
+    assert_eq!(problem_fields(&reply), ["promise"]);
+    assert_eq!(get_json(&app, "/customers/C-100/contacts"), json!([]));
+}

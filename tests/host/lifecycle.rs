@@ -98,6 +98,39 @@ fn a_wasip3_instance_serves_at_most_128_requests() {
 }
 
 #[test]
+fn max_instance_reuse_count_limits_requests_per_instance() {
+    let fresh = App::start_with(
+        common::fixtures()
+            .arg("--max-instance-reuse-count")
+            .arg("1"),
+    );
+    for _ in 0..3 {
+        let reply = fresh.get("/probe/echo");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json()["instance_requests"], 1);
+    }
+    let three = App::start_with(
+        common::fixtures()
+            .arg("--max-instance-reuse-count")
+            .arg("3"),
+    );
+    let counts: Vec<u64> = (0..7)
+        .map(|_| {
+            three.get("/probe/echo").json()["instance_requests"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(counts, [1, 2, 3, 1, 2, 3, 1]);
+    let error = refusal(
+        common::fixtures()
+            .arg("--max-instance-reuse-count")
+            .arg("0"),
+    );
+    assert!(error.contains("max-instance-reuse-count"), "{error}");
+}
+
+#[test]
 fn a_wasip2_component_gets_a_fresh_instance_per_request() {
     let app = common::start();
     for _ in 0..3 {

@@ -151,6 +151,12 @@ impl App {
             .arg(state_dir.path())
             .args(&options.args)
             .env_remove("RUST_LOG")
+            // Every test starts a fresh state directory; compiled components
+            // are shared so each test does not compile them again.
+            .env(
+                "SPIN_HOST_CACHE_DIR",
+                repo_root().join("target/spin-host-cache"),
+            )
             .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -355,6 +361,19 @@ pub struct Client {
 
 impl Client {
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.try_send(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Like [`Client::send`], but a failed exchange (the host went away
+    /// mid-request) is an error rather than a panic.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Reply, String> {
         let mut request = http::Request::builder()
             .method(method)
             .uri(format!("{}{}", self.base_url, path));
@@ -362,22 +381,22 @@ impl Client {
             request = request.header(*name, *value);
         }
         let request = request.body(body.to_vec()).expect("valid request");
-        let response = self
-            .agent
-            .run(request)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let response = self.agent.run(request).map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = response.into_body().read_to_vec().expect("read body");
-        Reply {
+        let body = response
+            .into_body()
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
+        Ok(Reply {
             status,
             headers,
             body,
-        }
+        })
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -1,6 +1,7 @@
 //! Project tasks: `cargo xtask up` runs the app locally, `cargo xtask test`
-//! runs every test. Both build what they need first, the web workspace's
-//! assets (`web/`, built with npm) included.
+//! runs every test, `cargo xtask bench` measures the hold check. Each builds
+//! what it needs first, the web workspace's assets (`web/`, built with npm)
+//! included.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -34,6 +35,13 @@ enum Task {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// Build, then benchmark the hold check through the host (wrk over
+    /// loopback HTTP) against a native baseline; figures go to BENCHMARKS.md.
+    Bench {
+        /// Arguments for the benchmark (e.g. `-- --seconds 5`; `-- --help` lists them).
+        #[arg(last = true)]
+        bench_args: Vec<String>,
+    },
 }
 
 /// Credentials `cargo xtask up` uses when none are set, so a fresh checkout
@@ -63,7 +71,13 @@ fn run(task: Task) -> Result<()> {
             build_app(&root)?;
             build_fixtures(&root)?;
             test(&root, &cargo_args)?;
+            schemathesis(&root)?;
             browser_tests(&root)
+        }
+        Task::Bench { bench_args } => {
+            build_app(&root)?;
+            build_fixtures(&root)?;
+            bench(&root, &bench_args)
         }
     }
 }
@@ -172,6 +186,21 @@ fn browser_tests(root: &Path) -> Result<()> {
     run_command(tests, "run the browser tests")
 }
 
+/// schemathesis (from PyPI, pinned in tests/schemathesis/requirements.txt
+/// and installed into target/schemathesis-venv) against the running app,
+/// generating requests from openapi.yaml: no server error, every answer as
+/// the document says. See tests/schemathesis/run.py.
+fn schemathesis(root: &Path) -> Result<()> {
+    if Command::new("python3").arg("--version").output().is_err() {
+        bail!("the schemathesis run needs python3 (with its venv module) to install schemathesis");
+    }
+    let mut run = Command::new("python3");
+    run.current_dir(root)
+        .arg("tests/schemathesis/run.py")
+        .env("SPIN_HOST_BIN", host_binary(root));
+    run_command(run, "run schemathesis against the app (tests/schemathesis)")
+}
+
 fn build_fixtures(root: &Path) -> Result<()> {
     let mut build = cargo(root);
     build.args([
@@ -221,6 +250,23 @@ fn test(root: &Path, cargo_args: &[String]) -> Result<()> {
     rest.args(cargo_args)
         .env("SPIN_HOST_BIN", host_binary(root));
     run_command(rest, "run the tests")
+}
+
+/// The benchmark (`crates/bench`), built with the host's profile (fully
+/// optimised, as the host is) and run from the repository root. The load
+/// comes from Debian's `wrk`, never from a downloaded tool.
+fn bench(root: &Path, bench_args: &[String]) -> Result<()> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        bail!(
+            "the benchmark drives the host with wrk; install it with \
+             `apt-get install -y --no-install-recommends wrk`"
+        );
+    }
+    let mut bench = cargo(root);
+    bench
+        .args(["run", "--quiet", "-p", "bench", "--profile", "host", "--"])
+        .args(bench_args);
+    run_command(bench, "run the benchmark")
 }
 
 fn cargo(root: &Path) -> Command {

@@ -3,7 +3,7 @@
 
 use api::input::path_id;
 use api::spin::{Desk, serve};
-use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Fields, Incoming, Problem, Reply, Role, valid};
 use chrono::NaiveDate;
 use credit_core::Policy;
 use credit_core::collections::Channel;
@@ -35,6 +35,8 @@ async fn route(request: Incoming) -> Result<Reply, Problem> {
         (&Method::GET, ["policy"]) => show_policy(&desk, &request).await,
         (&Method::PUT, ["policy"]) => put_policy(&desk, &request).await,
         (_, ["policy"]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
+        (&Method::GET, ["me"]) => show_me(&desk, &request),
+        (_, ["me"]) => Err(Problem::method_not_allowed(&["GET"])),
         _ => Err(Problem::not_found(format!(
             "no resource at {}",
             request.path
@@ -84,9 +86,7 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
 
 /// `PUT /customers/{id}` (ERP).
 async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk
-        .credentials
-        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("customer", id)?;
     api::replay::once(&desk.kv, &caller, async || {
         let update = customer_update(&request.json()?)?;
@@ -99,7 +99,7 @@ async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply
 
 /// `GET /customers/{id}?as_of=`: the customer and its credit position.
 async fn show_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let id = path_id("customer", id)?;
     let as_of = request.as_of(desk.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
@@ -139,9 +139,7 @@ fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
 
 /// `PUT /invoices/{id}` (ERP): 201 when new, 200 when corrected.
 async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk
-        .credentials
-        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("invoice", id)?;
     api::replay::once(&desk.kv, &caller, async || {
         let update = invoice_update(&request.json()?)?;
@@ -158,7 +156,7 @@ async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply,
 
 /// `GET /invoices/{id}`: with payments applied and disputes.
 async fn show_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let view = invoices::view(&desk.db, path_id("invoice", id)?).await?;
     Ok(Reply::ok(&view))
 }
@@ -216,37 +214,46 @@ fn new_contact(
 
 /// `POST /customers/{id}/contacts?as_of=` (associate): log a call, email, ...
 async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let id = path_id("customer", id)?;
     let customer = customers::get(&desk.db, id).await?;
     let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
     let as_of = request.as_of(desk.today())?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
     Ok(Reply::created(&added))
 }
 
 /// `GET /customers/{id}/contacts?as_of=`: newest first.
 async fn list_contacts(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let id = path_id("customer", id)?;
     let as_of = request.as_of(desk.today())?;
     let log = contacts::list(&desk.db, id, as_of).await?;
     Ok(Reply::ok(&log))
 }
 
+/// `GET /me`: who the bearer token belongs to, and their role.
+fn show_me(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+    let person = desk.credentials.person(request, Role::Associate)?;
+    Ok(Reply::ok(&serde_json::json!({
+        "name": person.name,
+        "role": person.role,
+    })))
+}
+
 /// `GET /policy`.
 async fn show_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     Ok(Reply::ok(&ledger::policy::load(&desk.kv).await?))
 }
 
 /// `PUT /policy` (manager): the whole policy; fields left out take defaults.
 async fn put_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Manager)?;
+    let caller = desk.person(request, Role::Manager)?;
     let policy: Policy = request.json()?;
     policy.validate().map_err(Problem::invalid)?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     ledger::policy::save(&desk.kv, &desk.db, &policy, &stamp).await?;
     Ok(Reply::ok(&policy))
 }

@@ -5,7 +5,7 @@
 
 use api::input::path_id;
 use api::spin::{Desk, serve};
-use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Fields, Incoming, Problem, Reply, Role, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
 use credit_core::limit::RequestStatus;
@@ -55,7 +55,7 @@ struct RequestBody {
 
 /// `POST /credit-limit-requests` (associate): 201 with the pending request.
 async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let body: RequestBody = request.json()?;
     let mut fields = Fields::new();
     let customer_id = fields.id("customer_id", &body.customer_id);
@@ -75,7 +75,7 @@ async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
         requested_limit: valid(requested_limit),
         reason: valid(reason),
     };
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let created = limits::create(&desk.db, &new, &stamp).await?;
     Ok(Reply::created(&created))
 }
@@ -83,7 +83,7 @@ async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 /// `GET /credit-limit-requests?status=&customer_id=`: oldest first; every
 /// status unless one (or `all`) is asked for.
 async fn list(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let mut fields = Fields::new();
     let status = match request.query("status") {
         None | Some("all") => None,
@@ -105,7 +105,7 @@ async fn list(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 
 /// `GET /credit-limit-requests/{id}`.
 async fn show(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let found = limits::get(&desk.db, path_id("credit-limit request", id)?).await?;
     Ok(Reply::ok(&found))
 }
@@ -164,12 +164,12 @@ fn decision(
 /// requester): approve or reject; an approval re-checks held orders as of
 /// `as_of` (today by default).
 async fn decide(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Manager)?;
+    let caller = desk.person(request, Role::Manager)?;
     let id = path_id("credit-limit request", id)?;
     let pending = limits::get(&desk.db, id).await?;
     let decision = decision(&request.json()?, pending.currency, desk.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let decided = limits::decide(&desk.db, id, &decision, &policy, &stamp).await?;
     Ok(Reply::ok(&decided))
 }

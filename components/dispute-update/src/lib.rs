@@ -4,7 +4,7 @@
 
 use api::input::{check_id, path_id};
 use api::spin::{Desk, serve};
-use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Fields, Incoming, Problem, Reply, Role, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
 use credit_core::dispute::DisputeStatus;
@@ -84,12 +84,12 @@ async fn invoice_currency(desk: &Desk, invoice_id: &str) -> Result<Currency, Pro
 /// `POST /disputes` (associate): 201 with the dispute and the held orders
 /// the lower past-due amount released.
 async fn open_dispute(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let body: OpenBody = request.json()?;
     let currency = invoice_currency(desk, &body.invoice_id).await?;
     let (new, as_of) = new_dispute(&body, currency, desk.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
     Ok(Reply::created(&opened))
 }
@@ -138,20 +138,20 @@ fn dispute_update(
 
 /// `PATCH /disputes/{id}` (associate): a new status, a note, or both.
 async fn update_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let id = path_id("dispute", id)?;
     let body: UpdateBody = request.json()?;
     let currency = disputes::get(&desk.db, id, desk.today()).await?.currency;
     let (update, as_of) = dispute_update(&body, currency, desk.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let changed = disputes::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
     Ok(Reply::ok(&changed))
 }
 
 /// `GET /disputes/{id}?as_of=`: the dispute, its history and service level.
 async fn show_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let id = path_id("dispute", id)?;
     let as_of = request.as_of(desk.today())?;
     let view = disputes::view(&desk.db, id, as_of).await?;
@@ -160,7 +160,7 @@ async fn show_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply
 
 /// `GET /disputes?status=&customer_id=&as_of=`: the nearest due first.
 async fn list_disputes(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let mut fields = Fields::new();
     let status = match request.query("status") {
         None => Some(StatusFilter::Any),

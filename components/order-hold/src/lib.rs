@@ -4,7 +4,7 @@
 
 use api::input::path_id;
 use api::spin::{Desk, serve};
-use api::{Caller, Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Fields, Incoming, Problem, Reply, Role, valid};
 use credit_core::hold::OrderStatus;
 use http::Method;
 use ledger::orders::{self, OrderWebhook, QueueQuery};
@@ -24,12 +24,12 @@ async fn route(request: Incoming) -> Result<Reply, Problem> {
         (&Method::GET, ["orders"]) => list_orders(&desk, &request).await,
         (_, ["orders"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
         (&Method::POST, ["orders", "release"]) => release_many(&desk, &request).await,
+        (_, ["orders", "release"]) => Err(Problem::method_not_allowed(&["POST"])),
         (&Method::GET, ["orders", id]) => show_order(&desk, &request, id).await,
+        (_, ["orders", _]) => Err(Problem::method_not_allowed(&["GET"])),
         (&Method::POST, ["orders", id, "release"]) => release(&desk, &request, id).await,
         (&Method::POST, ["orders", id, "cancel"]) => cancel(&desk, &request, id).await,
-        (_, ["orders", _] | ["orders", _, "release" | "cancel"]) => {
-            Err(Problem::method_not_allowed(&["GET", "POST"]))
-        }
+        (_, ["orders", _, "release" | "cancel"]) => Err(Problem::method_not_allowed(&["POST"])),
         _ => Err(Problem::not_found(format!(
             "no resource at {}",
             request.path
@@ -72,9 +72,7 @@ fn order_webhook(body: &OrderBody, today: chrono::NaiveDate) -> Result<OrderWebh
 
 /// `POST /orders` (ERP): the hold check.
 async fn check_order(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let caller = desk
-        .credentials
-        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let caller = desk.erp_or(request, Role::Manager)?;
     api::replay::once(&desk.kv, &caller, async || {
         let order = order_webhook(&request.json()?, desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
@@ -86,7 +84,7 @@ async fn check_order(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> 
 
 /// `GET /orders?status=held&customer_id=`: oldest first.
 async fn list_orders(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let mut fields = Fields::new();
     let status = match request.query("status") {
         None => Some(OrderStatus::Held),
@@ -144,7 +142,7 @@ fn number(
 
 /// `GET /orders/{id}`: the order with its decision history.
 async fn show_order(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     let view = orders::view(&desk.db, path_id("order", id)?).await?;
     Ok(Reply::ok(&view))
 }
@@ -160,13 +158,13 @@ const MAX_NOTE: usize = 2000;
 
 /// `POST /orders/{id}/release` (associate): a manual release with a note.
 async fn release(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let id = path_id("order", id)?;
     let body: ReleaseBody = request.json()?;
     let mut fields = Fields::new();
     let note = fields.text("note", &body.note, MAX_NOTE);
     fields.finish()?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let view = orders::release(&desk.db, id, &valid(note), &stamp).await?;
     Ok(Reply::ok(&view))
 }
@@ -183,7 +181,7 @@ const MAX_BULK: usize = 500;
 
 /// `POST /orders/release` (associate): many held orders, one note.
 async fn release_many(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+    let caller = desk.person(request, Role::Associate)?;
     let body: BulkReleaseBody = request.json()?;
     let mut fields = Fields::new();
     let note = fields.text("note", &body.note, MAX_NOTE);
@@ -196,16 +194,14 @@ async fn release_many(desk: &Desk, request: &Incoming) -> Result<Reply, Problem>
         fields.id(&format!("order_ids[{i}]"), id);
     }
     fields.finish()?;
-    let stamp = desk.stamp(&Caller::Person(person));
+    let stamp = desk.stamp(&caller);
     let outcomes = orders::release_many(&desk.db, &body.order_ids, &valid(note), &stamp).await?;
     Ok(Reply::ok(&serde_json::json!({ "results": outcomes })))
 }
 
 /// `POST /orders/{id}/cancel` (ERP): frees the order's exposure.
 async fn cancel(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk
-        .credentials
-        .erp_or(request, Role::Manager, desk.now.timestamp())?;
+    let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("order", id)?;
     api::replay::once(&desk.kv, &caller, async || {
         let as_of = request.as_of(desk.today())?;

@@ -40,7 +40,7 @@ fn not_found(request: &Incoming) -> Problem {
 }
 
 async fn report(desk: &Desk, request: &Incoming, name: &str) -> Result<Reply, Problem> {
-    desk.credentials.person(request, Role::Associate)?;
+    desk.person(request, Role::Associate)?;
     match name {
         "held-orders" => held_orders(desk, request).await,
         "aging" => aging(desk, request).await,

@@ -2,7 +2,7 @@
 //! currencies and amounts. Every problem is collected and reported at once,
 //! each naming its field.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use credit_core::{Currency, FieldError};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
@@ -11,7 +11,8 @@ use serde_json::error::Category;
 use crate::problem::Problem;
 
 /// Parses a JSON body: malformed JSON is 400; JSON of the wrong shape
-/// (missing, unknown or mistyped fields) is 422 naming the field.
+/// (missing, unknown or mistyped fields, an array where an object belongs)
+/// is 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::bad_request("the request needs a JSON body"));
@@ -19,7 +20,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice::<serde::de::IgnoredAny>(body)
         .map_err(|e| Problem::bad_request(format!("malformed JSON: {e}")))?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let strict = crate::objects::Objects(&mut deserializer);
+    let value = serde_path_to_error::deserialize(strict).map_err(|error| {
         let path = error.path().to_string();
         shape_problem(&path, error.into_inner())
     })?;
@@ -85,7 +87,13 @@ pub fn path_id<'a>(what: &str, id: &'a str) -> Result<&'a str, Problem> {
     })
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// The years of the dates accepted: every date the business can mean, and
+/// far enough inside `YYYY` that the dates computed from them (a dispute's
+/// service-level date, the day before a report period) are `YYYY-MM-DD`
+/// too, and sort as text the way they sort as dates.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A calendar date, `YYYY-MM-DD`, from 1900-01-01 to 2999-12-31.
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| {
@@ -95,10 +103,16 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
                 b.is_ascii_digit()
             }
         });
-    well_formed
+    let date = well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| format!("'{}' is not a calendar date (YYYY-MM-DD)", truncate(text)))
+        .ok_or_else(|| format!("'{}' is not a calendar date (YYYY-MM-DD)", truncate(text)))?;
+    if !YEARS.contains(&date.year()) {
+        return Err(format!(
+            "'{text}' is outside the dates accepted, 1900-01-01 to 2999-12-31"
+        ));
+    }
+    Ok(date)
 }
 
 fn truncate(text: &str) -> String {
@@ -290,6 +304,53 @@ mod tests {
     }
 
     #[test]
+    fn arrays_are_no_objects() {
+        // Derived structs would take their fields in order from an array.
+        let top = problem(r#"["x", []]"#);
+        assert_eq!(top.status, 422);
+        assert!(top.errors[0].message.contains("invalid type: sequence"));
+        let nested = problem(r#"{"id": "x", "lines": [{"amount": "1"}, ["2"]]}"#);
+        assert_eq!(nested.errors[0].field, "lines[1]");
+        assert!(nested.errors[0].message.contains("invalid type: sequence"));
+        let body: Body = parse_json(br#"{"id": "x", "lines": [{"amount": "1"}]}"#).unwrap();
+        assert_eq!(body.lines.len(), 1);
+    }
+
+    #[test]
+    fn optional_defaulted_and_map_fields_read_as_before() {
+        #[derive(Debug, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        struct Settings {
+            days: u32,
+            limit: Option<String>,
+            by_code: std::collections::BTreeMap<String, u32>,
+            line: Option<Line>,
+        }
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings {
+                    days: 5,
+                    limit: None,
+                    by_code: Default::default(),
+                    line: None,
+                }
+            }
+        }
+        let read: Settings =
+            parse_json(br#"{"limit": null, "by_code": {"A": 1}, "line": {"amount": "2"}}"#)
+                .unwrap();
+        assert_eq!(read.days, 5);
+        assert_eq!(read.limit, None);
+        assert_eq!(read.by_code["A"], 1);
+        assert_eq!(read.line.unwrap().amount, "2");
+        assert_eq!(parse_json::<Settings>(b"[]").unwrap_err().status, 422);
+        let nested = parse_json::<Settings>(br#"{"line": ["2"]}"#).unwrap_err();
+        assert_eq!(nested.errors[0].field, "line");
+        let float = parse_json::<Settings>(br#"{"days": 5.0}"#).unwrap_err();
+        assert_eq!(float.errors[0].field, "days");
+    }
+
+    #[test]
     fn deeply_nested_json_is_refused_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(
@@ -331,6 +392,17 @@ mod tests {
     #[test]
     fn dates_are_strict_calendar_dates() {
         assert!(parse_date("2025-06-30").is_ok());
+        assert!(parse_date("1900-01-01").is_ok());
+        assert!(parse_date("2999-12-31").is_ok());
+        // Dates computed from these would leave YYYY-MM-DD (+10000-01-14,
+        // -0001-12-31).
+        for far in ["1899-12-31", "3000-01-01", "9999-12-31", "0000-01-01"] {
+            let message = parse_date(far).unwrap_err();
+            assert!(
+                message.contains("1900-01-01 to 2999-12-31"),
+                "{far}: {message}"
+            );
+        }
         for bad in [
             "2025-6-30",
             "2025-02-30",

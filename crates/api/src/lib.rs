@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod caller;
 pub mod input;
+mod objects;
 pub mod problem;
 pub mod replay;
 pub mod reply;

@@ -14,6 +14,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Incoming {
     pub method: Method,
     pub path: String,
+    /// The path's non-empty segments, percent-decoded.
+    segments: Vec<String>,
     query: Vec<(String, String)>,
     headers: HeaderMap,
     pub body: Vec<u8>,
@@ -32,6 +34,7 @@ impl Incoming {
         Incoming {
             method,
             path: uri.path().to_string(),
+            segments: decoded_segments(uri.path()),
             query,
             headers,
             body,
@@ -39,11 +42,11 @@ impl Incoming {
     }
 
     /// The path's segments: `/orders/SO-1/release` is `["orders", "SO-1", "release"]`.
+    /// They are percent-decoded, so `/customers/ACME%3AEU` names customer
+    /// `ACME:EU`, as clients that encode path segments (`encodeURIComponent`)
+    /// mean it.
     pub fn segments(&self) -> Vec<&str> {
-        self.path
-            .split('/')
-            .filter(|segment| !segment.is_empty())
-            .collect()
+        self.segments.iter().map(String::as_str).collect()
     }
 
     /// The first value of a query parameter.
@@ -111,6 +114,21 @@ impl Incoming {
     }
 }
 
+/// A path's non-empty segments, each percent-decoded. A segment that does
+/// not decode to UTF-8 is kept as sent (no id or route has a `%`, so it
+/// names nothing).
+fn decoded_segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(
+            |segment| match percent_encoding::percent_decode_str(segment).decode_utf8() {
+                Ok(decoded) => decoded.into_owned(),
+                Err(_) => segment.to_string(),
+            },
+        )
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +160,18 @@ mod tests {
         assert_eq!(r.query("status"), Some("held"));
         assert_eq!(r.query("customer_id"), Some("C-1"));
         assert_eq!(r.query("missing"), None);
+    }
+
+    #[test]
+    fn segments_are_percent_decoded() {
+        let r = request("/customers/ACME%3AEU/contacts", &[], "");
+        assert_eq!(r.segments(), ["customers", "ACME:EU", "contacts"]);
+        // An encoded slash stays inside its segment (and is no id).
+        let r = request("/orders/a%2Fb/release", &[], "");
+        assert_eq!(r.segments(), ["orders", "a/b", "release"]);
+        // Escapes that are not UTF-8 are kept as sent.
+        let r = request("/invoices/%FF", &[], "");
+        assert_eq!(r.segments(), ["invoices", "%FF"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! run the handler, answer. Compiled for wasm32 only.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use http_body_util::{BodyExt, Limited};
 use ledger::db::spin::{SpinDb, SpinKv};
 use spin_sdk::http::{FullBody, Request, Response};
 
+use crate::auth::Role;
 use crate::caller::{Caller, Credentials};
 use crate::problem::Problem;
 use crate::reply::Reply;
@@ -68,7 +70,7 @@ fn respond(reply: Reply) -> Response<FullBody<Bytes>> {
 pub struct Desk {
     pub db: SpinDb,
     pub kv: SpinKv,
-    pub credentials: Credentials,
+    pub credentials: &'static Credentials,
     pub now: DateTime<Utc>,
 }
 
@@ -83,6 +85,16 @@ impl Desk {
         })
     }
 
+    /// A person with at least `role` (401/403 otherwise).
+    pub fn person(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
+        self.credentials.person(request, role).map(Caller::Person)
+    }
+
+    /// The ERP with a signed webhook, or a person with at least `role`.
+    pub fn erp_or(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
+        self.credentials.erp_or(request, role, self.now.timestamp())
+    }
+
     /// Who is writing and when, for the ledger.
     pub fn stamp(&self, caller: &Caller) -> ledger::Stamp {
         ledger::Stamp::new(caller.name(), self.now)
@@ -93,8 +105,20 @@ impl Desk {
     }
 }
 
-/// The credentials from the application's variables.
-pub async fn credentials() -> Result<Credentials, Problem> {
+/// The credentials from the application's variables, read and parsed once
+/// per instance: Spin resolves an application's variables when it starts,
+/// so they cannot change while an instance lives, and parsing them hashes
+/// every token.
+pub async fn credentials() -> Result<&'static Credentials, Problem> {
+    static CREDENTIALS: OnceLock<Credentials> = OnceLock::new();
+    if let Some(credentials) = CREDENTIALS.get() {
+        return Ok(credentials);
+    }
+    let credentials = read_credentials().await?;
+    Ok(CREDENTIALS.get_or_init(|| credentials))
+}
+
+async fn read_credentials() -> Result<Credentials, Problem> {
     let tokens = variable("api_tokens").await?;
     let secret = variable("erp_webhook_secret").await?;
     Credentials::new(&tokens, &secret).map_err(|e| {

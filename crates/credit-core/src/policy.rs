@@ -18,7 +18,7 @@ pub struct Policy {
     /// Days after the due date before an invoice counts as past due.
     pub grace_days: u32,
     /// Past-due amounts up to this much do not hold an order.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "plain_decimal")]
     pub past_due_tolerance: Decimal,
     /// Hold orders of customers without a credit limit.
     pub hold_when_no_limit: bool,
@@ -37,6 +37,34 @@ impl Default for Policy {
             dispute_sla_business_days: 10,
             dispute_sla_by_reason: BTreeMap::new(),
         }
+    }
+}
+
+/// An amount written as the API writes amounts: digits with an optional
+/// fraction (`"25.00"`), or a negative one (which `validate` refuses), but
+/// no `+`, exponent, `_` separators or bare `.` that `Decimal` would also
+/// read.
+mod plain_decimal {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str::serialize(value, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let unsigned = text.strip_prefix('-').unwrap_or(&text);
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(whole) && digits(fraction)) {
+            return Err(de::Error::custom(format!(
+                "{text:?} is not a decimal amount (expected digits with an optional '.', e.g. \"25.00\")"
+            )));
+        }
+        Decimal::from_str(&text).map_err(de::Error::custom)
     }
 }
 
@@ -117,6 +145,22 @@ mod tests {
     fn tolerance_travels_as_a_string() {
         let json = serde_json::to_value(Policy::default()).unwrap();
         assert_eq!(json["past_due_tolerance"], "0.00");
+        let read = |text: &str| {
+            serde_json::from_value::<Policy>(serde_json::json!({ "past_due_tolerance": text }))
+                .map(|p| p.past_due_tolerance)
+        };
+        assert_eq!(read("25.50").unwrap(), dec!(25.50));
+        assert_eq!(read("7").unwrap(), dec!(7));
+        assert_eq!(read("-1").unwrap(), dec!(-1), "validate() names the sign");
+        for loose in ["1e2", "+5", ".5", "5.", "1_0", " 5", "", "-"] {
+            assert!(read(loose).is_err(), "{loose:?}");
+        }
+        let stored = serde_json::to_value(Policy {
+            past_due_tolerance: dec!(0.0000000000000000000000000001),
+            ..Policy::default()
+        })
+        .unwrap();
+        assert!(serde_json::from_value::<Policy>(stored).is_ok());
     }
 
     #[test]

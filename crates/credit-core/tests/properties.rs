@@ -164,3 +164,25 @@ proptest! {
         prop_assert_eq!(ids.len(), plan.allocations.len(), "one allocation per invoice");
     }
 }
+
+proptest! {
+    #[test]
+    fn sla_dates_land_on_business_days_and_count_back(start_offset in 0i64..3000, days in 1u32..60) {
+        use chrono::Datelike;
+        use credit_core::dispute::{add_business_days, business_days_between};
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::TimeDelta::days(start_offset);
+        let due = add_business_days(start, days);
+        prop_assert!(!matches!(due.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun));
+        prop_assert_eq!(business_days_between(start, due), i64::from(days));
+        prop_assert!((due - start).num_days() <= i64::from(days) / 5 * 7 + 7);
+    }
+
+    #[test]
+    fn sla_status_follows_the_calendar(due_offset in -30i64..30) {
+        use credit_core::dispute::{SlaStatus, sla_status};
+        let due = as_of() + chrono::TimeDelta::days(due_offset);
+        let status = sla_status(due, as_of(), None);
+        prop_assert_eq!(status == SlaStatus::Breached, due < as_of());
+        prop_assert_eq!(sla_status(due, as_of(), Some(due)), SlaStatus::Met);
+    }
+}

@@ -21,6 +21,8 @@ use crate::spin::{Backends, ComponentGrants};
 pub struct Settings {
     pub manifest: PathBuf,
     pub state_dir: Option<PathBuf>,
+    /// Compiled-component cache (default: `cache` in the state directory).
+    pub cache_dir: Option<PathBuf>,
     pub runtime_config: Option<PathBuf>,
     /// `--sqlite` statements: `SQL`, `@file.sql`, optionally `:label` after a file.
     pub sqlite_statements: Vec<String>,
@@ -28,6 +30,8 @@ pub struct Settings {
     pub variables: Vec<(String, String)>,
     /// `--env KEY=VALUE` for every component.
     pub environment: Vec<(String, String)>,
+    /// `--max-instance-reuse-count`: requests per WASIp3 instance.
+    pub max_instance_reuse_count: usize,
 }
 
 pub struct App {
@@ -59,7 +63,10 @@ impl App {
 
         let engine = runtime::engine()?;
         let linker = runtime::linker(&engine)?;
-        let cache_dir = state_dir.join("cache");
+        let cache_dir = settings
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| state_dir.join("cache"));
         let mut components = vec![];
         let mut index_of = BTreeMap::new();
         for (id, component) in &manifest.component {
@@ -95,6 +102,7 @@ impl App {
                 grants,
                 backends.clone(),
                 Isolation { environment, files },
+                settings.max_instance_reuse_count,
             );
             index_of.insert(id.clone(), components.len());
             components.push(Handler::new(instances));

@@ -49,6 +49,11 @@ struct UpArgs {
     #[arg(long)]
     state_dir: Option<PathBuf>,
 
+    /// Where compiled components are cached (default: `cache` in the state
+    /// directory). Sharing one across runs skips recompiling unchanged wasm.
+    #[arg(long, env = "SPIN_HOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+
     /// Runtime configuration for stores and databases.
     #[arg(long)]
     runtime_config_file: Option<PathBuf>,
@@ -65,6 +70,17 @@ struct UpArgs {
     /// Environment variable for every component. Repeatable.
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
     environment: Vec<(String, String)>,
+
+    /// Requests a WASIp3 instance serves before it is replaced, as in Spin
+    /// (1: a fresh instance per request). WASIp2 components always get a
+    /// fresh instance per request.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = runtime::ReusePolicy::WASIP3.max_requests,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    max_instance_reuse_count: usize,
 }
 
 fn key_value(arg: &str) -> Result<(String, String), String> {
@@ -97,10 +113,12 @@ fn run(args: UpArgs) -> Result<()> {
         let settings = app::Settings {
             manifest: args.manifest,
             state_dir: args.state_dir,
+            cache_dir: args.cache_dir,
             runtime_config: args.runtime_config_file,
             sqlite_statements: args.sqlite,
             variables: args.variables,
             environment: args.environment,
+            max_instance_reuse_count: args.max_instance_reuse_count,
         };
         let app = Arc::new(tokio::task::block_in_place(|| app::App::load(&settings))?);
         let listener = tokio::net::TcpListener::bind(args.listen)

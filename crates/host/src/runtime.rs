@@ -238,9 +238,13 @@ impl ComponentInstances {
         grants: Arc<ComponentGrants>,
         backends: Arc<Backends>,
         isolation: Isolation,
+        max_reuse_count: usize,
     ) -> Self {
         let reuse = match pre {
-            ProxyPre::P3(_) => ReusePolicy::WASIP3,
+            ProxyPre::P3(_) => ReusePolicy {
+                max_requests: max_reuse_count.max(1),
+                ..ReusePolicy::WASIP3
+            },
             ProxyPre::P2(_) => ReusePolicy::WASIP2,
         };
         ComponentInstances {

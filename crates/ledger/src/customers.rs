@@ -39,8 +39,13 @@ pub struct Customer {
 
 const COLUMNS: &str = "id, name, currency, credit_limit_minor, payment_terms_days, grace_days, on_hold, exempt, created_at, updated_at";
 
+/// [`COLUMNS`] of customers `c`, for statements that join them.
+pub(crate) const C_COLUMNS: &str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at";
+pub(crate) const COLUMN_COUNT: usize = 10;
+
 impl Customer {
-    fn from_row(row: &Row) -> Result<Customer, DbError> {
+    /// A customer read with [`COLUMNS`] (or [`C_COLUMNS`]).
+    pub(crate) fn from_row(row: &Row) -> Result<Customer, DbError> {
         let currency = Currency::parse(row.text(2)?).map_err(|_| DbError::Decode {
             column: 2,
             expected: "an ISO 4217 currency",
@@ -222,30 +227,50 @@ pub async fn add_unapplied_cash(
     .await
 }
 
-/// The customer's open invoices, oldest due first.
+/// An open invoice's columns, for [`open_invoice`].
+pub(crate) const OPEN_INVOICE_COLUMNS: &str = "id, issued_on, due_on, open_minor, disputed_minor";
+pub(crate) const OPEN_INVOICE_COLUMN_COUNT: usize = 5;
+
+/// An open invoice read with [`OPEN_INVOICE_COLUMNS`].
+pub(crate) fn open_invoice(row: &Row, customer: &Customer) -> Result<OpenInvoice, DbError> {
+    Ok(OpenInvoice {
+        id: row.string(0)?,
+        issued_on: row.date(1)?,
+        due_on: row.date(2)?,
+        open: customer.money(row.int(3)?),
+        disputed: customer.money(row.int(4)?),
+    })
+}
+
+/// Open invoices oldest due first, then by issue date and id: the order
+/// payments are applied in (R2.2), and how an account lists them.
+pub(crate) fn oldest_due_first(invoices: &mut [OpenInvoice]) {
+    invoices.sort_by(|a, b| (a.due_on, a.issued_on, &a.id).cmp(&(b.due_on, b.issued_on, &b.id)));
+}
+
+/// The customer's open invoices, oldest due first (then by issue date and id).
 pub async fn open_invoices(
     db: &impl Database,
     customer: &Customer,
 ) -> Result<Vec<OpenInvoice>, DbError> {
-    let rows = db
-        .query(
-            "SELECT id, issued_on, due_on, open_minor, disputed_minor FROM invoices
-             WHERE customer_id = ? AND open_minor > 0 ORDER BY due_on, issued_on, id",
-            params![&customer.id],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(OpenInvoice {
-                id: row.string(0)?,
-                issued_on: row.date(1)?,
-                due_on: row.date(2)?,
-                open: customer.money(row.int(3)?),
-                disputed: customer.money(row.int(4)?),
-            })
-        })
-        .collect()
+    let sql = format!(
+        "SELECT {OPEN_INVOICE_COLUMNS} FROM invoices WHERE customer_id = ? AND open_minor > 0"
+    );
+    let rows = db.query(&sql, params![&customer.id]).await?;
+    let mut invoices = rows
+        .iter()
+        .map(|row| open_invoice(row, customer))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    oldest_due_first(&mut invoices);
+    Ok(invoices)
 }
+
+/// The customer's unapplied cash and released orders' total (`?1` is the
+/// customer, `?2` an order to leave out), as a subquery named `figures`.
+pub(crate) const FIGURES: &str = "(SELECT unapplied_minor AS unapplied,
+        (SELECT COALESCE(SUM(amount_minor), 0) FROM orders
+          WHERE customer_id = ?1 AND status = 'released' AND id IS NOT ?2) AS released
+     FROM customers WHERE id = ?1) figures";
 
 /// Everything the credit rules need about the customer. `excluding_order`
 /// leaves that order out of the released-orders total (it is the one being
@@ -257,10 +282,7 @@ pub async fn account(
 ) -> Result<Account, DbError> {
     let figures = db
         .query_row(
-            "SELECT c.unapplied_minor,
-                    (SELECT COALESCE(SUM(amount_minor), 0) FROM orders
-                      WHERE customer_id = c.id AND status = 'released' AND id IS NOT ?2)
-             FROM customers c WHERE c.id = ?1",
+            &format!("SELECT figures.unapplied, figures.released FROM {FIGURES}"),
             params![&customer.id, excluding_order],
         )
         .await?
@@ -268,16 +290,33 @@ pub async fn account(
             column: 0,
             expected: "the customer's row",
         })?;
-    Ok(Account {
+    let invoices = open_invoices(db, customer).await?;
+    Ok(account_of(
+        customer,
+        figures.int(0)?,
+        figures.int(1)?,
+        invoices,
+    ))
+}
+
+/// The account from what [`account`] reads.
+pub(crate) fn account_of(
+    customer: &Customer,
+    unapplied_minor: i64,
+    released_minor: i64,
+    mut invoices: Vec<OpenInvoice>,
+) -> Account {
+    oldest_due_first(&mut invoices);
+    Account {
         currency: customer.currency,
         credit_limit: customer.credit_limit,
         on_hold: customer.on_hold,
         exempt: customer.exempt,
         grace_days: customer.grace_days,
-        invoices: open_invoices(db, customer).await?,
-        unapplied_cash: customer.money(figures.int(0)?),
-        released_orders_total: customer.money(figures.int(1)?),
-    })
+        invoices,
+        unapplied_cash: customer.money(unapplied_minor),
+        released_orders_total: customer.money(released_minor),
+    }
 }
 
 /// `GET /customers/{id}`: master data and the credit position as of a date.

@@ -66,6 +66,16 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A list of columns qualified with a table alias: `qualified("o", "id, amount")`
+/// is `o.id, o.amount`.
+pub fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Statement parameters: `params![id, amount, as_of]`.
 #[macro_export]
 macro_rules! params {
@@ -97,6 +107,19 @@ pub struct Row {
 impl Row {
     pub fn new(values: Vec<Value>) -> Row {
         Row { values }
+    }
+
+    /// Columns `range` as a row of their own, for a statement that reads
+    /// several records side by side.
+    pub fn columns(&self, range: std::ops::Range<usize>) -> Row {
+        Row::new(self.values.get(range).unwrap_or_default().to_vec())
+    }
+
+    /// Whether every value in `range` is NULL (the missing side of a LEFT JOIN).
+    pub fn all_null(&self, range: std::ops::Range<usize>) -> bool {
+        range
+            .into_iter()
+            .all(|column| *self.value(column) == Value::Null)
     }
 
     fn value(&self, column: usize) -> &Value {
@@ -187,6 +210,11 @@ pub trait Database {
     async fn query_row(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params).await?.into_iter().next())
     }
+
+    /// Begins a write transaction, taking the write lock at once.
+    async fn begin_write(&self) -> Result<(), DbError> {
+        self.execute("BEGIN IMMEDIATE", vec![]).await
+    }
 }
 
 /// A key-value store: Spin's, or an in-memory map natively.
@@ -207,7 +235,7 @@ where
     D: Database,
     E: From<DbError>,
 {
-    db.execute("BEGIN IMMEDIATE", vec![]).await?;
+    db.begin_write().await?;
     let outcome = work(db).await;
     let finish = if outcome.is_ok() {
         "COMMIT"
@@ -220,5 +248,33 @@ where
             let _ = db.execute("ROLLBACK", vec![]).await;
             Err(outcome.err().unwrap_or_else(|| e.into()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_qualified_with_an_alias() {
+        assert_eq!(
+            qualified("o", "id, customer_id,amount_minor"),
+            "o.id, o.customer_id, o.amount_minor"
+        );
+    }
+
+    #[test]
+    fn a_row_splits_into_the_records_it_joins() {
+        let row = Row::new(vec![
+            Value::from("C-1"),
+            Value::Integer(5),
+            Value::Null,
+            Value::Null,
+        ]);
+        assert_eq!(row.columns(0..2).text(0).unwrap(), "C-1");
+        assert_eq!(row.columns(0..2).int(1).unwrap(), 5);
+        assert!(row.all_null(2..4), "the missing side of a LEFT JOIN");
+        assert!(!row.all_null(1..3));
+        assert_eq!(row.columns(3..9), Row::new(vec![]), "out of range: empty");
     }
 }

@@ -9,8 +9,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+use std::ops::Range;
+use std::sync::LazyLock;
+
 use crate::customers::{self, Customer};
-use crate::db::{Database, DbError, Row, transaction};
+use crate::db::{Database, DbError, Row, qualified, transaction};
 use crate::{LedgerError, Result, Stamp, params};
 
 /// An order as the ERP sends it.
@@ -68,6 +71,7 @@ struct StoredOrder {
 
 const ORDER_COLUMNS: &str =
     "id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at";
+const ORDER_COLUMN_COUNT: usize = 8;
 
 impl StoredOrder {
     fn from_row(row: &Row) -> Result<StoredOrder, DbError> {
@@ -115,7 +119,7 @@ pub async fn check(
     stamp: &Stamp,
 ) -> Result<CheckResult> {
     transaction(db, async |db| {
-        let customer = customers::get(db, &order.customer_id).await?;
+        let (customer, account, existing) = load_for_check(db, order).await?;
         if order.currency != customer.currency {
             return Err(LedgerError::invalid(
                 "currency",
@@ -125,7 +129,6 @@ pub async fn check(
                 ),
             ));
         }
-        let existing = find(db, &order.id).await?;
         let trigger = match &existing {
             None => "order created",
             Some(stored) => {
@@ -135,7 +138,6 @@ pub async fn check(
                 "order changed"
             }
         };
-        let account = customers::account(db, &customer, Some(&order.id)).await?;
         let decision = hold::check_order(&account, order.amount, order.as_of, policy);
         let held_since = next_held_since(existing.as_ref(), &decision, stamp);
         db.execute(
@@ -158,6 +160,56 @@ pub async fn check(
         Ok(CheckResult::new(&order.id, decision, stamp.at_text()))
     })
     .await
+}
+
+/// Everything the hold check reads, in one statement, for it runs while
+/// every other writer waits: the customer; their account, leaving this
+/// order out of the released total; the order as stored, if it is; one row
+/// per open invoice (one row without an invoice when there is none).
+async fn load_for_check(
+    db: &impl Database,
+    order: &OrderWebhook,
+) -> Result<(Customer, Account, Option<StoredOrder>)> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, figures.unapplied, figures.released, {}, {}
+             FROM customers c
+             JOIN {}
+             LEFT JOIN orders o ON o.id = ?2
+             LEFT JOIN invoices i ON i.customer_id = c.id AND i.open_minor > 0
+             WHERE c.id = ?1",
+            customers::C_COLUMNS,
+            qualified("o", ORDER_COLUMNS),
+            qualified("i", customers::OPEN_INVOICE_COLUMNS),
+            customers::FIGURES,
+        )
+    });
+    const FIGURES: usize = customers::COLUMN_COUNT;
+    const ORDER: Range<usize> = FIGURES + 2..FIGURES + 2 + ORDER_COLUMN_COUNT;
+    const INVOICE: Range<usize> = ORDER.end..ORDER.end + customers::OPEN_INVOICE_COLUMN_COUNT;
+    let rows = db
+        .query(&SQL, params![&order.customer_id, &order.id])
+        .await?;
+    let Some(first) = rows.first() else {
+        return Err(LedgerError::not_found("customer", &order.customer_id));
+    };
+    let customer = Customer::from_row(first)?;
+    let stored = match first.all_null(ORDER) {
+        true => None,
+        false => Some(StoredOrder::from_row(&first.columns(ORDER))?),
+    };
+    let invoices = rows
+        .iter()
+        .filter(|row| !row.all_null(INVOICE))
+        .map(|row| customers::open_invoice(&row.columns(INVOICE), &customer))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let account = customers::account_of(
+        &customer,
+        first.int(FIGURES)?,
+        first.int(FIGURES + 1)?,
+        invoices,
+    );
+    Ok((customer, account, stored))
 }
 
 /// For an order seen before: `Some(current decision)` when nothing changed,

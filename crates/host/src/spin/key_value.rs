@@ -44,8 +44,10 @@ impl KvDatabase {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open key-value database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // WAL with synchronous NORMAL, as for SQLite databases (sqlite.rs).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS spin_key_value (
                  store TEXT NOT NULL,
                  key   TEXT NOT NULL,
@@ -125,7 +127,18 @@ fn open_store(ctx: &SpinCtx, label: &str) -> KvResult<KvStore> {
     })
 }
 
-/// One operation on an open store, run off the executor.
+/// A single-key operation on an open store, run in place: it reads or
+/// writes one row by its primary key, which takes microseconds — less than
+/// handing it to another thread and back.
+fn run_here<R>(
+    store: (String, Arc<KvDatabase>),
+    op: impl FnOnce(&KvDatabase, &str) -> KvResult<R>,
+) -> KvResult<R> {
+    let (label, db) = store;
+    op(&db, &label)
+}
+
+/// An operation over a whole store (listing its keys), run off the executor.
 async fn run<R: Send + 'static>(
     store: (String, Arc<KvDatabase>),
     op: impl FnOnce(&KvDatabase, &str) -> KvResult<R> + Send + 'static,
@@ -189,9 +202,7 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.get(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.get(label, &key)).map_err(Into::into))
     }
 
     async fn set(
@@ -201,9 +212,7 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.set(label, &key, &value))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.set(label, &key, &value)).map_err(Into::into))
     }
 
     async fn delete(
@@ -212,9 +221,7 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         key: String,
     ) -> wasmtime::Result<Result<(), v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.delete(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.delete(label, &key)).map_err(Into::into))
     }
 
     async fn exists(
@@ -223,9 +230,7 @@ impl<T> v3::HostStoreWithStore<T> for Spin {
         key: String,
     ) -> wasmtime::Result<Result<bool, v3::Error>> {
         let store = v3_handle(accessor, &self_)?;
-        Ok(run(store, move |db, label| db.exists(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.exists(label, &key)).map_err(Into::into))
     }
 
     async fn get_keys(
@@ -278,9 +283,7 @@ impl v2::HostStore for SpinView<'_> {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.get(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.get(label, &key)).map_err(Into::into))
     }
 
     async fn set(
@@ -290,9 +293,7 @@ impl v2::HostStore for SpinView<'_> {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.set(label, &key, &value))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.set(label, &key, &value)).map_err(Into::into))
     }
 
     async fn delete(
@@ -301,9 +302,7 @@ impl v2::HostStore for SpinView<'_> {
         key: String,
     ) -> wasmtime::Result<Result<(), v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.delete(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.delete(label, &key)).map_err(Into::into))
     }
 
     async fn exists(
@@ -312,9 +311,7 @@ impl v2::HostStore for SpinView<'_> {
         key: String,
     ) -> wasmtime::Result<Result<bool, v2::Error>> {
         let store = handle(self.table, &self_)?;
-        Ok(run(store, move |db, label| db.exists(label, &key))
-            .await?
-            .map_err(Into::into))
+        Ok(run_here(store, |db, label| db.exists(label, &key)).map_err(Into::into))
     }
 
     async fn get_keys(

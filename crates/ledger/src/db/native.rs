@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params_from_iter};
 
@@ -23,13 +24,26 @@ impl NativeDb {
             .map_err(sql_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql_error)?;
+        stable_plans(&conn)?;
         Ok(NativeDb { conn })
     }
 
     pub fn open_in_memory() -> Result<NativeDb, DbError> {
         let conn = Connection::open_in_memory().map_err(sql_error)?;
+        stable_plans(&conn)?;
         Ok(NativeDb { conn })
     }
+}
+
+/// Query plans that do not depend on bound values, as in the host: without
+/// this, SQLite re-prepares a cached statement with a join or an `ORDER BY`
+/// each time it is bound to new values.
+fn stable_plans(conn: &Connection) -> Result<(), DbError> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map(drop)
+        .map_err(sql_error)
 }
 
 fn sql_error(e: rusqlite::Error) -> DbError {

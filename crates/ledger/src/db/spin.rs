@@ -1,8 +1,18 @@
 //! The ledger in a Spin component: Spin's SQLite database and key-value
 //! store, through spin-sdk.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use spin_sdk::key_value::Store;
-use spin_sdk::sqlite::{Connection, Value as SpinValue};
+use spin_sdk::sqlite::Value as SpinValue;
+// The bindings of `spin:sqlite/sqlite@3.1.0` that spin-sdk generates. The
+// SDK's `Connection::execute` is the interface's `execute-async`, which
+// streams rows back through a component-model stream and future, each read
+// a trip through the host's event loop; the interface's synchronous
+// `execute` returns them in one call. A write transaction's statements run
+// while every other writer waits, so they take the synchronous call.
+use spin_sdk::sqlite::wit::sqlite::Connection;
 
 use super::{Database, DbError, KeyValue, Row, Value};
 
@@ -13,7 +23,7 @@ pub struct SpinDb {
 impl SpinDb {
     /// The application's default database (`sqlite_databases = ["default"]`).
     pub async fn open_default() -> Result<SpinDb, DbError> {
-        let conn = Connection::open_default()
+        let conn = Connection::open_async("default".into())
             .await
             .map_err(|e| DbError::Sql(format!("cannot open the default database: {e:?}")))?;
         Ok(SpinDb { conn })
@@ -22,20 +32,33 @@ impl SpinDb {
 
 impl Database for SpinDb {
     async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        let params: Vec<SpinValue> = params.into_iter().map(to_spin).collect();
         let result = self
             .conn
-            .execute(sql, params.into_iter().map(to_spin))
-            .await
+            .execute(sql, &params)
             .map_err(|e| DbError::Sql(format!("{e:?}")))?;
-        let rows = result
-            .collect()
-            .await
-            .map_err(|e| DbError::Sql(format!("{e:?}")))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Row::new(row.values.into_iter().map(from_spin).collect()))
-            .collect())
+        Ok(rows(result.rows))
     }
+
+    /// Waiting for the write lock is a transaction's one wait, so `BEGIN`
+    /// is awaited (`execute-async`): the instance waits without holding up
+    /// a thread of the host.
+    async fn begin_write(&self) -> Result<(), DbError> {
+        let sql_error = |e| DbError::Sql(format!("{e:?}"));
+        let (_, rows, done) = self
+            .conn
+            .execute_async("BEGIN IMMEDIATE".into(), vec![])
+            .await
+            .map_err(sql_error)?;
+        rows.collect().await;
+        done.await.map_err(sql_error)
+    }
+}
+
+fn rows(rows: Vec<spin_sdk::sqlite::wit::sqlite::RowResult>) -> Vec<Row> {
+    rows.into_iter()
+        .map(|row| Row::new(row.values.into_iter().map(from_spin).collect()))
+        .collect()
 }
 
 fn to_spin(value: Value) -> SpinValue {
@@ -57,16 +80,27 @@ fn from_spin(value: SpinValue) -> Value {
     }
 }
 
+#[derive(Clone)]
 pub struct SpinKv {
-    store: Store,
+    store: Rc<Store>,
 }
 
 impl SpinKv {
-    /// The application's default store (`key_value_stores = ["default"]`).
+    /// The application's default store (`key_value_stores = ["default"]`),
+    /// opened once per instance: a store handle carries no request state,
+    /// so the requests an instance serves share it.
     pub async fn open_default() -> Result<SpinKv, DbError> {
+        thread_local! {
+            static DEFAULT: RefCell<Option<Rc<Store>>> = const { RefCell::new(None) };
+        }
+        if let Some(store) = DEFAULT.with_borrow(Clone::clone) {
+            return Ok(SpinKv { store });
+        }
         let store = Store::open_default()
             .await
             .map_err(|e| DbError::KeyValue(format!("cannot open the default store: {e:?}")))?;
+        let store = Rc::new(store);
+        DEFAULT.with_borrow_mut(|default| *default = Some(store.clone()));
         Ok(SpinKv { store })
     }
 }
