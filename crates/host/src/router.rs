@@ -21,7 +21,8 @@ struct Entry {
     target: Target,
     /// The route as written in the manifest, e.g. `/orders/...`.
     raw: String,
-    /// The route normalised: absolute, without a trailing slash.
+    /// The route normalised as Spin does: made absolute, then one trailing
+    /// slash dropped (so the root route `/` is the empty string).
     based: String,
     wildcard: bool,
 }
@@ -34,11 +35,12 @@ pub struct Router {
 #[derive(Debug, PartialEq, Eq)]
 pub struct RouteMatch {
     pub target: Target,
-    /// `spin-matched-route`: the based route as written (`/orders/...`).
+    /// `spin-matched-route`: the based route (`/orders/...`; `""` for `/`).
     pub matched_route: String,
     /// `spin-raw-component-route`: the route as written in the manifest.
     pub raw_route: String,
-    /// `spin-component-route`: the raw route without its trailing wildcard.
+    /// `spin-component-route`: the raw route without a trailing `/...`
+    /// (Spin leaves a trailing `/*` in place).
     pub component_route: String,
     /// `spin-path-info`: the part of the path the wildcard matched.
     pub path_info: String,
@@ -113,11 +115,10 @@ impl Router {
     }
 }
 
+/// Spin's "raw route or prefix": only the `/...` spelling of the trailing
+/// wildcard is taken off; a route ending in `/*` is reported as written.
 fn strip_wildcard(route: &str) -> &str {
-    route
-        .strip_suffix("/...")
-        .or_else(|| route.strip_suffix("/*"))
-        .unwrap_or(route)
+    route.strip_suffix("/...").unwrap_or(route)
 }
 
 /// Spin keeps the slash in front of (and a trailing slash after) the wildcard
@@ -131,12 +132,18 @@ fn trailing_path(wildcard: &str, path_has_trailing_slash: bool) -> String {
     }
 }
 
+/// Spin's based route (with the default base `/`, which contributes
+/// nothing): absolute first, then a single trailing slash dropped. The root
+/// route `/` becomes `""`, which routefinder matches against `/`.
 fn normalize(route: &str) -> String {
-    let route = route.strip_suffix('/').unwrap_or(route);
-    if route.starts_with('/') {
+    let absolute = if route.starts_with('/') {
         route.to_string()
     } else {
         format!("/{route}")
+    };
+    match absolute.strip_suffix('/') {
+        Some(stripped) => stripped.to_string(),
+        None => absolute,
     }
 }
 
@@ -192,5 +199,38 @@ mod tests {
         let m = r.route("/customers/C-9/contacts").unwrap();
         assert_eq!(m.params.get("id").map(String::as_str), Some("C-9"));
         assert_eq!(m.path_info, "");
+    }
+
+    #[test]
+    fn only_the_dots_wildcard_is_stripped_from_the_component_route() {
+        let r = router(&[("/files/*", 0), ("/docs/...", 1)]);
+        let m = r.route("/files/a/b").unwrap();
+        assert_eq!(m.matched_route, "/files/*");
+        assert_eq!(m.raw_route, "/files/*");
+        assert_eq!(m.component_route, "/files/*");
+        assert_eq!(m.path_info, "/a/b");
+        let m = r.route("/docs/a").unwrap();
+        assert_eq!(m.component_route, "/docs");
+    }
+
+    #[test]
+    fn the_root_route_is_matched_as_the_empty_route() {
+        let r = router(&[("/", 0), ("/api/...", 1)]);
+        let m = r.route("/").unwrap();
+        assert_eq!(m.target, Target::Component(0));
+        assert_eq!(m.matched_route, "");
+        assert_eq!(m.raw_route, "/");
+        assert_eq!(m.component_route, "/");
+        assert_eq!(target(&r, "/api/x"), Some(1));
+        assert_eq!(target(&r, "/other"), None);
+
+        // A trailing slash goes, once; a missing leading one is added.
+        let r = router(&[("orders/", 0)]);
+        assert_eq!(r.route("/orders").unwrap().matched_route, "/orders");
+        let r = router(&[("/...", 0)]);
+        let m = r.route("/").unwrap();
+        assert_eq!(m.matched_route, "/...");
+        assert_eq!(m.component_route, "");
+        assert_eq!(m.path_info, "/");
     }
 }
