@@ -178,30 +178,27 @@ fn spin_request(
     if let Ok(uri) = full_url.parse() {
         parts.uri = uri;
     }
+    // As in Spin, the client's headers all reach the component, `spin-*`
+    // ones included, and Spin's own are appended after them: a name the
+    // client also sent then has the client's value first and Spin's last.
     let headers = &mut parts.headers;
-    // Only the host speaks `spin-*` headers: a client's own are dropped.
-    let spoofed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| name.as_str().starts_with("spin-"))
-        .cloned()
-        .collect();
-    for name in spoofed {
-        headers.remove(name);
-    }
-    let mut set = |name: &str, value: &str| {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            headers.insert(name, value);
+    let mut add = |name: &str, value: &str| {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.to_ascii_lowercase()),
+            HeaderValue::try_from(value),
+        ) {
+            headers.append(name, value);
         }
     };
-    set("spin-full-url", &full_url);
-    set("spin-path-info", &route.path_info);
-    set("spin-matched-route", &route.matched_route);
-    set("spin-component-route", &route.component_route);
-    set("spin-raw-component-route", &route.raw_route);
-    set("spin-base-path", "/");
-    set("spin-client-addr", &client.to_string());
+    add("spin-path-info", &route.path_info);
+    add("spin-full-url", &full_url);
+    add("spin-matched-route", &route.matched_route);
+    add("spin-base-path", "/");
+    add("spin-raw-component-route", &route.raw_route);
+    add("spin-component-route", &route.component_route);
+    add("spin-client-addr", &client.to_string());
     for (name, value) in &route.params {
-        set(
+        add(
             &format!("spin-path-match-{}", name.replace('_', "-")),
             value,
         );
