@@ -10,7 +10,7 @@ mod runtime_config;
 mod server;
 mod spin;
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,8 +41,13 @@ struct UpArgs {
     #[arg(short = 'f', long = "from", default_value = "spin.toml")]
     manifest: PathBuf,
 
-    /// Address to listen on.
-    #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    /// Address to listen on: IP:PORT or HOST:PORT (e.g. localhost:3000).
+    #[arg(
+        long,
+        env = "SPIN_HTTP_LISTEN_ADDR",
+        default_value = "127.0.0.1:3000",
+        value_parser = listen_addr
+    )]
     listen: SocketAddr,
 
     /// Where default stores and databases live (default: `.spin` beside the manifest).
@@ -81,6 +86,22 @@ struct UpArgs {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     max_instance_reuse_count: usize,
+}
+
+/// `--listen` as `spin up` reads it: a host name is resolved, and of its
+/// addresses 127.0.0.1 is preferred (so `localhost` is IPv4 loopback, as
+/// in Spin), else the first one the resolver gives.
+fn listen_addr(arg: &str) -> Result<SocketAddr, String> {
+    let addresses: Vec<SocketAddr> = arg
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve '{arg}' (expected HOST:PORT): {e}"))?
+        .collect();
+    addresses
+        .iter()
+        .find(|address| address.ip() == Ipv4Addr::LOCALHOST)
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| format!("'{arg}' resolves to no address"))
 }
 
 fn key_value(arg: &str) -> Result<(String, String), String> {
@@ -167,5 +188,36 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_accepts_addresses_and_host_names() {
+        assert_eq!(
+            listen_addr("127.0.0.1:3000"),
+            Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 3000)))
+        );
+        assert_eq!(
+            listen_addr("[::1]:8080").map(|a| a.to_string()),
+            Ok("[::1]:8080".to_string())
+        );
+        assert_eq!(
+            listen_addr("localhost:3000"),
+            Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 3000)))
+        );
+        assert!(listen_addr("localhost").is_err(), "a port is required");
+        assert!(listen_addr("127.0.0.1:http").is_err());
+    }
+
+    #[test]
+    fn listen_is_parsed_by_the_command_line() {
+        let cli = Cli::try_parse_from(["spin-host", "up", "--listen", "localhost:0"]).unwrap();
+        let Command::Up(args) = cli.command;
+        assert_eq!(args.listen, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        assert!(Cli::try_parse_from(["spin-host", "up", "--listen", "no port"]).is_err());
     }
 }
