@@ -1,7 +1,10 @@
 //! `--runtime-config-file`: where stores and databases live. This host keeps
 //! everything in local SQLite files (type "spin"); the remote types Spin
 //! supports (Redis key-value, libSQL) are recognised and refused with a
-//! pointer to real Spin, so the same file can be used there.
+//! pointer to real Spin, so the same file can be used there. A "spin" store
+//! takes only `path`: another key is an error (Spin refuses one for a
+//! database and ignores it for a key-value store; here a misspelt `path`
+//! must not quietly fall back to the default file).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,8 +29,9 @@ pub struct StoreConfig {
     kind: String,
     #[serde(default)]
     path: Option<PathBuf>,
+    /// Keys besides `type` and `path`: a remote type's settings.
     #[serde(flatten)]
-    _other: toml::Table,
+    other: toml::Table,
 }
 
 const REMOTE_KINDS: &[&str] = &["redis", "azure_cosmos", "aws_dynamo", "libsql"];
@@ -39,10 +43,36 @@ impl RuntimeConfig {
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read runtime config {}", path.display()))?;
-        let mut config: RuntimeConfig = toml::from_str(&text)
+        let mut config = RuntimeConfig::parse(&text)
             .with_context(|| format!("invalid runtime config {}", path.display()))?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
+    }
+
+    fn parse(text: &str) -> Result<RuntimeConfig> {
+        let config: RuntimeConfig = toml::from_str(text)?;
+        config.check_local_stores()?;
+        Ok(config)
+    }
+
+    /// Every "spin" store or database names no key but `path`.
+    fn check_local_stores(&self) -> Result<()> {
+        let sections = [
+            ("key_value_store", &self.key_value_store),
+            ("sqlite_database", &self.sqlite_database),
+        ];
+        for (section, stores) in sections {
+            for (label, store) in stores {
+                if store.kind == "spin"
+                    && let Some(key) = store.other.keys().next()
+                {
+                    bail!(
+                        "[{section}.{label}] has unknown key '{key}' (type \"spin\" takes only `path`)"
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn key_value_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
@@ -125,6 +155,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("libsql"), "{error}");
+    }
+
+    #[test]
+    fn local_stores_take_only_a_path() {
+        for section in ["key_value_store", "sqlite_database"] {
+            let typo = format!("[{section}.extra]\ntype = \"spin\"\npth = \"typo.db\"\n");
+            let error = RuntimeConfig::parse(&typo).unwrap_err().to_string();
+            assert!(error.contains(&format!("[{section}.extra]")), "{error}");
+            assert!(error.contains("'pth'"), "{error}");
+
+            let good = format!("[{section}.extra]\ntype = \"spin\"\npath = \"x.db\"\n");
+            assert!(RuntimeConfig::parse(&good).is_ok());
+        }
+        // A remote type's own keys are left for real Spin to read.
+        let redis = "[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://x\"\n";
+        assert!(RuntimeConfig::parse(redis).is_ok());
     }
 
     #[test]
