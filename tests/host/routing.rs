@@ -4,7 +4,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The `spin-*` headers the probe received for `path`.
 fn spin_headers(app: &e2e::App, path: &str) -> Value {
@@ -37,7 +37,7 @@ fn unknown_paths_are_404_with_an_empty_body() {
     for path in [
         "/nowhere",
         "/routesx",
-        "/",
+        "/starx",
         "/prob",
         "/.well-known/spin/other",
     ] {
@@ -77,6 +77,28 @@ fn wildcard_route_headers() {
 }
 
 #[test]
+fn root_route_headers() {
+    let app = common::start();
+    let headers = spin_headers(&app, "/");
+    // Spin bases routes by stripping one trailing slash: `/` becomes "".
+    assert_eq!(headers["spin-matched-route"], "");
+    assert_eq!(headers["spin-raw-component-route"], "/");
+    assert_eq!(headers["spin-component-route"], "/");
+    assert_eq!(headers["spin-path-info"], "");
+}
+
+#[test]
+fn a_star_wildcard_route_keeps_its_star_in_the_component_route() {
+    let app = common::start();
+    let headers = spin_headers(&app, "/star/a/b");
+    assert_eq!(headers["spin-matched-route"], "/star/*");
+    assert_eq!(headers["spin-raw-component-route"], "/star/*");
+    // Spin strips only a trailing `/...`.
+    assert_eq!(headers["spin-component-route"], "/star/*");
+    assert_eq!(headers["spin-path-info"], "/a/b");
+}
+
+#[test]
 fn param_values_arrive_as_spin_path_match_headers() {
     let app = common::start();
     let headers = spin_headers(&app, "/routes/SO-1/items/line_7");
@@ -105,32 +127,57 @@ fn spin_client_addr_is_the_callers_address() {
     assert_ne!(client.port(), 0);
 }
 
+/// As in Spin, a client's own `spin-*` headers are not removed: Spin
+/// appends its values after them. A name both sent arrives with two values,
+/// the client's first (what `HeaderMap::get` answers) and Spin's last.
 #[test]
-fn spin_headers_sent_by_the_client_are_dropped() {
+fn spin_headers_sent_by_the_client_come_before_spins_own() {
     let app = common::start();
     let reply = app.send(
         "POST",
         "/routes/exact",
         &[
-            ("spin-path-info", "/forged"),
             ("spin-matched-route", "/forged/..."),
             ("spin-client-addr", "10.0.0.1:1"),
             ("spin-forged", "yes"),
         ],
         b"",
     );
+    assert_eq!(reply.status, 200, "{}", reply.text());
     let echoed = reply.json();
     assert_eq!(echoed["method"], "POST");
-    let headers = echoed["headers"].as_object().unwrap();
-    assert_eq!(headers["spin-path-info"], "");
-    assert_eq!(headers["spin-matched-route"], "/routes/exact");
-    assert!(
-        headers["spin-client-addr"]
-            .as_str()
-            .unwrap()
-            .starts_with("127.0.0.1:")
+    let values = &echoed["header_values"];
+    assert_eq!(
+        values["spin-matched-route"],
+        json!(["/forged/...", "/routes/exact"])
     );
-    assert!(!headers.contains_key("spin-forged"), "{headers:?}");
+    let client_addr = values["spin-client-addr"].as_array().unwrap();
+    assert_eq!(client_addr.len(), 2, "{client_addr:?}");
+    assert_eq!(client_addr[0], "10.0.0.1:1");
+    assert!(
+        client_addr[1].as_str().unwrap().starts_with("127.0.0.1:"),
+        "{client_addr:?}"
+    );
+    assert_eq!(values["spin-forged"], json!(["yes"]));
+    // Headers the client did not send have Spin's value alone.
+    assert_eq!(values["spin-path-info"], json!([""]));
+    assert_eq!(values["spin-component-route"], json!(["/routes/exact"]));
+}
+
+/// The probe picks its action from the first `spin-path-info` value, so a
+/// client's header steers it, as it would under Spin: a component must not
+/// take the first value of a `spin-*` header on trust.
+#[test]
+fn a_component_reading_the_first_value_sees_the_clients() {
+    let app = common::start();
+    let reply = app.send(
+        "GET",
+        "/routes/exact",
+        &[("spin-path-info", "/var/greeting")],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["value"], "hello from the manifest");
 }
 
 #[test]

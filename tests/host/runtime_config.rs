@@ -52,6 +52,25 @@ fn remote_store_types_are_refused_by_name() {
     assert!(error.contains("redis"), "{error}");
 }
 
+/// A "spin" store takes only `path`: a misspelt key stops start-up instead
+/// of leaving the store at the default file.
+#[test]
+fn a_local_store_with_an_unknown_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[key_value_store.cache]\ntype = \"spin\"\npaht = \"cache.db\"\n\n\
+         [sqlite_database.reports]\ntype = \"spin\"\npath = \"reports.db\"\n",
+    )
+    .unwrap();
+    let Err((error, _)) = App::try_start(labelled(&config)) else {
+        panic!("the host started with an unknown key in a spin store");
+    };
+    assert!(error.contains("[key_value_store.cache]"), "{error}");
+    assert!(error.contains("'paht'"), "{error}");
+}
+
 #[test]
 fn a_labelled_key_value_store_lives_at_its_configured_path() {
     let dir = tempfile::tempdir().unwrap();

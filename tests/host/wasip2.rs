@@ -19,6 +19,38 @@ fn a_wasip2_component_answers_with_spins_headers() {
         echoed["uri"],
         format!("{}/legacy/some/path?x=1", app.base_url)
     );
+    let headers = &echoed["headers"];
+    assert_eq!(
+        headers["spin-full-url"],
+        format!("{}/legacy/some/path?x=1", app.base_url)
+    );
+    assert_eq!(headers["spin-path-info"], "/some/path");
+    assert_eq!(headers["spin-matched-route"], "/legacy/...");
+    assert_eq!(headers["spin-component-route"], "/legacy");
+    assert_eq!(headers["spin-raw-component-route"], "/legacy/...");
+    assert_eq!(headers["spin-base-path"], "/");
+    let client = headers["spin-client-addr"]
+        .as_str()
+        .expect("spin-client-addr");
+    assert!(client.starts_with("127.0.0.1:"), "{client}");
+}
+
+/// spin-sdk 3 keeps one value per header name, the last: Spin's own value,
+/// which the host appends after anything the client sent.
+#[test]
+fn a_wasip2_component_sees_spins_value_over_a_clients() {
+    let app = common::start();
+    let reply = app.send(
+        "GET",
+        "/legacy/echo",
+        &[("spin-path-info", "/var/greeting"), ("spin-forged", "yes")],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let echoed = reply.json();
+    assert_eq!(echoed["generation"], "wasip2", "{echoed}");
+    assert_eq!(echoed["headers"]["spin-path-info"], "/echo");
+    assert_eq!(echoed["headers"]["spin-forged"], "yes");
 }
 
 #[test]

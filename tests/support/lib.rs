@@ -438,3 +438,50 @@ impl App {
         (status, state_dir)
     }
 }
+
+impl App {
+    /// Starts the host as `spin up` is run in an application's folder: no
+    /// `--state-dir`, so the state goes to `.spin` beside the manifest, and
+    /// `--listen` as given (e.g. `localhost:0`). `app_dir` (the folder the
+    /// test laid the application out in) lives as long as the host, as its
+    /// `state_dir`.
+    pub fn start_in_place(options: Options, listen: &str, app_dir: tempfile::TempDir) -> App {
+        let mut command = Command::new(host_bin());
+        command
+            .arg("up")
+            .arg("--from")
+            .arg(&options.manifest)
+            .arg("--listen")
+            .arg(listen)
+            .args(&options.args)
+            .env_remove("RUST_LOG")
+            .env(
+                "SPIN_HOST_CACHE_DIR",
+                repo_root().join("target/spin-host-cache"),
+            )
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", host_bin().display()));
+        let (tx, log) = mpsc::channel();
+        forward_lines(child.stderr.take().expect("stderr"), tx.clone());
+        let stdout = child.stdout.take().expect("stdout");
+        let Some(base_url) = wait_for_listening(stdout, tx) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output: Vec<String> =
+                std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(10)).ok()).collect();
+            panic!("the host did not start:\n{}", output.join("\n"));
+        };
+        App {
+            child,
+            base_url,
+            state_dir: app_dir,
+            agent: agent(),
+            log,
+        }
+    }
+}
