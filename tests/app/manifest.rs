@@ -1,0 +1,133 @@
+//! spin.toml, the component crates and `cargo xtask` agree: every crate
+//! under `components/` (which is what xtask builds) is a component of
+//! spin.toml, each component's build command builds one of them for
+//! wasm32-wasip2 in release, and its `source` is the file that build
+//! writes — so `spin build` + `spin up` and `cargo xtask up` run the same
+//! binaries.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use e2e::repo_root;
+
+fn read_toml(path: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Package name -> folder, for every crate under `components/`.
+fn component_crates() -> BTreeMap<String, String> {
+    let mut crates = BTreeMap::new();
+    for entry in std::fs::read_dir(repo_root().join("components")).unwrap() {
+        let dir = entry.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.exists() {
+            continue;
+        }
+        let package = read_toml(&manifest)["package"]["name"]
+            .as_str()
+            .expect("package.name")
+            .to_string();
+        let folder = dir.file_name().unwrap().to_string_lossy().into_owned();
+        crates.insert(package, folder);
+    }
+    crates
+}
+
+/// The package a build command's `cargo build` step builds, after checking
+/// that the step targets wasm32-wasip2 in release.
+fn built_package(id: &str, command: &str) -> String {
+    let step = command
+        .split("&&")
+        .map(str::trim)
+        .find(|step| step.starts_with("cargo build"))
+        .unwrap_or_else(|| panic!("component '{id}': no `cargo build` in {command:?}"));
+    let words: Vec<&str> = step.split_whitespace().collect();
+    let after = |flag: &str| {
+        words
+            .iter()
+            .position(|word| *word == flag)
+            .and_then(|at| words.get(at + 1))
+            .copied()
+    };
+    assert_eq!(
+        after("--target"),
+        Some("wasm32-wasip2"),
+        "component '{id}': {step:?}"
+    );
+    assert!(words.contains(&"--release"), "component '{id}': {step:?}");
+    let packages = words.iter().filter(|word| **word == "-p").count();
+    assert_eq!(packages, 1, "component '{id}' builds one package: {step:?}");
+    after("-p")
+        .unwrap_or_else(|| panic!("component '{id}': `-p` names no package in {step:?}"))
+        .to_string()
+}
+
+#[test]
+fn spin_toml_builds_and_runs_every_component_crate() {
+    let manifest = read_toml(&repo_root().join("spin.toml"));
+    let components = manifest["component"].as_table().expect("[component.*]");
+    let crates = component_crates();
+    assert!(!crates.is_empty());
+
+    let mut built = BTreeMap::new();
+    for (id, component) in components {
+        let command = component
+            .get("build")
+            .and_then(|build| build.get("command"))
+            .and_then(|command| command.as_str())
+            .unwrap_or_else(|| panic!("component '{id}' has no build command"));
+        let package = built_package(id, command);
+        let folder = crates.get(&package).unwrap_or_else(|| {
+            panic!("component '{id}' builds '{package}', which is no crate under components/")
+        });
+        let source = component["source"].as_str().expect("source is a file path");
+        assert_eq!(
+            source,
+            format!(
+                "target/wasm32-wasip2/release/{}.wasm",
+                package.replace('-', "_")
+            ),
+            "component '{id}' runs a file its build does not write"
+        );
+        if let Some(watch) = component["build"].get("watch").and_then(|w| w.as_array()) {
+            let own = format!("components/{folder}/");
+            assert!(
+                watch
+                    .iter()
+                    .any(|glob| glob.as_str().is_some_and(|g| g.starts_with(&own))),
+                "component '{id}' does not watch {own}: {watch:?}"
+            );
+        }
+        if let Some(other) = built.insert(package.clone(), id.clone()) {
+            panic!("components '{other}' and '{id}' both build '{package}'");
+        }
+    }
+    for package in crates.keys() {
+        assert!(
+            built.contains_key(package),
+            "components/ crate '{package}' (built by cargo xtask) is no component of spin.toml"
+        );
+    }
+}
+
+#[test]
+fn the_build_command_reader_checks_what_it_should() {
+    assert_eq!(
+        built_package(
+            "web",
+            "npm ci --prefix web && cargo build --target wasm32-wasip2 --release -p web"
+        ),
+        "web"
+    );
+    for wrong in [
+        "cargo build --release -p web",
+        "cargo build --target wasm32-wasip1 --release -p web",
+        "cargo build --target wasm32-wasip2 -p web",
+        "cargo build --target wasm32-wasip2 --release -p web -p report",
+        "npm run build",
+    ] {
+        let caught = std::panic::catch_unwind(|| built_package("x", wrong));
+        assert!(caught.is_err(), "{wrong:?} was accepted");
+    }
+}
