@@ -107,6 +107,7 @@ pub async fn list(db: &impl Database, customer_id: &str, as_of: NaiveDate) -> Re
 pub(crate) struct PaidPromise {
     pub contact_id: i64,
     pub customer_id: String,
+    /// Its amount in minor units (the matching needs no currency).
     pub promise: Promise,
     /// Minor units: the payments counted toward this promise.
     pub paid_minor: i64,

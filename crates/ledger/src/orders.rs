@@ -483,9 +483,11 @@ pub async fn queue(
     as_of: NaiveDate,
 ) -> Result<Vec<QueueEntry>, DbError> {
     // One statement per filter, so each is served by its index: a
-    // customer's orders by status, or — across customers — the held
-    // queue's partial index (its status written out, not bound: a bound
-    // status cannot match the index's `WHERE`) or the status index.
+    // customer's orders by status, or the held queue across customers by
+    // its partial index (the status written out, not bound: a bound status
+    // cannot match the index's `WHERE`). Released, cancelled or invoiced
+    // orders across every customer, a list nobody works, have no index of
+    // their own.
     const ORDER: &str = "ORDER BY o.ordered_on, o.held_since, o.id";
     let (filter, mut params) = match (&query.customer_id, query.status) {
         (Some(customer_id), status) => (
