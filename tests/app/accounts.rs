@@ -209,3 +209,34 @@ fn me_tells_who_the_token_belongs_to() {
     assert_eq!(manager.json(), json!({"name": "maria", "role": "manager"}));
     problem(&app.get_as("wrong", "/me"), 401);
 }
+
+#[test]
+fn a_master_data_change_rechecks_held_orders_as_of_the_date_given() {
+    let app = App::start();
+    customer(&app, "C-1", Some("10000.00"));
+    // Due 2025-06-20: past due as of 2025-06-30, but not before 2025-06-25.
+    invoice(&app, "INV-1", "C-1", "2025-06-20", "1000.00");
+    let body = json!({"id": "SO-1", "customer_id": "C-1", "amount": "20000.00", "currency": "USD", "ordered_on": "2025-06-24", "as_of": "2025-06-24"});
+    let held = app.erp("POST", "/orders", &body).json();
+    assert_eq!(codes(&held), ["CREDIT_LIMIT_EXCEEDED"]);
+    let raised = json!({"name": "C-1 Ltd", "currency": "USD", "credit_limit": "30000.00", "payment_terms_days": 30});
+
+    // As of 06-30 the invoice is more than 5 days past due: still held.
+    let reply = app.erp("PUT", &format!("/customers/C-1?as_of={AS_OF}"), &raised);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["released_orders"], json!([]));
+    let recheck = get_json(&app, "/orders/SO-1")["decisions"][1].clone();
+    assert_eq!(recheck["inputs"]["as_of"], AS_OF);
+    assert_eq!(codes(&recheck), ["PAST_DUE"]);
+
+    // As of 06-24 it is within grace: released.
+    let reply = app.erp("PUT", "/customers/C-1?as_of=2025-06-24", &raised);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["released_orders"], json!(["SO-1"]));
+    let recheck = get_json(&app, "/orders/SO-1")["decisions"][2].clone();
+    assert_eq!(recheck["inputs"]["as_of"], "2025-06-24");
+    assert_eq!(recheck["status"], "released");
+
+    let bad = app.erp("PUT", "/customers/C-1?as_of=2025-02-30", &raised);
+    assert_eq!(problem_fields(&bad), ["as_of"]);
+}

@@ -279,3 +279,23 @@ fn only_people_may_work_disputes() {
     problem(&app.send("DELETE", "/disputes/D-1", &[], b""), 405);
     assert_eq!(as_manager(&app, "POST", "/disputes", &body).status, 201);
 }
+
+#[test]
+fn a_per_reason_service_level_in_the_policy_sets_the_due_date() {
+    let app = case_7_book();
+    let policy = json!({"grace_days": 5, "past_due_tolerance": "0.00", "hold_when_no_limit": true, "dispute_sla_business_days": 10, "dispute_sla_by_reason": {"PRICING": 3}});
+    let saved = as_manager(&app, "PUT", "/policy", &policy);
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    // PRICING: 3 business days after Monday 2025-06-30.
+    let pricing = open_dispute(&app, "INV-0971", "100.00");
+    assert_eq!(pricing["sla_due_on"], "2025-07-03");
+    // Any other reason: the policy's 10.
+    let reply = as_associate(
+        &app,
+        "POST",
+        "/disputes",
+        &json!({"invoice_id": "INV-0971", "amount": "100.00", "reason_code": "DAMAGED", "note": "broken on arrival", "as_of": AS_OF}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["sla_due_on"], "2025-07-14");
+}

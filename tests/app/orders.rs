@@ -1,6 +1,7 @@
-//! The order-hold check over HTTP: DOMAIN.md's worked cases 1–6 (case 7
-//! needs a dispute: see disputes.rs), the
-//! decision history, re-deliveries, releases, cancellations and invoicing.
+//! The order-hold check over HTTP: DOMAIN.md's worked cases 1–6 (4–6 each
+//! on a fresh case-1 book, as DOMAIN.md states them; case 7 needs a
+//! dispute: see disputes.rs), the decision history with its inputs,
+//! re-deliveries, releases, cancellations and invoicing.
 
 mod common;
 
@@ -44,7 +45,7 @@ fn worked_cases_1_to_3_credit_limit() {
 }
 
 #[test]
-fn worked_cases_4_to_6_past_due() {
+fn worked_case_4_past_due_within_grace() {
     let app = case_1_book();
     invoice(&app, "INV-0990", "C-100", "2025-06-26", "2000.00");
     let case_4 = decision(&app, "SO-4", "C-100", "20000.00");
@@ -53,17 +54,31 @@ fn worked_cases_4_to_6_past_due() {
         "4 days past due is within grace"
     );
     assert_eq!(case_4["exposure"], "42000.00");
-    app.erp("POST", "/orders/SO-4/cancel", &json!({}));
+}
 
+#[test]
+fn worked_case_5_past_due_beyond_grace() {
+    let app = case_1_book();
     invoice(&app, "INV-0980", "C-100", "2025-06-24", "2000.00");
-    // With INV-0990 at 4 dpd still within grace, only INV-0980 is past due.
-    let case_5 = decision(&app, "SO-5", "C-100", "18000.00");
+    let case_5 = decision(&app, "SO-5", "C-100", "20000.00");
     assert_eq!(case_5["status"], "held");
     assert_eq!(codes(&case_5), ["PAST_DUE"]);
     assert_eq!(case_5["past_due"], "2000.00");
+    assert_eq!(case_5["reasons"][0]["amount"], "2000.00");
+    assert_eq!(case_5["exposure"], "42000.00");
+    assert_eq!(case_5["available"], "8000.00");
+}
 
+#[test]
+fn worked_case_6_every_failing_reason() {
+    let app = case_1_book();
+    invoice(&app, "INV-0980", "C-100", "2025-06-24", "2000.00");
     let case_6 = decision(&app, "SO-6", "C-100", "31000.00");
+    assert_eq!(case_6["status"], "held");
     assert_eq!(codes(&case_6), ["CREDIT_LIMIT_EXCEEDED", "PAST_DUE"]);
+    assert_eq!(case_6["exposure"], "53000.00");
+    assert_eq!(case_6["reasons"][0]["amount"], "3000.00");
+    assert_eq!(case_6["past_due"], "2000.00");
 }
 
 #[test]
@@ -82,6 +97,50 @@ fn every_decision_is_kept_with_its_inputs() {
     assert_eq!(check["inputs"]["released_orders_total"], "5000.00");
     assert_eq!(check["inputs"]["as_of"], AS_OF);
     assert!(check["decided_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(check["inputs"]["open_invoices"], 1);
+    assert_eq!(
+        check["inputs"]["invoices"],
+        json!([{"id": "INV-1001", "due_on": "2025-07-10", "open": "15000.00", "disputed": "0.00"}])
+    );
+}
+
+#[test]
+fn a_release_and_a_cancellation_keep_the_figures_they_were_made_on() {
+    let app = case_1_book();
+    invoice(&app, "INV-0980", "C-100", "2025-06-24", "2000.00");
+    decision(&app, "SO-6", "C-100", "31000.00");
+    let released = as_associate(
+        &app,
+        "POST",
+        &format!("/orders/SO-6/release?as_of={AS_OF}"),
+        &json!({"note": "director approved"}),
+    );
+    assert_eq!(released.status, 200, "{}", released.text());
+    let order = get_json(&app, "/orders/SO-6");
+    let release = &order["decisions"][1];
+    assert_eq!(release["kind"], "manual_release");
+    let inputs = &release["inputs"];
+    assert_eq!(inputs["overrides"], order["decisions"][0]["decided_at"]);
+    assert_eq!(inputs["as_of"], AS_OF);
+    assert_eq!(inputs["exposure"], "53000.00");
+    assert_eq!(inputs["credit_limit"], "50000.00");
+    assert_eq!(inputs["available"], "-3000.00");
+    assert_eq!(inputs["past_due"], "2000.00");
+    assert_eq!(inputs["invoices"][0]["id"], "INV-0980");
+    assert_eq!(inputs["failing_reasons"][1]["code"], "PAST_DUE");
+
+    let cancel = app.erp(
+        "POST",
+        &format!("/orders/SO-6/cancel?as_of={AS_OF}"),
+        &json!({}),
+    );
+    assert_eq!(cancel.status, 200, "{}", cancel.text());
+    let order = get_json(&app, "/orders/SO-6");
+    let cancelled = &order["decisions"][2];
+    assert_eq!(cancelled["kind"], "cancel");
+    assert_eq!(cancelled["inputs"]["previous_status"], "released");
+    assert_eq!(cancelled["inputs"]["order_amount"], "31000.00");
+    assert_eq!(cancelled["inputs"]["account_after"]["exposure"], "22000.00");
 }
 
 #[test]
@@ -238,6 +297,54 @@ fn an_invoice_for_an_order_moves_it_to_invoiced() {
     assert_eq!(position["released_orders_total"], "0.00");
     assert_eq!(position["open_balance"], "20000.00");
     assert_eq!(position["exposure"], "20000.00");
+}
+
+#[test]
+fn an_invoice_for_a_held_order_takes_it_out_of_the_held_queue() {
+    let app = case_1_book();
+    decision(&app, "SO-2", "C-100", "31000.00");
+    assert_eq!(held_queue(&app), ["SO-2"]);
+    let reply = app.erp(
+        "PUT",
+        "/invoices/INV-2002",
+        &json!({"customer_id": "C-100", "order_id": "SO-2", "issued_on": AS_OF, "due_on": "2025-07-30", "amount": "31000.00", "currency": "USD"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["order_invoiced"], true);
+    let order = get_json(&app, "/orders/SO-2");
+    assert_eq!(order["status"], "invoiced");
+    assert_eq!(order["held_since"], json!(null));
+    let invoiced = order["decisions"].as_array().unwrap().last().unwrap();
+    assert_eq!(invoiced["kind"], "invoiced");
+    assert_eq!(invoiced["inputs"]["invoice_id"], "INV-2002");
+    assert_eq!(invoiced["inputs"]["previous_status"], "held");
+    assert!(held_queue(&app).is_empty());
+    let position = position(&app, "C-100");
+    assert_eq!(position["held_orders"], json!([]));
+    assert_eq!(position["open_balance"], "46000.00");
+}
+
+#[test]
+fn a_lower_invoice_amount_rechecks_held_orders() {
+    let app = case_1_book();
+    decision(&app, "SO-2", "C-100", "31000.00");
+    decision(&app, "SO-3", "C-100", "30500.00");
+    assert_eq!(held_queue(&app), ["SO-2", "SO-3"]);
+    let reply = app.erp(
+        "PUT",
+        &format!("/invoices/INV-1001?as_of={AS_OF}"),
+        &json!({"customer_id": "C-100", "issued_on": "2025-06-10", "due_on": "2025-07-10", "amount": "14000.00", "currency": "USD"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let put = reply.json();
+    assert_eq!(put["released_orders"], json!(["SO-2"]));
+    assert_eq!(put["still_held"], json!(["SO-3"]));
+    assert_eq!(put["updated_by"], "erp");
+    let recheck = get_json(&app, "/orders/SO-2")["decisions"][1].clone();
+    assert_eq!(recheck["kind"], "recheck");
+    assert_eq!(recheck["trigger"], "invoice INV-1001 amount lowered");
+    assert_eq!(recheck["exposure"], "50000.00");
+    assert_eq!(held_queue(&app), ["SO-3"]);
 }
 
 #[test]

@@ -363,3 +363,112 @@ fn many_payments_at_once_end_with_exact_balances() {
     );
     assert_eq!(position["exposure"], "-8.20");
 }
+
+/// Logs a promise to pay for C-8 made on `made_on`.
+fn promise(app: &App, made_on: &str, amount: &str, due_on: &str) {
+    let logged = as_associate(
+        app,
+        "POST",
+        &format!("/customers/C-8/contacts?as_of={AS_OF}"),
+        &json!({
+            "channel": "call", "outcome": "reached AP", "note": "will pay",
+            "contacted_on": made_on,
+            "promise": {"amount": amount, "due_on": due_on}
+        }),
+    );
+    assert_eq!(logged.status, 201, "{}", logged.text());
+}
+
+/// (status, paid) of C-8's promises as of a date, oldest first.
+fn promises(app: &App, as_of: &str) -> Vec<(String, String)> {
+    let log = get_json(app, &format!("/customers/C-8/contacts?as_of={as_of}"));
+    let mut promises: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let p = &c["promise"];
+            (
+                p["status"].as_str().unwrap().into(),
+                p["paid"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    promises.reverse();
+    promises
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn one_payment_keeps_only_the_first_of_two_overlapping_promises() {
+    let app = case_8_book();
+    promise(&app, "2025-06-20", "3000.00", "2025-07-05");
+    promise(&app, "2025-06-24", "3000.00", "2025-07-05");
+    let mut body = payment_body("P-6", "C-8", "3000.00");
+    body["received_on"] = json!("2025-07-01");
+    pay(&app, &body);
+    assert_eq!(
+        promises(&app, "2025-07-10"),
+        pairs(&[("kept", "3000.00"), ("broken", "0.00")])
+    );
+    // As of a date before the payment, neither is kept yet.
+    assert_eq!(
+        promises(&app, "2025-06-30"),
+        pairs(&[("open", "0.00"), ("open", "0.00")])
+    );
+}
+
+#[test]
+fn a_partial_payment_leaves_a_promise_broken_once_its_date_passes() {
+    let app = case_8_book();
+    promise(&app, "2025-06-20", "3000.00", "2025-07-05");
+    let mut body = payment_body("P-7", "C-8", "1000.00");
+    body["received_on"] = json!("2025-07-01");
+    pay(&app, &body);
+    assert_eq!(promises(&app, "2025-07-05"), pairs(&[("open", "1000.00")]));
+    assert_eq!(
+        promises(&app, "2025-07-06"),
+        pairs(&[("broken", "1000.00")])
+    );
+}
+
+#[test]
+fn a_short_pay_without_a_reason_opens_no_dispute() {
+    let app = case_8_book();
+    let mut body = payment_body("P-8", "C-8", "5500.00");
+    body["remittance"] = json!([{"invoice_id": "INV-B", "amount": "5500.00"}]);
+    let posted = pay(&app, &body);
+    assert_eq!(
+        posted["short_pays"],
+        json!([{"invoice_id": "INV-B", "residual": "500.00"}])
+    );
+    assert_eq!(posted["disputes_opened"], json!([]));
+    let invoice = get_json(&app, "/invoices/INV-B");
+    assert_eq!(invoice["open_balance"], "500.00");
+    assert_eq!(invoice["disputed"], "0.00");
+    assert_eq!(invoice["disputes"], json!([]));
+    assert_eq!(get_json(&app, "/disputes?customer_id=C-8"), json!([]));
+}
+
+#[test]
+fn paying_a_disputed_invoice_by_name_keeps_disputed_within_the_open_balance() {
+    let app = case_8_book();
+    open_dispute(&app, "INV-B", "600.00");
+    let mut body = payment_body("P-9", "C-8", "5700.00");
+    body["remittance"] = json!([{"invoice_id": "INV-B", "amount": "5700.00"}]);
+    pay(&app, &body);
+    let invoice = get_json(&app, "/invoices/INV-B");
+    assert_eq!(invoice["open_balance"], "300.00");
+    assert_eq!(invoice["disputed"], "300.00");
+    let dispute = get_json(&app, &format!("/disputes/D-1?as_of={AS_OF}"));
+    assert_eq!(dispute["amount"], "300.00");
+    assert_eq!(dispute["status"], "open");
+    let note = dispute["history"].as_array().unwrap().last().unwrap()["note"].clone();
+    assert!(note.as_str().unwrap().contains("P-9"), "{note}");
+}

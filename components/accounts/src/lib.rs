@@ -84,14 +84,17 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
     })
 }
 
-/// `PUT /customers/{id}` (ERP).
+/// `PUT /customers/{id}?as_of=` (ERP): held orders are re-checked as of
+/// `as_of` (today unless given).
 async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("customer", id)?;
     api::replay::once(&desk.kv, &caller, async || {
         let update = customer_update(&request.json()?)?;
+        let as_of = request.as_of(desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let put = customers::put(&desk.db, id, &update, &policy, &desk.stamp(&caller)).await?;
+        let stamp = desk.stamp(&caller);
+        let put = customers::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         Ok(Reply::ok(&put))
     })
     .await
@@ -137,13 +140,17 @@ fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
     })
 }
 
-/// `PUT /invoices/{id}` (ERP): 201 when new, 200 when corrected.
+/// `PUT /invoices/{id}?as_of=` (ERP): 201 when new, 200 when corrected; a
+/// lower amount re-checks held orders as of `as_of` (today unless given).
 async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("invoice", id)?;
     api::replay::once(&desk.kv, &caller, async || {
         let update = invoice_update(&request.json()?)?;
-        let put = invoices::put(&desk.db, id, &update, &desk.stamp(&caller)).await?;
+        let as_of = request.as_of(desk.today())?;
+        let policy = ledger::policy::load(&desk.kv).await?;
+        let stamp = desk.stamp(&caller);
+        let put = invoices::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         let status = if put.created {
             StatusCode::CREATED
         } else {

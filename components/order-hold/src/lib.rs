@@ -156,7 +156,9 @@ struct ReleaseBody {
 /// Longest note kept with a release.
 const MAX_NOTE: usize = 2000;
 
-/// `POST /orders/{id}/release` (associate): a manual release with a note.
+/// `POST /orders/{id}/release?as_of=` (associate): a manual release with a
+/// note; the account's figures as of `as_of` (today unless given) are kept
+/// with it.
 async fn release(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.person(request, Role::Associate)?;
     let id = path_id("order", id)?;
@@ -164,8 +166,10 @@ async fn release(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Pro
     let mut fields = Fields::new();
     let note = fields.text("note", &body.note, MAX_NOTE);
     fields.finish()?;
+    let as_of = request.as_of(desk.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
     let stamp = desk.stamp(&caller);
-    let view = orders::release(&desk.db, id, &valid(note), &stamp).await?;
+    let view = orders::release(&desk.db, id, &valid(note), &policy, as_of, &stamp).await?;
     Ok(Reply::ok(&view))
 }
 
@@ -179,7 +183,7 @@ struct BulkReleaseBody {
 /// Most orders one bulk release takes.
 const MAX_BULK: usize = 500;
 
-/// `POST /orders/release` (associate): many held orders, one note.
+/// `POST /orders/release?as_of=` (associate): many held orders, one note.
 async fn release_many(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
     let caller = desk.person(request, Role::Associate)?;
     let body: BulkReleaseBody = request.json()?;
@@ -194,8 +198,12 @@ async fn release_many(desk: &Desk, request: &Incoming) -> Result<Reply, Problem>
         fields.id(&format!("order_ids[{i}]"), id);
     }
     fields.finish()?;
+    let as_of = request.as_of(desk.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
     let stamp = desk.stamp(&caller);
-    let outcomes = orders::release_many(&desk.db, &body.order_ids, &valid(note), &stamp).await?;
+    let note = valid(note);
+    let outcomes =
+        orders::release_many(&desk.db, &body.order_ids, &note, &policy, as_of, &stamp).await?;
     Ok(Reply::ok(&serde_json::json!({ "results": outcomes })))
 }
 

@@ -1,6 +1,7 @@
 //! R2, payment allocation: invoices named in the remittance first, then
 //! the oldest due, skipping disputed amounts; what is left is unapplied cash.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
@@ -111,10 +112,15 @@ fn find<'a>(invoices: &'a [OpenInvoice], id: &str) -> Option<&'a OpenInvoice> {
     invoices.iter().find(|invoice| invoice.id == id)
 }
 
-/// Oldest due date first, then issue date, then invoice id.
+/// The order payments are applied in (R2.2), and how an account lists its
+/// invoices: oldest due date first, then issue date, then invoice id.
+pub fn payment_order(a: &OpenInvoice, b: &OpenInvoice) -> Ordering {
+    (a.due_on, a.issued_on, &a.id).cmp(&(b.due_on, b.issued_on, &b.id))
+}
+
 fn oldest_due_first(invoices: &[OpenInvoice]) -> Vec<&OpenInvoice> {
     let mut ordered: Vec<&OpenInvoice> = invoices.iter().collect();
-    ordered.sort_by(|a, b| (a.due_on, a.issued_on, &a.id).cmp(&(b.due_on, b.issued_on, &b.id)));
+    ordered.sort_by(|a, b| payment_order(a, b));
     ordered
 }
 

@@ -53,8 +53,8 @@ pub struct Promise {
 
 impl Promise {
     /// Kept once the customer has paid the amount between the promise and
-    /// its date (`paid` is what was received in that window); broken when
-    /// the date has passed without that.
+    /// its date (`paid` is what counts toward it: see
+    /// [`paid_toward_promises`]); broken when the date has passed without that.
     pub fn status(&self, paid: Decimal, as_of: NaiveDate) -> PromiseStatus {
         if paid >= self.amount {
             PromiseStatus::Kept
@@ -64,6 +64,53 @@ impl Promise {
             PromiseStatus::Open
         }
     }
+}
+
+/// A payment received from the customer, as promises to pay see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub received_on: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// What each promise to pay has been paid as of `as_of` (in the order the
+/// promises are given). Payments count toward promises oldest promise first
+/// (by the date it was made; promises made the same day in the order
+/// given), each promise taking the earliest payments received between the
+/// day it was made and its date, and never more than its amount: each
+/// amount of a payment is counted once, for one promise. Payments received
+/// after `as_of` do not count yet.
+pub fn paid_toward_promises(
+    promises: &[Promise],
+    receipts: &[Receipt],
+    as_of: NaiveDate,
+) -> Vec<Decimal> {
+    let mut receipts: Vec<Receipt> = receipts
+        .iter()
+        .filter(|r| r.received_on <= as_of && r.amount > Decimal::ZERO)
+        .cloned()
+        .collect();
+    receipts.sort_by_key(|r| r.received_on);
+    let mut oldest_first: Vec<usize> = (0..promises.len()).collect();
+    oldest_first.sort_by_key(|&i| promises[i].made_on);
+    let mut paid = vec![Decimal::ZERO; promises.len()];
+    for i in oldest_first {
+        let promise = &promises[i];
+        let window = promise.made_on..=promise.due_on;
+        for receipt in receipts.iter_mut() {
+            let needed = promise.amount - paid[i];
+            if needed <= Decimal::ZERO {
+                break;
+            }
+            if !window.contains(&receipt.received_on) {
+                continue;
+            }
+            let taken = needed.min(receipt.amount);
+            paid[i] += taken;
+            receipt.amount -= taken;
+        }
+    }
+    paid
 }
 
 /// A customer on the collection worklist.
@@ -146,6 +193,94 @@ mod tests {
             promise.status(dec!(400), date("2025-07-01")),
             PromiseStatus::Broken
         );
+    }
+
+    fn promise(made_on: &str, amount: Decimal, due_on: &str) -> Promise {
+        Promise {
+            made_on: date(made_on),
+            amount,
+            due_on: date(due_on),
+        }
+    }
+
+    fn receipt(received_on: &str, amount: Decimal) -> Receipt {
+        Receipt {
+            received_on: date(received_on),
+            amount,
+        }
+    }
+
+    #[test]
+    fn one_payment_keeps_only_the_oldest_of_overlapping_promises() {
+        let promises = [
+            promise("2025-06-10", dec!(1000), "2025-06-30"),
+            promise("2025-06-12", dec!(1000), "2025-06-30"),
+        ];
+        let receipts = [receipt("2025-06-20", dec!(1000))];
+        let as_of = date("2025-07-01");
+        let paid = paid_toward_promises(&promises, &receipts, as_of);
+        assert_eq!(paid, [dec!(1000), dec!(0)]);
+        assert_eq!(promises[0].status(paid[0], as_of), PromiseStatus::Kept);
+        assert_eq!(promises[1].status(paid[1], as_of), PromiseStatus::Broken);
+    }
+
+    #[test]
+    fn the_oldest_promise_comes_first_whatever_order_they_are_given_in() {
+        let promises = [
+            promise("2025-06-12", dec!(600), "2025-06-30"),
+            promise("2025-06-10", dec!(600), "2025-06-30"),
+        ];
+        let receipts = [receipt("2025-06-20", dec!(1000))];
+        let paid = paid_toward_promises(&promises, &receipts, date("2025-06-30"));
+        assert_eq!(paid, [dec!(400), dec!(600)]);
+    }
+
+    #[test]
+    fn what_one_promise_does_not_need_goes_to_the_next() {
+        let promises = [
+            promise("2025-06-01", dec!(300), "2025-06-15"),
+            promise("2025-06-02", dec!(500), "2025-06-30"),
+        ];
+        let receipts = [
+            receipt("2025-06-10", dec!(200)),
+            receipt("2025-06-12", dec!(400)),
+            receipt("2025-06-25", dec!(200)),
+        ];
+        let paid = paid_toward_promises(&promises, &receipts, date("2025-06-30"));
+        assert_eq!(paid, [dec!(300), dec!(500)]);
+    }
+
+    #[test]
+    fn payments_outside_a_promise_window_do_not_count_for_it() {
+        let promises = [promise("2025-06-10", dec!(500), "2025-06-20")];
+        let receipts = [
+            receipt("2025-06-09", dec!(500)),
+            receipt("2025-06-21", dec!(500)),
+        ];
+        let paid = paid_toward_promises(&promises, &receipts, date("2025-06-30"));
+        assert_eq!(paid, [dec!(0)]);
+    }
+
+    #[test]
+    fn payments_after_as_of_do_not_count_yet() {
+        let promises = [promise("2025-06-10", dec!(500), "2025-06-30")];
+        let receipts = [receipt("2025-06-25", dec!(500))];
+        let before = date("2025-06-24");
+        let paid = paid_toward_promises(&promises, &receipts, before);
+        assert_eq!(paid, [dec!(0)]);
+        assert_eq!(promises[0].status(paid[0], before), PromiseStatus::Open);
+        let paid = paid_toward_promises(&promises, &receipts, date("2025-06-25"));
+        assert_eq!(paid, [dec!(500)]);
+    }
+
+    #[test]
+    fn a_partial_payment_leaves_the_promise_broken_once_its_date_passes() {
+        let promises = [promise("2025-06-10", dec!(1000), "2025-06-20")];
+        let receipts = [receipt("2025-06-15", dec!(400))];
+        let as_of = date("2025-06-21");
+        let paid = paid_toward_promises(&promises, &receipts, as_of);
+        assert_eq!(paid, [dec!(400)]);
+        assert_eq!(promises[0].status(paid[0], as_of), PromiseStatus::Broken);
     }
 
     #[test]

@@ -138,10 +138,44 @@ pub fn sla_status(due_on: NaiveDate, as_of: NaiveDate, closed_on: Option<NaiveDa
     }
 }
 
+/// A payment applied into an invoice's disputed part (a remittance naming
+/// a disputed invoice): the customer paid what it disputed, so the disputed
+/// amount may not stay above the open balance (R3). Given the invoice's
+/// active disputes' amounts, oldest first, and what the invoice's disputed
+/// total now exceeds its open balance by, how much each dispute gives up:
+/// the oldest first, each at most its whole amount. A dispute that gives up
+/// all of its amount is settled by the payment.
+pub fn conceded_by_payment<T>(active_oldest_first: &[T], excess: T) -> Vec<T>
+where
+    T: Copy + Ord + Default + std::ops::Sub<Output = T>,
+{
+    let mut left = excess.max(T::default());
+    active_oldest_first
+        .iter()
+        .map(|&amount| {
+            let given_up = left.min(amount.max(T::default()));
+            left = left - given_up;
+            given_up
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::date;
+
+    #[test]
+    fn a_payment_into_disputed_amounts_takes_from_the_oldest_dispute_first() {
+        assert_eq!(conceded_by_payment(&[300, 500], 400), [300, 100]);
+        assert_eq!(conceded_by_payment(&[300, 500], 0), [0, 0]);
+        assert_eq!(conceded_by_payment(&[300, 500], -5), [0, 0]);
+        assert_eq!(
+            conceded_by_payment(&[300, 500], 2000),
+            [300, 500],
+            "never more than a dispute's amount"
+        );
+    }
 
     #[test]
     fn only_the_documented_moves_are_allowed() {

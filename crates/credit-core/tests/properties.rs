@@ -98,6 +98,46 @@ proptest! {
     }
 
     #[test]
+    fn allocation_and_hold_checks_do_not_depend_on_the_order_invoices_come_in(
+        (account, shuffled) in account().prop_flat_map(|account| {
+            let invoices = account.invoices.clone();
+            (Just(account), Just(invoices).prop_shuffle())
+        }),
+        payment in amount(),
+        order in amount(),
+        named in prop::collection::vec((any::<prop::sample::Index>(), amount()), 0..3),
+    ) {
+        let mut remittance: Vec<RemittanceLine> = vec![];
+        let mut remitted = Decimal::ZERO;
+        if !account.invoices.is_empty() {
+            for (index, line_amount) in named {
+                let invoice = index.get(&account.invoices);
+                if remittance.iter().any(|l| l.invoice_id == invoice.id) || remitted + line_amount > payment {
+                    continue;
+                }
+                remitted += line_amount;
+                remittance.push(RemittanceLine { invoice_id: invoice.id.clone(), amount: line_amount });
+            }
+        }
+        let mut reordered = account.clone();
+        reordered.invoices = shuffled;
+        prop_assert_eq!(
+            allocate(payment, &remittance, &account.invoices).unwrap(),
+            allocate(payment, &remittance, &reordered.invoices).unwrap()
+        );
+        let policy = Policy::default();
+        prop_assert_eq!(
+            check_order(&account, order, as_of(), &policy),
+            check_order(&reordered, order, as_of(), &policy)
+        );
+        let held = [HeldOrder { id: "SO-1".into(), amount: order }, HeldOrder { id: "SO-2".into(), amount: payment }];
+        prop_assert_eq!(
+            recheck_held_orders(&account, &held, as_of(), &policy),
+            recheck_held_orders(&reordered, &held, as_of(), &policy)
+        );
+    }
+
+    #[test]
     fn aging_buckets_always_add_up_to_the_open_balance(account in account()) {
         let aging = account.aging(as_of());
         let buckets = aging.current + aging.days_1_30 + aging.days_31_60

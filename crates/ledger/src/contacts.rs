@@ -1,8 +1,11 @@
 //! The contact log: calls, emails, letters and visits, with promises to pay.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::NaiveDate;
-use credit_core::collections::{Channel, Promise, PromiseStatus};
+use credit_core::collections::{Channel, Promise, PromiseStatus, Receipt, paid_toward_promises};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 use crate::customers::{self, Customer};
@@ -28,7 +31,10 @@ pub struct PromiseToPay {
 pub struct PromiseView {
     pub amount: Decimal,
     pub due_on: NaiveDate,
-    /// What the customer paid between the contact and the promised date.
+    /// What counts toward the promise as of the query date: payments
+    /// received between the contact and the promised date, oldest promise
+    /// first, each payment counted for one promise only (never more than
+    /// the promised amount).
     pub paid: Decimal,
     pub status: PromiseStatus,
 }
@@ -96,10 +102,123 @@ pub async fn list(db: &impl Database, customer_id: &str, as_of: NaiveDate) -> Re
     select(db, &customer, None, as_of).await
 }
 
-/// What the customer paid toward a promise: payments received from the
-/// contact up to the promised date. A column of a query `FROM contacts`.
-pub(crate) const PROMISE_PAID: &str = "(SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p
-      WHERE p.customer_id = contacts.customer_id AND p.received_on BETWEEN contacts.contacted_on AND contacts.promise_due_on)";
+/// A promise to pay as stored, with what counts toward it as of a date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PaidPromise {
+    pub contact_id: i64,
+    pub customer_id: String,
+    /// Its amount in minor units (the matching needs no currency).
+    pub promise: Promise,
+    /// Minor units: the payments counted toward this promise.
+    pub paid_minor: i64,
+}
+
+/// The promises to pay made by `as_of` — of one customer, or of every
+/// customer — each with what was paid toward it as of `as_of`: payments
+/// count oldest promise first, each amount once (credit-core's
+/// [`paid_toward_promises`]), received by `as_of`.
+pub(crate) async fn paid_promises(
+    db: &impl Database,
+    customer_id: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<Vec<PaidPromise>, DbError> {
+    // One statement per filter, so each is served by its index: a
+    // customer's contacts, or the partial index of promises.
+    const COLUMNS: &str =
+        "SELECT id, customer_id, contacted_on, promise_amount_minor, promise_due_on FROM contacts";
+    let rows = match customer_id {
+        Some(id) => {
+            let sql = format!(
+                "{COLUMNS} WHERE customer_id = ?1 AND promise_amount_minor IS NOT NULL AND contacted_on <= ?2 ORDER BY id"
+            );
+            db.query(&sql, params![id, as_of]).await?
+        }
+        None => {
+            let sql =
+                format!("{COLUMNS} WHERE promise_amount_minor IS NOT NULL AND contacted_on <= ?1");
+            db.query(&sql, params![as_of]).await?
+        }
+    };
+    let mut by_customer: BTreeMap<String, Vec<(i64, Promise)>> = BTreeMap::new();
+    for row in &rows {
+        let promise = Promise {
+            made_on: row.date(2)?,
+            amount: Decimal::from(row.int(3)?),
+            due_on: row.date(4)?,
+        };
+        by_customer
+            .entry(row.string(1)?)
+            .or_default()
+            .push((row.int(0)?, promise));
+    }
+    let mut receipts = receipts_toward(db, &by_customer, customer_id, as_of).await?;
+    let mut paid = vec![];
+    for (customer_id, mut promises) in by_customer {
+        promises.sort_by_key(|(id, _)| *id);
+        let terms: Vec<Promise> = promises.iter().map(|(_, p)| p.clone()).collect();
+        let received = receipts.remove(&customer_id).unwrap_or_default();
+        let amounts = paid_toward_promises(&terms, &received, as_of);
+        for ((contact_id, promise), amount) in promises.into_iter().zip(amounts) {
+            paid.push(PaidPromise {
+                contact_id,
+                customer_id: customer_id.clone(),
+                paid_minor: amount.to_i64().unwrap_or(i64::MAX),
+                promise,
+            });
+        }
+    }
+    Ok(paid)
+}
+
+/// The payments (minor units) each customer made within the window of one
+/// of their promises (from the contact to the promised date), by `as_of`.
+async fn receipts_toward(
+    db: &impl Database,
+    promises: &BTreeMap<String, Vec<(i64, Promise)>>,
+    customer_id: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<HashMap<String, Vec<Receipt>>, DbError> {
+    let rows = match customer_id {
+        Some(id) => {
+            let Some(promises) = promises.get(id) else {
+                return Ok(HashMap::new());
+            };
+            let first = promises.iter().map(|(_, p)| p.made_on).min();
+            let last = promises.iter().map(|(_, p)| p.due_on).max();
+            let last = last.map(|last| last.min(as_of));
+            db.query(
+                "SELECT customer_id, id, received_on, amount_minor FROM payments
+                 WHERE customer_id = ?1 AND received_on BETWEEN ?2 AND ?3",
+                params![id, first, last],
+            )
+            .await?
+        }
+        None => {
+            if promises.is_empty() {
+                return Ok(HashMap::new());
+            }
+            // Each promise's window, read through the partial index of
+            // promises; a payment in several windows is read once.
+            db.query(
+                "SELECT DISTINCT p.customer_id, p.id, p.received_on, p.amount_minor
+                 FROM contacts k JOIN payments p
+                   ON p.customer_id = k.customer_id
+                  AND p.received_on BETWEEN k.contacted_on AND MIN(k.promise_due_on, ?1)
+                 WHERE k.promise_amount_minor IS NOT NULL AND k.contacted_on <= ?1",
+                params![as_of],
+            )
+            .await?
+        }
+    };
+    let mut receipts: HashMap<String, Vec<Receipt>> = HashMap::new();
+    for row in &rows {
+        receipts.entry(row.string(0)?).or_default().push(Receipt {
+            received_on: row.date(2)?,
+            amount: Decimal::from(row.int(3)?),
+        });
+    }
+    Ok(receipts)
+}
 
 /// The customer's contacts (or just contact `only`), newest first.
 async fn select(
@@ -108,19 +227,35 @@ async fn select(
     only: Option<i64>,
     as_of: NaiveDate,
 ) -> Result<Vec<Contact>> {
-    let sql = format!(
-        "SELECT id, customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on,
-                {PROMISE_PAID}
-         FROM contacts WHERE customer_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC"
-    );
-    let rows = db.query(&sql, params![&customer.id, only]).await?;
+    let columns = "SELECT id, customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on FROM contacts";
+    let rows = match only {
+        Some(id) => {
+            let sql = format!("{columns} WHERE customer_id = ?1 AND id = ?2");
+            db.query(&sql, params![&customer.id, id]).await?
+        }
+        None => {
+            let sql = format!("{columns} WHERE customer_id = ?1 ORDER BY id DESC");
+            db.query(&sql, params![&customer.id]).await?
+        }
+    };
+    let paid: HashMap<i64, i64> = paid_promises(db, Some(&customer.id), as_of)
+        .await?
+        .into_iter()
+        .map(|p| (p.contact_id, p.paid_minor))
+        .collect();
     rows.iter()
-        .map(|row| contact(row, customer, as_of))
+        .map(|row| contact(row, customer, &paid, as_of))
         .collect::<Result<_, DbError>>()
         .map_err(LedgerError::from)
 }
 
-fn contact(row: &Row, customer: &Customer, as_of: NaiveDate) -> Result<Contact, DbError> {
+fn contact(
+    row: &Row,
+    customer: &Customer,
+    paid: &HashMap<i64, i64>,
+    as_of: NaiveDate,
+) -> Result<Contact, DbError> {
+    let id = row.int(0)?;
     let contacted_on = row.date(2)?;
     let promise = match (row.opt_int(8)?, row.opt_date(9)?) {
         (Some(amount), Some(due_on)) => {
@@ -129,7 +264,8 @@ fn contact(row: &Row, customer: &Customer, as_of: NaiveDate) -> Result<Contact, 
                 amount: customer.money(amount),
                 due_on,
             };
-            let paid = customer.money(row.int(10)?);
+            // A promise made after `as_of` has nothing counted toward it yet.
+            let paid = customer.money(paid.get(&id).copied().unwrap_or(0));
             Some(PromiseView {
                 status: promise.status(paid, as_of),
                 amount: promise.amount,
@@ -140,7 +276,7 @@ fn contact(row: &Row, customer: &Customer, as_of: NaiveDate) -> Result<Contact, 
         _ => None,
     };
     Ok(Contact {
-        id: row.int(0)?,
+        id,
         customer_id: row.string(1)?,
         contacted_on,
         recorded_at: row.string(3)?,

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use credit_core::aging::Aging;
+use credit_core::allocation;
 use credit_core::{Account, Currency, OpenInvoice, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -98,12 +99,13 @@ pub async fn get(db: &impl Database, id: &str) -> Result<Customer> {
 
 /// Creates or replaces a customer's master data. A customer's currency
 /// cannot change once it has business on the books. Held orders are
-/// re-checked, since a new limit or a lifted hold may clear them.
+/// re-checked as of `as_of`, since a new limit or a lifted hold may clear them.
 pub async fn put(
     db: &impl Database,
     id: &str,
     update: &CustomerUpdate,
     policy: &Policy,
+    as_of: NaiveDate,
     stamp: &Stamp,
 ) -> Result<PutCustomer> {
     transaction(db, async |db| {
@@ -131,7 +133,7 @@ pub async fn put(
         let Recheck { released, .. } = match before {
             Some(_) => {
                 let trigger = "customer master data change";
-                orders::recheck_held(db, &customer, stamp.today(), policy, trigger, stamp).await?
+                orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?
             }
             None => Recheck::default(),
         };
@@ -172,7 +174,8 @@ async fn write(
     .await
 }
 
-async fn has_business(db: &impl Database, id: &str) -> Result<bool, DbError> {
+/// Whether the customer has invoices, orders or payments on the books.
+pub async fn has_business(db: &impl Database, id: &str) -> Result<bool, DbError> {
     let row = db
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM invoices WHERE customer_id = ?1)
@@ -245,7 +248,7 @@ pub(crate) fn open_invoice(row: &Row, customer: &Customer) -> Result<OpenInvoice
 /// Open invoices oldest due first, then by issue date and id: the order
 /// payments are applied in (R2.2), and how an account lists them.
 pub(crate) fn oldest_due_first(invoices: &mut [OpenInvoice]) {
-    invoices.sort_by(|a, b| (a.due_on, a.issued_on, &a.id).cmp(&(b.due_on, b.issued_on, &b.id)));
+    invoices.sort_by(allocation::payment_order);
 }
 
 /// The customer's open invoices, oldest due first (then by issue date and id).

@@ -294,15 +294,40 @@ pub async fn list(
     query: &DisputeQuery,
     as_of: NaiveDate,
 ) -> Result<Vec<Dispute>, DbError> {
+    // One statement per filter, so each is served by an index: a
+    // customer's disputes by status, or every customer's by status (all
+    // statuses named when the filter lets all through, as the disputes
+    // report does).
     let (first, second) = query.status.statuses().unzip();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id
-         WHERE (?1 IS NULL OR d.status IN (?1, ?2)) AND (?3 IS NULL OR d.customer_id = ?3)
-         ORDER BY d.sla_due_on, d.id"
-    );
-    let rows = db
-        .query(&sql, params![first, second, query.customer_id.clone()])
-        .await?;
+    let select =
+        format!("SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id");
+    const ORDER: &str = "ORDER BY d.sla_due_on, d.id";
+    let (sql, params) = match (&query.customer_id, first, second) {
+        (Some(customer_id), Some(first), Some(second)) => (
+            format!("{select} WHERE d.customer_id = ?1 AND d.status IN (?2, ?3) {ORDER}"),
+            params![customer_id, first, second],
+        ),
+        (Some(customer_id), _, _) => (
+            format!("{select} WHERE d.customer_id = ?1 {ORDER}"),
+            params![customer_id],
+        ),
+        (None, Some(first), Some(second)) => (
+            format!("{select} WHERE d.status IN (?1, ?2) {ORDER}"),
+            params![first, second],
+        ),
+        (None, _, _) => {
+            let all: Vec<String> = DisputeStatus::ALL
+                .iter()
+                .map(|status| format!("'{}'", status.as_str()))
+                .collect();
+            let all = all.join(", ");
+            (
+                format!("{select} WHERE d.status IN ({all}) {ORDER}"),
+                vec![],
+            )
+        }
+    };
+    let rows = db.query(&sql, params).await?;
     rows.iter()
         .map(|row| Ok(Stored::from_row(row)?.to_dispute(as_of)))
         .collect()
@@ -349,8 +374,8 @@ pub(crate) async fn record_new(
         dispute::add_business_days(new.opened_on, policy.sla_business_days(&new.reason_code));
     let number = insert(db, &invoice, new, amount, sla_due_on, stamp).await?;
     db.execute(
-        "UPDATE invoices SET disputed_minor = disputed_minor + ?, updated_at = ? WHERE id = ?",
-        params![amount, stamp.at_text(), &invoice.id],
+        "UPDATE invoices SET disputed_minor = disputed_minor + ?, updated_at = ?, updated_by = ? WHERE id = ?",
+        params![amount, stamp.at_text(), &stamp.by, &invoice.id],
     )
     .await?;
     let event = Event {
@@ -591,8 +616,8 @@ async fn settle_invoice(
 ) -> Result<(), DbError> {
     db.execute(
         "UPDATE invoices SET disputed_minor = disputed_minor - ?1, credited_minor = credited_minor + ?2,
-             open_minor = open_minor - ?2, updated_at = ?3 WHERE id = ?4",
-        params![dispute.amount, credit, stamp.at_text(), &dispute.invoice_id],
+             open_minor = open_minor - ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?5",
+        params![dispute.amount, credit, stamp.at_text(), &stamp.by, &dispute.invoice_id],
     )
     .await?;
     if credit == 0 {
@@ -601,6 +626,88 @@ async fn settle_invoice(
     db.execute(
         "INSERT INTO credits (invoice_id, dispute_id, amount_minor, credited_on) VALUES (?, ?, ?, ?)",
         params![&dispute.invoice_id, dispute.number, credit, credited_on],
+    )
+    .await
+}
+
+/// After a payment was applied to an invoice: a payment into the disputed
+/// part (a remittance naming a disputed invoice) pays what was disputed,
+/// so the disputed amount never stays above the open balance (R3). The
+/// invoice's active disputes give up the excess oldest first; one that
+/// gives up all of its amount is withdrawn, paid. Each change is kept as
+/// an event. Runs inside the caller's transaction.
+pub(crate) async fn payment_applied(
+    db: &impl Database,
+    invoice_id: &str,
+    payment_id: &str,
+    paid_on: NaiveDate,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let Some((invoice, balances)) = invoices::find(db, invoice_id).await? else {
+        return Ok(());
+    };
+    let excess = balances.disputed - balances.open.max(0);
+    if excess <= 0 {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id
+         WHERE d.invoice_id = ? AND d.status IN ('open', 'in_review') ORDER BY d.id"
+    );
+    let active = db
+        .query(&sql, params![invoice_id])
+        .await?
+        .iter()
+        .map(Stored::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let amounts: Vec<i64> = active.iter().map(|d| d.amount).collect();
+    let given_up = dispute::conceded_by_payment(&amounts, excess);
+    let money = |minor| invoice.currency.from_minor(minor);
+    for (dispute, given_up) in active.iter().zip(given_up) {
+        if given_up == 0 {
+            continue;
+        }
+        let (to, note) = if given_up == dispute.amount {
+            let closed_on = paid_on.max(dispute.opened_on);
+            db.execute(
+                "UPDATE disputes SET status = ?, closed_on = ?, updated_at = ? WHERE id = ?",
+                params![
+                    DisputeStatus::Withdrawn.as_str(),
+                    closed_on,
+                    stamp.at_text(),
+                    dispute.number
+                ],
+            )
+            .await?;
+            let note = format!(
+                "payment {payment_id} paid the disputed {}; withdrawn",
+                money(given_up)
+            );
+            (DisputeStatus::Withdrawn, note)
+        } else {
+            db.execute(
+                "UPDATE disputes SET amount_minor = amount_minor - ?, updated_at = ? WHERE id = ?",
+                params![given_up, stamp.at_text(), dispute.number],
+            )
+            .await?;
+            let note = format!(
+                "payment {payment_id} paid {} of the disputed amount; {} still disputed",
+                money(given_up),
+                money(dispute.amount - given_up)
+            );
+            (dispute.status, note)
+        };
+        let event = Event {
+            from: Some(dispute.status),
+            to,
+            note: Some(&note),
+            credit: None,
+        };
+        record_event(db, dispute.number, &event, stamp).await?;
+    }
+    db.execute(
+        "UPDATE invoices SET disputed_minor = MAX(disputed_minor - ?1, 0), updated_at = ?2, updated_by = ?3 WHERE id = ?4",
+        params![excess, stamp.at_text(), &stamp.by, invoice_id],
     )
     .await
 }

@@ -1,13 +1,15 @@
 //! Invoices from the ERP, with what was paid, credited and disputed on them.
 
 use chrono::NaiveDate;
-use credit_core::Currency;
+use credit_core::{Currency, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::customers::{self, Customer};
 use crate::db::{Database, DbError, Row, transaction};
-use crate::{LedgerError, Result, Stamp, orders, params};
+use crate::orders::{self, Recheck};
+use crate::{LedgerError, Result, Stamp, audit, params};
 
 /// An invoice as the ERP sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,9 @@ pub struct Invoice {
     pub disputed: Decimal,
     pub created_at: String,
     pub updated_at: String,
+    /// Who last wrote the invoice (`erp`, or a person); `None` for
+    /// invoices last written before this was recorded.
+    pub updated_by: Option<String>,
 }
 
 /// Minor-unit figures of a stored invoice.
@@ -48,7 +53,7 @@ pub struct Balances {
     pub disputed: i64,
 }
 
-const COLUMNS: &str = "i.id, i.customer_id, i.order_id, i.issued_on, i.due_on, i.amount_minor, i.paid_minor, i.credited_minor, i.open_minor, i.disputed_minor, i.created_at, i.updated_at, c.currency";
+const COLUMNS: &str = "i.id, i.customer_id, i.order_id, i.issued_on, i.due_on, i.amount_minor, i.paid_minor, i.credited_minor, i.open_minor, i.disputed_minor, i.created_at, i.updated_at, c.currency, i.updated_by";
 
 fn from_row(row: &Row) -> Result<(Invoice, Balances), DbError> {
     let currency = Currency::parse(row.text(12)?).map_err(|_| DbError::Decode {
@@ -77,6 +82,7 @@ fn from_row(row: &Row) -> Result<(Invoice, Balances), DbError> {
         disputed: money(balances.disputed),
         created_at: row.string(10)?,
         updated_at: row.string(11)?,
+        updated_by: row.opt_string(13)?,
     };
     Ok((invoice, balances))
 }
@@ -105,17 +111,25 @@ pub struct PutInvoice {
     pub invoice: Invoice,
     /// Whether the order named by `order_id` moved to `invoiced`.
     pub order_invoiced: bool,
+    /// Held orders of the customer a lower amount released (re-checked
+    /// oldest first, as after a payment), and those still held.
+    pub released_orders: Vec<String>,
+    pub still_held: Vec<String>,
     #[serde(skip)]
     pub created: bool,
 }
 
 /// Creates or corrects an invoice. What was paid and credited stays; the
 /// amount cannot go below it, nor the invoice move to another customer
-/// once anything was applied to it.
+/// once anything was applied to it. The write is audited with who made
+/// it; a lower amount frees exposure, so the customer's held orders are
+/// re-checked as of `as_of`, oldest first.
 pub async fn put(
     db: &impl Database,
     id: &str,
     update: &InvoiceUpdate,
+    policy: &Policy,
+    as_of: NaiveDate,
     stamp: &Stamp,
 ) -> Result<PutInvoice> {
     transaction(db, async |db| {
@@ -127,10 +141,10 @@ pub async fn put(
             check_correction(id, before, balances, update, amount)?;
         }
         db.execute(
-            "INSERT INTO invoices (id, customer_id, order_id, issued_on, due_on, amount_minor, open_minor, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7)
+            "INSERT INTO invoices (id, customer_id, order_id, issued_on, due_on, amount_minor, open_minor, created_at, updated_at, updated_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8)
              ON CONFLICT (id) DO UPDATE SET customer_id = ?2, order_id = ?3, issued_on = ?4, due_on = ?5,
-                 amount_minor = ?6, open_minor = ?6 - paid_minor - credited_minor, updated_at = ?7",
+                 amount_minor = ?6, open_minor = ?6 - paid_minor - credited_minor, updated_at = ?7, updated_by = ?8",
             params![
                 id,
                 &customer.id,
@@ -139,17 +153,40 @@ pub async fn put(
                 update.due_on,
                 amount,
                 stamp.at_text(),
+                &stamp.by,
             ],
         )
         .await?;
         let order_invoiced = match &update.order_id {
-            Some(order_id) => orders::mark_invoiced(db, order_id, &customer.id, id, stamp).await?,
+            Some(order_id) => orders::mark_invoiced(db, order_id, &customer, id, stamp).await?,
             None => false,
         };
         let (invoice, _) = get(db, id).await?;
+        let before = existing.as_ref().map(|(invoice, _)| invoice);
+        audit::record(
+            db,
+            stamp,
+            if before.is_some() { "update" } else { "create" },
+            "invoice",
+            id,
+            json!({ "before": before, "after": invoice }),
+        )
+        .await?;
+        let lowered = existing
+            .as_ref()
+            .is_some_and(|(_, balances)| amount < balances.amount);
+        let recheck = match lowered {
+            true => {
+                let trigger = format!("invoice {id} amount lowered");
+                orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
+            }
+            false => Recheck::default(),
+        };
         Ok(PutInvoice {
             invoice,
             order_invoiced,
+            released_orders: recheck.released,
+            still_held: recheck.still_held,
             created: existing.is_none(),
         })
     })
@@ -175,6 +212,10 @@ fn validate(customer: &Customer, update: &InvoiceUpdate) -> Result<()> {
     Ok(())
 }
 
+/// A correction keeps what was paid and credited, and what is disputed
+/// stays within the open balance (R3: disputed ≤ open): the disputed part
+/// is part of the open balance, so the new amount must cover paid +
+/// credited + disputed — disputed counted once, as part of what stays open.
 fn check_correction(
     id: &str,
     before: &Invoice,
@@ -189,12 +230,17 @@ fn check_correction(
             before.customer_id, update.customer_id
         )));
     }
-    let settled = balances.paid + balances.credited + balances.disputed;
-    if amount < settled {
+    let disputed = balances.disputed.min(balances.open.max(0));
+    let least = balances.paid + balances.credited + disputed;
+    if amount < least {
+        let money = |minor| before.currency.from_minor(minor);
         return Err(LedgerError::Conflict(format!(
-            "invoice '{id}' already has {} paid, credited or disputed; its amount cannot be {}",
-            before.currency.from_minor(settled),
-            update.amount
+            "invoice '{id}' has {} paid, {} credited and {} of its open balance disputed; its amount cannot be {} (at least {})",
+            money(balances.paid),
+            money(balances.credited),
+            money(disputed),
+            update.amount,
+            money(least)
         )));
     }
     Ok(())

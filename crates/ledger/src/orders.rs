@@ -271,6 +271,7 @@ fn inputs(account: &Account, order_amount: Decimal, as_of: NaiveDate, policy: &P
         "order_amount": order_amount,
         "open_balance": account.open_balance(),
         "open_invoices": account.invoices.len(),
+        "invoices": invoice_inputs(account),
         "unapplied_cash": account.unapplied_cash,
         "released_orders_total": account.released_orders_total,
         "credit_limit": account.credit_limit,
@@ -279,6 +280,34 @@ fn inputs(account: &Account, order_amount: Decimal, as_of: NaiveDate, policy: &P
         "grace_days": account.grace_days(policy),
         "past_due_tolerance": policy.past_due_tolerance,
         "hold_when_no_limit": policy.hold_when_no_limit,
+    })
+}
+
+/// Each open invoice a decision saw: id, due date, open and disputed amounts.
+fn invoice_inputs(account: &Account) -> Json {
+    account
+        .invoices
+        .iter()
+        .map(|invoice| {
+            json!({
+                "id": invoice.id,
+                "due_on": invoice.due_on,
+                "open": invoice.open,
+                "disputed": invoice.disputed,
+            })
+        })
+        .collect()
+}
+
+/// The account's figures as they stand, for a status change that is not a
+/// credit decision (a cancellation, an invoice posted).
+fn account_figures(account: &Account) -> Json {
+    json!({
+        "open_balance": account.open_balance(),
+        "unapplied_cash": account.unapplied_cash,
+        "released_orders_total": account.released_orders_total,
+        "exposure": account.exposure(),
+        "credit_limit": account.credit_limit,
     })
 }
 
@@ -453,23 +482,24 @@ pub async fn queue(
     query: &QueueQuery,
     as_of: NaiveDate,
 ) -> Result<Vec<QueueEntry>, DbError> {
-    let sql = format!(
-        "{QUEUE_SELECT}
-         WHERE o.status = ?1 AND (?2 IS NULL OR o.customer_id = ?2)
-         ORDER BY o.ordered_on, o.held_since, o.id
-         LIMIT ?3 OFFSET ?4"
-    );
-    let rows = db
-        .query(
-            &sql,
-            params![
-                query.status.as_str(),
-                query.customer_id.clone(),
-                query.limit,
-                query.offset
-            ],
-        )
-        .await?;
+    // One statement per filter, so each is served by its index: a
+    // customer's orders by status, or the held queue across customers by
+    // its partial index (the status written out, not bound: a bound status
+    // cannot match the index's `WHERE`). Released, cancelled or invoiced
+    // orders across every customer, a list nobody works, have no index of
+    // their own.
+    const ORDER: &str = "ORDER BY o.ordered_on, o.held_since, o.id";
+    let (filter, mut params) = match (&query.customer_id, query.status) {
+        (Some(customer_id), status) => (
+            "o.customer_id = ? AND o.status = ?",
+            params![customer_id, status.as_str()],
+        ),
+        (None, OrderStatus::Held) => ("o.status = 'held'", vec![]),
+        (None, status) => ("o.status = ?", params![status.as_str()]),
+    };
+    let sql = format!("{QUEUE_SELECT} WHERE {filter} {ORDER} LIMIT ? OFFSET ?");
+    params.extend(params![query.limit, query.offset]);
+    let rows = db.query(&sql, params).await?;
     rows.iter().map(|row| queue_entry(row, as_of)).collect()
 }
 
@@ -497,13 +527,32 @@ pub(crate) fn queue_entry(row: &Row, as_of: NaiveDate) -> Result<QueueEntry, DbE
 }
 
 /// A manual release by an associate: the override is recorded with the
-/// note and the figures of the decision it overrides.
-pub async fn release(db: &impl Database, id: &str, note: &str, stamp: &Stamp) -> Result<OrderView> {
-    transaction(db, async |db| release_one(db, id, note, stamp).await).await?;
+/// note, the decision it overrides and the account as it stood as of
+/// `as_of` — exposure with this order, limit, available and past due, and
+/// the figures behind them — so a manager can see what was overridden.
+pub async fn release(
+    db: &impl Database,
+    id: &str,
+    note: &str,
+    policy: &Policy,
+    as_of: NaiveDate,
+    stamp: &Stamp,
+) -> Result<OrderView> {
+    transaction(db, async |db| {
+        release_one(db, id, note, policy, as_of, stamp).await
+    })
+    .await?;
     view(db, id).await
 }
 
-async fn release_one(db: &impl Database, id: &str, note: &str, stamp: &Stamp) -> Result<()> {
+async fn release_one(
+    db: &impl Database,
+    id: &str,
+    note: &str,
+    policy: &Policy,
+    as_of: NaiveDate,
+    stamp: &Stamp,
+) -> Result<()> {
     let order = get(db, id).await?;
     if order.status != OrderStatus::Held {
         return Err(LedgerError::Conflict(format!(
@@ -511,19 +560,23 @@ async fn release_one(db: &impl Database, id: &str, note: &str, stamp: &Stamp) ->
             order.status.as_str()
         )));
     }
+    let customer = customers::get(db, &order.customer_id).await?;
+    let account = customers::account(db, &customer, Some(id)).await?;
+    let amount = customer.money(order.amount_minor);
+    let standing = hold::check_order(&account, amount, as_of, policy);
     set_status(db, id, OrderStatus::Released, stamp).await?;
     let overridden = latest_decision(db, id).await?;
     let mut decision = overridden.decision;
     decision.status = OrderStatus::Released;
     let mut entry = DecisionEntry::new("manual_release", "released by hand", &decision, stamp);
     entry.note = Some(note.to_string());
-    record(
-        db,
-        id,
-        &entry,
-        json!({ "overrides": overridden.decided_at }),
-    )
-    .await?;
+    let mut inputs = inputs(&account, amount, as_of, policy);
+    inputs["overrides"] = json!(overridden.decided_at);
+    inputs["exposure"] = json!(standing.exposure);
+    inputs["available"] = json!(standing.available);
+    inputs["past_due"] = json!(standing.past_due);
+    inputs["failing_reasons"] = json!(standing.reasons);
+    record(db, id, &entry, inputs).await?;
     Ok(())
 }
 
@@ -542,12 +595,14 @@ pub async fn release_many(
     db: &impl Database,
     ids: &[String],
     note: &str,
+    policy: &Policy,
+    as_of: NaiveDate,
     stamp: &Stamp,
 ) -> Result<Vec<BulkOutcome>> {
     transaction(db, async |db| {
         let mut outcomes = vec![];
         for id in ids {
-            let (outcome, detail) = match release_one(db, id, note, stamp).await {
+            let (outcome, detail) = match release_one(db, id, note, policy, as_of, stamp).await {
                 Ok(()) => ("released", format!("order '{id}' released")),
                 Err(LedgerError::NotFound { .. }) => {
                     ("not_found", format!("order '{id}' does not exist"))
@@ -597,16 +652,16 @@ pub async fn cancel(
             }
             OrderStatus::Released | OrderStatus::Held => {
                 set_status(db, id, OrderStatus::Cancelled, stamp).await?;
-                note_status_change(
-                    db,
-                    id,
-                    OrderStatus::Cancelled,
-                    "cancel",
-                    "order cancelled",
-                    stamp,
-                )
-                .await?;
                 let customer = customers::get(db, &order.customer_id).await?;
+                let change = StatusChange {
+                    order: &order,
+                    customer: &customer,
+                    to: OrderStatus::Cancelled,
+                    kind: "cancel",
+                    trigger: "order cancelled",
+                    details: json!({ "as_of": as_of }),
+                };
+                note_status_change(db, &change, stamp).await?;
                 let trigger = format!("order {id} cancelled");
                 recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
             }
@@ -626,7 +681,7 @@ pub async fn cancel(
 pub async fn mark_invoiced(
     db: &impl Database,
     order_id: &str,
-    customer_id: &str,
+    customer: &Customer,
     invoice_id: &str,
     stamp: &Stamp,
 ) -> Result<bool, DbError> {
@@ -634,20 +689,20 @@ pub async fn mark_invoiced(
         return Ok(false);
     };
     let open = matches!(order.status, OrderStatus::Released | OrderStatus::Held);
-    if order.customer_id != customer_id || !open {
+    if order.customer_id != customer.id || !open {
         return Ok(false);
     }
     set_status(db, order_id, OrderStatus::Invoiced, stamp).await?;
     let trigger = format!("invoice {invoice_id} posted");
-    note_status_change(
-        db,
-        order_id,
-        OrderStatus::Invoiced,
-        "invoiced",
-        &trigger,
-        stamp,
-    )
-    .await?;
+    let change = StatusChange {
+        order: &order,
+        customer,
+        to: OrderStatus::Invoiced,
+        kind: "invoiced",
+        trigger: &trigger,
+        details: json!({ "invoice_id": invoice_id }),
+    };
+    note_status_change(db, &change, stamp).await?;
     Ok(true)
 }
 
@@ -664,20 +719,41 @@ async fn set_status(
     .await
 }
 
+/// A status change that is not a credit decision.
+struct StatusChange<'a> {
+    /// The order as it was before the change.
+    order: &'a StoredOrder,
+    customer: &'a Customer,
+    to: OrderStatus,
+    kind: &'a str,
+    trigger: &'a str,
+    /// More inputs to record (the invoice posted, the date).
+    details: Json,
+}
+
 /// Records a status change that is not a credit decision, keeping the
-/// figures of the latest decision for reference.
+/// figures of the latest decision for reference; its inputs are the
+/// order's amount and former status, and the account's figures after the
+/// change.
 async fn note_status_change(
     db: &impl Database,
-    id: &str,
-    status: OrderStatus,
-    kind: &str,
-    trigger: &str,
+    change: &StatusChange<'_>,
     stamp: &Stamp,
 ) -> Result<(), DbError> {
+    let id = &change.order.id;
     let mut decision = latest_decision(db, id).await?.decision;
-    decision.status = status;
-    let entry = DecisionEntry::new(kind, trigger, &decision, stamp);
-    record(db, id, &entry, Json::Null).await
+    decision.status = change.to;
+    let entry = DecisionEntry::new(change.kind, change.trigger, &decision, stamp);
+    let account = customers::account(db, change.customer, None).await?;
+    let mut inputs = json!({
+        "order_amount": change.customer.money(change.order.amount_minor),
+        "previous_status": change.order.status,
+        "account_after": account_figures(&account),
+    });
+    if let (Some(inputs), Json::Object(details)) = (inputs.as_object_mut(), &change.details) {
+        inputs.extend(details.clone());
+    }
+    record(db, id, &entry, inputs).await
 }
 
 /// Held orders a re-check released, and those it left held.

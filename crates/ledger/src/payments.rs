@@ -95,6 +95,14 @@ pub async fn post(
                 payment.received_on,
             )
             .await?;
+            disputes::payment_applied(
+                db,
+                &line.invoice_id,
+                &payment.id,
+                payment.received_on,
+                stamp,
+            )
+            .await?;
         }
         customers::add_unapplied_cash(db, &customer, plan.unapplied).await?;
         let disputes_opened =

@@ -2,7 +2,7 @@
 
 use credit_core::Policy;
 
-use crate::db::{Database, DbError, KeyValue};
+use crate::db::{Database, DbError, KeyValue, transaction};
 use crate::{Stamp, audit};
 
 const KEY: &str = "policy";
@@ -16,7 +16,10 @@ pub async fn load(kv: &impl KeyValue) -> Result<Policy, DbError> {
     }
 }
 
-/// Saves a new policy and records the change in the audit log.
+/// Saves a new policy and records the change in the audit log. The audit
+/// row is written first, in a transaction that commits only once the
+/// key-value store took the policy: a failed audit leaves the policy as it
+/// was, and a failed store write leaves no audit row.
 pub async fn save(
     kv: &impl KeyValue,
     db: &impl Database,
@@ -25,7 +28,10 @@ pub async fn save(
 ) -> Result<(), DbError> {
     let before = load(kv).await?;
     let json = serde_json::to_vec(policy).expect("a policy always serialises");
-    kv.set(KEY, &json).await?;
     let details = serde_json::json!({ "before": before, "after": policy });
-    audit::record(db, stamp, "update", "policy", KEY, details).await
+    transaction(db, async |db| {
+        audit::record(db, stamp, "update", "policy", KEY, details).await?;
+        kv.set(KEY, &json).await
+    })
+    .await
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use credit_core::aging::Aging;
-use credit_core::collections::{Promise, PromiseStatus, WorklistEntry, rank_worklist};
+use credit_core::collections::{PromiseStatus, WorklistEntry, rank_worklist};
 use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
@@ -20,7 +20,7 @@ use credit_core::{Account, Currency, OpenInvoice, days_past_due};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::contacts::PROMISE_PAID;
+use crate::contacts;
 use crate::db::{Database, DbError, Row};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
@@ -399,25 +399,14 @@ async fn broken_promises_by_customer(
     as_of: NaiveDate,
     debtors: &BTreeMap<String, Debtor>,
 ) -> Result<HashMap<String, u32>, DbError> {
-    let sql = format!(
-        "SELECT customer_id, contacted_on, promise_amount_minor, promise_due_on, {PROMISE_PAID}
-         FROM contacts WHERE promise_amount_minor IS NOT NULL AND promise_due_on < ?1"
-    );
-    let rows = db.query(&sql, params![as_of]).await?;
     let mut broken = HashMap::new();
-    for row in &rows {
-        let customer_id = row.string(0)?;
-        let Some(debtor) = debtors.get(&customer_id) else {
+    for paid in contacts::paid_promises(db, None, as_of).await? {
+        if !debtors.contains_key(&paid.customer_id) {
             continue;
-        };
-        let money = |minor| debtor.account.currency.from_minor(minor);
-        let promise = Promise {
-            made_on: row.date(1)?,
-            amount: money(row.int(2)?),
-            due_on: row.date(3)?,
-        };
-        if promise.status(money(row.int(4)?), as_of) == PromiseStatus::Broken {
-            *broken.entry(customer_id).or_insert(0) += 1;
+        }
+        let status = paid.promise.status(Decimal::from(paid.paid_minor), as_of);
+        if status == PromiseStatus::Broken {
+            *broken.entry(paid.customer_id).or_insert(0) += 1;
         }
     }
     Ok(broken)

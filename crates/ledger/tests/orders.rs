@@ -120,6 +120,8 @@ fn a_manual_release_records_who_and_why() {
         &books.db,
         "SO-2",
         "Customer confirmed the payment run",
+        &books.policy,
+        date(AS_OF),
         &stamp("alice"),
     ))
     .unwrap();
@@ -138,7 +140,14 @@ fn a_manual_release_records_who_and_why() {
         ReasonCode::CreditLimitExceeded
     );
 
-    let again = block_on(orders::release(&books.db, "SO-2", "again", &stamp("alice")));
+    let again = block_on(orders::release(
+        &books.db,
+        "SO-2",
+        "again",
+        &books.policy,
+        date(AS_OF),
+        &stamp("alice"),
+    ));
     assert!(matches!(again, Err(LedgerError::Conflict(_))));
 }
 
@@ -152,6 +161,8 @@ fn bulk_release_reports_each_order() {
         &books.db,
         &ids,
         "month end",
+        &books.policy,
+        date(AS_OF),
         &stamp("bob"),
     ))
     .unwrap();
@@ -242,7 +253,7 @@ fn an_invoice_for_an_order_moves_its_exposure_into_ar() {
         amount: amount("5000.00"),
         currency: usd(),
     };
-    let put = block_on(invoices::put(&books.db, "INV-2000", &update, &stamp("erp"))).unwrap();
+    let put = books.put_invoice("INV-2000", &update);
     assert!(put.created && put.order_invoiced);
     let view = block_on(orders::view(&books.db, "SO-0")).unwrap();
     assert_eq!(view.status, OrderStatus::Invoiced);
@@ -276,6 +287,7 @@ fn raising_the_limit_in_master_data_releases_what_now_fits() {
         "C-100",
         &update,
         &books.policy,
+        date(AS_OF),
         &stamp("erp"),
     ))
     .unwrap();
@@ -299,8 +311,186 @@ fn a_customer_with_business_cannot_change_currency() {
         "C-100",
         &update,
         &books.policy,
+        date(AS_OF),
         &stamp("erp"),
     ))
     .unwrap_err();
     assert!(matches!(error, LedgerError::Conflict(_)));
+}
+
+#[test]
+fn held_and_cancelled_orders_are_not_counted_in_released_orders() {
+    let books = case_1_books();
+    assert_eq!(
+        books.order("SO-H", "C-100", "40000.00").status,
+        OrderStatus::Held
+    );
+    books.order("SO-C", "C-100", "1000.00");
+    block_on(orders::cancel(
+        &books.db,
+        "SO-C",
+        date(AS_OF),
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap();
+    let position = books.position("C-100");
+    assert_eq!(position.released_orders_total.to_string(), "5000.00");
+    assert_eq!(position.exposure.to_string(), "20000.00");
+    // The next check counts only SO-0 too.
+    let next = books.order("SO-N", "C-100", "100.00");
+    assert_eq!(next.exposure.to_string(), "20100.00");
+}
+
+#[test]
+fn a_check_keeps_each_open_invoice_it_saw() {
+    let books = case_1_books();
+    books.invoice("INV-0980", "C-100", "2025-06-24", "2000.00");
+    books.dispute("INV-0980", "500.00").unwrap();
+    books.order("SO-2", "C-100", "31000.00");
+    let view = block_on(orders::view(&books.db, "SO-2")).unwrap();
+    let inputs = &view.decisions[0].inputs;
+    assert_eq!(inputs["open_invoices"], 2, "the count stays");
+    assert_eq!(
+        inputs["invoices"],
+        serde_json::json!([
+            {"id": "INV-0980", "due_on": "2025-06-24", "open": "2000.00", "disputed": "500.00"},
+            {"id": "INV-1001", "due_on": "2025-07-10", "open": "15000.00", "disputed": "0.00"},
+        ])
+    );
+}
+
+#[test]
+fn a_release_keeps_the_account_as_it_stood_and_status_changes_their_inputs() {
+    let books = case_1_books();
+    books.invoice("INV-0980", "C-100", "2025-06-24", "2000.00");
+    books.order("SO-2", "C-100", "31000.00");
+    let view = block_on(orders::release(
+        &books.db,
+        "SO-2",
+        "director approved",
+        &books.policy,
+        date(AS_OF),
+        &stamp("alice"),
+    ))
+    .unwrap();
+    let release = view.decisions.last().unwrap();
+    let inputs = &release.inputs;
+    assert_eq!(inputs["overrides"], view.decisions[0].decided_at.as_str());
+    assert_eq!(inputs["exposure"], "53000.00");
+    assert_eq!(inputs["credit_limit"], "50000.00");
+    assert_eq!(inputs["available"], "-3000.00");
+    assert_eq!(inputs["past_due"], "2000.00");
+    assert_eq!(inputs["as_of"], AS_OF);
+    let codes: Vec<&str> = inputs["failing_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["CREDIT_LIMIT_EXCEEDED", "PAST_DUE"]);
+
+    let cancelled = block_on(orders::cancel(
+        &books.db,
+        "SO-2",
+        date(AS_OF),
+        &books.policy,
+        &stamp("erp"),
+    ))
+    .unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    let view = block_on(orders::view(&books.db, "SO-2")).unwrap();
+    let cancel = view.decisions.last().unwrap();
+    assert_eq!(cancel.kind, "cancel");
+    assert_eq!(cancel.inputs["previous_status"], "released");
+    assert_eq!(cancel.inputs["order_amount"], "31000.00");
+    assert_eq!(cancel.inputs["account_after"]["exposure"], "22000.00");
+
+    let update = InvoiceUpdate {
+        customer_id: "C-100".into(),
+        order_id: Some("SO-0".into()),
+        issued_on: date(AS_OF),
+        due_on: date("2025-07-30"),
+        amount: amount("5000.00"),
+        currency: usd(),
+    };
+    books.put_invoice("INV-2000", &update);
+    let view = block_on(orders::view(&books.db, "SO-0")).unwrap();
+    let invoiced = view.decisions.last().unwrap();
+    assert_eq!(invoiced.kind, "invoiced");
+    assert_eq!(invoiced.inputs["invoice_id"], "INV-2000");
+    assert_eq!(invoiced.inputs["previous_status"], "released");
+    assert_eq!(
+        invoiced.inputs["account_after"]["released_orders_total"],
+        "0.00"
+    );
+}
+
+#[test]
+fn a_lower_invoice_amount_rechecks_held_orders_oldest_first() {
+    let books = case_1_books();
+    books.order("SO-2", "C-100", "31000.00");
+    let lower = InvoiceUpdate {
+        customer_id: "C-100".into(),
+        order_id: None,
+        issued_on: date("2025-06-10"),
+        due_on: date("2025-07-10"),
+        amount: amount("14000.00"),
+        currency: usd(),
+    };
+    let put = books.put_invoice("INV-1001", &lower);
+    assert_eq!(put.released_orders, ["SO-2"]);
+    assert!(put.still_held.is_empty());
+    let view = block_on(orders::view(&books.db, "SO-2")).unwrap();
+    let recheck = view.decisions.last().unwrap();
+    assert_eq!(recheck.kind, "recheck");
+    assert_eq!(recheck.trigger, "invoice INV-1001 amount lowered");
+    assert_eq!(recheck.decision.exposure.to_string(), "50000.00");
+    // The same amount again re-checks nothing.
+    let again = books.put_invoice("INV-1001", &lower);
+    assert!(again.released_orders.is_empty() && again.still_held.is_empty());
+}
+
+#[test]
+fn invoice_writes_are_audited_with_who_made_them() {
+    use ledger::Database;
+    let books = case_1_books();
+    let lower = InvoiceUpdate {
+        customer_id: "C-100".into(),
+        order_id: None,
+        issued_on: date("2025-06-10"),
+        due_on: date("2025-07-10"),
+        amount: amount("14000.00"),
+        currency: usd(),
+    };
+    block_on(invoices::put(
+        &books.db,
+        "INV-1001",
+        &lower,
+        &books.policy,
+        date(AS_OF),
+        &stamp("mary"),
+    ))
+    .unwrap();
+    let (invoice, _) = block_on(invoices::get(&books.db, "INV-1001")).unwrap();
+    assert_eq!(invoice.updated_by.as_deref(), Some("mary"));
+    let rows = block_on(books.db.query(
+        "SELECT actor, action, details FROM audit_log WHERE entity = 'invoice' AND entity_id = 'INV-1001' ORDER BY id",
+        vec![],
+    ))
+    .unwrap();
+    let entries: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.string(0).unwrap(), r.string(1).unwrap()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("erp".to_string(), "create".to_string()),
+            ("mary".to_string(), "update".to_string())
+        ]
+    );
+    let details: serde_json::Value = rows[1].json(2).unwrap();
+    assert_eq!(details["before"]["amount"], "15000.00");
+    assert_eq!(details["after"]["amount"], "14000.00");
 }

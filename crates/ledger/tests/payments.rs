@@ -312,3 +312,126 @@ fn a_promise_to_pay_is_kept_by_a_payment_in_time() {
     assert_eq!(promise.status, PromiseStatus::Kept);
     assert_eq!(promise.paid.to_string(), "4000.00");
 }
+
+#[test]
+fn overlapping_promises_share_a_payment_once_and_only_as_of_its_date() {
+    let books = case_8_books();
+    for (on, value) in [("2025-06-20", "4000.00"), ("2025-06-22", "4000.00")] {
+        let contact = NewContact {
+            channel: Channel::Call,
+            outcome: "reached AP".into(),
+            note: "promised".into(),
+            contacted_on: date(on),
+            promise: Some(PromiseToPay {
+                amount: amount(value),
+                due_on: date("2025-07-05"),
+            }),
+        };
+        block_on(contacts::add(
+            &books.db,
+            "C-8",
+            &contact,
+            date(AS_OF),
+            &stamp("alice"),
+        ))
+        .unwrap();
+    }
+    let mut payment = books.payment("P-11", "C-8", "5000.00");
+    payment.received_on = date("2025-07-01");
+    books.post(&payment).unwrap();
+    let statuses = |as_of: &str| -> Vec<(PromiseStatus, String)> {
+        block_on(contacts::list(&books.db, "C-8", date(as_of)))
+            .unwrap()
+            .iter()
+            .rev() // oldest first
+            .map(|c| {
+                let p = c.promise.as_ref().unwrap();
+                (p.status, p.paid.to_string())
+            })
+            .collect()
+    };
+    assert_eq!(
+        statuses("2025-07-10"),
+        [
+            (PromiseStatus::Kept, "4000.00".into()),
+            (PromiseStatus::Broken, "1000.00".into())
+        ]
+    );
+    assert_eq!(
+        statuses("2025-06-30"),
+        [
+            (PromiseStatus::Open, "0.00".into()),
+            (PromiseStatus::Open, "0.00".into())
+        ],
+        "the payment of 07-01 does not count as of 06-30"
+    );
+}
+
+#[test]
+fn paying_a_disputed_invoice_in_full_settles_its_dispute() {
+    let books = case_8_books();
+    let opened = books.dispute("INV-B", "600.00").unwrap();
+    let mut payment = books.payment("P-12", "C-8", "6000.00");
+    payment.remittance = vec![line("INV-B", "6000.00")];
+    let posted = books.post(&payment).unwrap();
+    assert_eq!(allocations(&posted), pairs(&[("INV-B", "6000.00")]));
+    assert_eq!(books.balances("INV-B"), ("0.00".into(), "0.00".into()));
+    let id = &opened.view.dispute.id;
+    let dispute = block_on(ledger::disputes::view(&books.db, id, date(AS_OF))).unwrap();
+    assert_eq!(
+        dispute.dispute.status,
+        credit_core::dispute::DisputeStatus::Withdrawn
+    );
+    assert_eq!(dispute.dispute.closed_on, Some(date(AS_OF)));
+    let last = dispute.history.last().unwrap();
+    assert!(last.note.as_deref().unwrap().contains("P-12"), "{last:?}");
+    // The ERP sending the invoice again is no correction below what is settled.
+    books.invoice("INV-B", "C-8", "2025-06-10", "6000.00");
+    assert_eq!(books.balances("INV-B"), ("0.00".into(), "0.00".into()));
+}
+
+#[test]
+fn paying_into_part_of_a_disputed_amount_keeps_disputed_within_the_open_balance() {
+    let books = case_8_books();
+    let older = books.dispute("INV-B", "300.00").unwrap();
+    let newer = books.dispute("INV-B", "500.00").unwrap();
+    let mut payment = books.payment("P-13", "C-8", "5600.00");
+    payment.remittance = vec![line("INV-B", "5600.00")];
+    books.post(&payment).unwrap();
+    // 400 left open, 800 was disputed: the oldest dispute gives up 300 (and
+    // is withdrawn), the next 100.
+    assert_eq!(books.balances("INV-B"), ("400.00".into(), "400.00".into()));
+    let view = |id: &str| block_on(ledger::disputes::view(&books.db, id, date(AS_OF))).unwrap();
+    let older = view(&older.view.dispute.id);
+    assert_eq!(
+        older.dispute.status,
+        credit_core::dispute::DisputeStatus::Withdrawn
+    );
+    let newer = view(&newer.view.dispute.id);
+    assert_eq!(
+        newer.dispute.status,
+        credit_core::dispute::DisputeStatus::Open
+    );
+    assert_eq!(newer.dispute.amount.to_string(), "400.00");
+    // A correction may not take the amount below paid + what is disputed.
+    let update = ledger::invoices::InvoiceUpdate {
+        customer_id: "C-8".into(),
+        order_id: None,
+        issued_on: date("2025-05-11"),
+        due_on: date("2025-06-10"),
+        amount: amount("5999.99"),
+        currency: usd(),
+    };
+    let refused = block_on(ledger::invoices::put(
+        &books.db,
+        "INV-B",
+        &update,
+        &books.policy,
+        date(AS_OF),
+        &stamp("erp"),
+    ));
+    assert!(
+        matches!(refused, Err(LedgerError::Conflict(_))),
+        "{refused:?}"
+    );
+}

@@ -74,7 +74,15 @@ fn euro_invoice(books: &Books, id: &str, customer: &str, due_on: &str, value: &s
         amount: amount(value),
         currency: credit_core::Currency::parse("EUR").unwrap(),
     };
-    block_on(invoices::put(&books.db, id, &update, &stamp("erp"))).unwrap();
+    block_on(invoices::put(
+        &books.db,
+        id,
+        &update,
+        &books.policy,
+        date(AS_OF),
+        &stamp("erp"),
+    ))
+    .unwrap();
 }
 
 fn customer_of(books: &Books, invoice: &str) -> String {
@@ -365,8 +373,9 @@ fn the_worklist_ranks_undisputed_past_due_plus_held_orders_per_currency() {
         "2025-07-04",
     );
     euro_invoice(&books, "INV-W6", "W-6", "2025-06-01", "700.00"); // 29 dpd
-    // W-5 promised 300 by 06-15 and paid 100: broken. 50 by 06-20: kept.
-    // 100 by 07-05: not due yet.
+    // W-5 promised 300 by 06-15 and paid 100: broken. 50 by 06-20: broken
+    // too, for the 100 counts once, toward the older promise (made the same
+    // day, recorded first). 100 by 07-05: not due yet.
     for (amount, due) in [
         (30000, "2025-06-15"),
         (5000, "2025-06-20"),
@@ -405,7 +414,7 @@ fn the_worklist_ranks_undisputed_past_due_plus_held_orders_per_currency() {
             "1 USD W-2: past due 100.00, held 5000.00, priority 5100.00, 1 dpd, 0 broken",
             "2 USD W-1: past due 1000.00, held 0.00, priority 1000.00, 10 dpd, 0 broken",
             // W-5 and W-4 tie at 300: the older debt first.
-            "3 USD W-5: past due 300.00, held 0.00, priority 300.00, 90 dpd, 1 broken",
+            "3 USD W-5: past due 300.00, held 0.00, priority 300.00, 90 dpd, 2 broken",
             "4 USD W-4: past due 300.00, held 0.00, priority 300.00, 5 dpd, 0 broken",
         ]
     );

@@ -69,6 +69,7 @@ impl Books {
             id,
             &update,
             &self.policy,
+            date(AS_OF),
             &stamp("erp"),
         ))
         .unwrap();
@@ -84,7 +85,7 @@ impl Books {
             amount: amount(value),
             currency: usd(),
         };
-        block_on(invoices::put(&self.db, id, &update, &stamp("erp"))).unwrap();
+        self.put_invoice(id, &update);
     }
 
     pub fn order(&self, id: &str, customer_id: &str, value: &str) -> CheckResult {
@@ -127,7 +128,19 @@ impl Books {
             amount: amount(value),
             currency: usd(),
         };
-        block_on(invoices::put(&self.db, id, &update, &stamp("erp"))).unwrap();
+        self.put_invoice(id, &update);
+    }
+
+    pub fn put_invoice(&self, id: &str, update: &InvoiceUpdate) -> invoices::PutInvoice {
+        block_on(invoices::put(
+            &self.db,
+            id,
+            update,
+            &self.policy,
+            date(AS_OF),
+            &stamp("erp"),
+        ))
+        .unwrap()
     }
 
     /// Runs a statement, for seeding what has no ledger operation yet.
