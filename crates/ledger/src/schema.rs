@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/0002_orders_covering_index.sql"),
     ),
+    (4, include_str!("../migrations/0004_request_claims.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
