@@ -23,7 +23,12 @@ fuzz_target!(|input: (&str, &str, &str, &str, &[u8], i64)| {
             headers.insert(name, value);
         }
     }
-    let request = Incoming::new(Method::POST, &"/orders".parse().unwrap(), headers, body.to_vec());
+    let request = Incoming::new(
+        Method::POST,
+        &"/orders".parse().unwrap(),
+        headers,
+        body.to_vec(),
+    );
     if let Ok(Caller::Erp { webhook_id }) = credentials.erp_or(&request, Role::Manager, now) {
         let sent: i64 = timestamp.parse().unwrap();
         let secret = api::webhook::WebhookSecret::parse(SECRET).unwrap();
