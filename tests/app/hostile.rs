@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use e2e::{API_TOKENS, App, MANAGER, WEBHOOK_SECRET};
+use e2e::{API_TOKENS, ASSOCIATE, App, MANAGER, WEBHOOK_SECRET};
 use serde_json::{Value, json};
 
 const INJECTIONS: [&str; 5] = [
@@ -161,4 +161,399 @@ fn secrets_never_reach_logs_or_responses() {
         log.contains("GET /orders"),
         "the request log was read: {log}"
     );
+}
+
+/// Path traversal and other strings that must never reach a file, a key
+/// or a statement as anything but text.
+const TRAVERSALS: [&str; 6] = [
+    "../../../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "C-1/../C-2",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "\u{0}",
+    "C-1\r\nX-Injected: yes",
+];
+
+fn attacks() -> impl Iterator<Item = &'static str> {
+    INJECTIONS.into_iter().chain(TRAVERSALS)
+}
+
+/// Every byte percent-encoded: the attack arrives as one path segment or
+/// query value, exactly as written.
+fn encoded(attack: &str) -> String {
+    attack.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// A book with something of every kind for the attacks to aim at: C-1 as
+/// in `book`, and C-2 with an invoice, a held order, an open dispute and a
+/// pending limit request.
+fn full_book() -> App {
+    let app = book();
+    customer(&app, "C-2", Some("100.00"));
+    invoice(&app, "INV-2", "C-2", "2025-07-10", "50.00");
+    assert_eq!(decision(&app, "SO-H", "C-2", "500.00")["status"], "held");
+    assert_eq!(open_dispute(&app, "INV-2", "5.00")["id"], "D-1");
+    let request = as_associate(
+        &app,
+        "POST",
+        "/credit-limit-requests",
+        &json!({"customer_id": "C-2", "requested_limit": "900.00", "reason": "seasonal"}),
+    );
+    assert_eq!(request.status, 201, "{}", request.text());
+    app
+}
+
+/// The JSON pointers of every string in `value`.
+fn string_leaves(value: &Value, at: String, found: &mut Vec<String>) {
+    match value {
+        Value::String(_) => found.push(at),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                string_leaves(item, format!("{at}/{i}"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (name, field) in fields {
+                string_leaves(field, format!("{at}/{name}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The database's tables, and how many customers and invoices it holds.
+fn database_shape(app: &App) -> (Vec<String>, i64, i64) {
+    let file = app.state_dir.path().join("sqlite_db.db");
+    let db =
+        rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let mut statement = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let tables = statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<Vec<String>, _>>()
+        .unwrap();
+    let count = |table: &str| -> i64 {
+        db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    };
+    (tables, count("customers"), count("invoices"))
+}
+
+/// A clear client error (a problem document) or a normal JSON answer.
+fn assert_handled(reply: &e2e::Reply, what: &str) {
+    assert_no_server_error(reply, what);
+    let kind = reply.header("content-type").unwrap_or_default();
+    if reply.status >= 400 {
+        assert_eq!(kind, "application/problem+json", "{what}: {}", reply.text());
+    } else {
+        assert!(kind.starts_with("application/json"), "{what}: {kind}");
+    }
+}
+
+#[test]
+fn injection_in_every_string_field_of_every_body_is_refused_or_kept_as_text() {
+    let app = full_book();
+    let before = database_shape(&app);
+    let default_policy = json!({"grace_days": 5, "past_due_tolerance": "0.00", "hold_when_no_limit": true, "dispute_sla_business_days": 10, "dispute_sla_by_reason": {}});
+    let templates: Vec<(&str, &str, &str, Value)> = vec![
+        (
+            MANAGER,
+            "PUT",
+            "/customers/C-1",
+            json!({"name": "C-1 Ltd", "currency": "USD", "credit_limit": "5000.00", "payment_terms_days": 30}),
+        ),
+        (
+            MANAGER,
+            "PUT",
+            "/invoices/INV-1",
+            json!({"customer_id": "C-1", "order_id": "SO-1", "issued_on": "2025-06-10", "due_on": "2025-07-10", "amount": "1000.00", "currency": "USD"}),
+        ),
+        (
+            MANAGER,
+            "POST",
+            "/orders",
+            json!({"id": "SO-1", "customer_id": "C-1", "amount": "100.00", "currency": "USD", "ordered_on": AS_OF, "as_of": AS_OF}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/orders/SO-H/release",
+            json!({"note": "customer called"}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/orders/release",
+            json!({"order_ids": ["SO-H", "SO-1"], "note": "bulk"}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/payments",
+            json!({"id": "P-9", "customer_id": "C-2", "amount": "1.00", "currency": "USD", "received_on": AS_OF, "method": "ach", "reference": "r", "remittance": [{"invoice_id": "INV-2", "amount": "1.00"}], "short_pay_reason": "PRICING", "as_of": AS_OF}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/disputes",
+            json!({"invoice_id": "INV-2", "amount": "0.01", "reason_code": "PRICING", "note": "n", "as_of": AS_OF}),
+        ),
+        (
+            ASSOCIATE,
+            "PATCH",
+            "/disputes/D-1",
+            json!({"status": "in_review", "note": "n", "as_of": AS_OF}),
+        ),
+        (
+            ASSOCIATE,
+            "PATCH",
+            "/disputes/D-1",
+            json!({"status": "resolved_credit", "credit_amount": "0.01", "note": "n"}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/credit-limit-requests",
+            json!({"customer_id": "C-2", "requested_limit": "900.00", "reason": "r"}),
+        ),
+        (
+            MANAGER,
+            "POST",
+            "/credit-limit-requests/CLR-1/decision",
+            json!({"decision": "approve", "approved_limit": "900.00", "note": "n"}),
+        ),
+        (
+            MANAGER,
+            "POST",
+            "/credit-limit-requests/CLR-1/decision",
+            json!({"decision": "reject", "note": "n"}),
+        ),
+        (
+            ASSOCIATE,
+            "POST",
+            "/customers/C-1/contacts",
+            json!({"channel": "call", "outcome": "o", "note": "n", "contacted_on": AS_OF, "promise": {"amount": "1.00", "due_on": "2025-07-04"}}),
+        ),
+        (MANAGER, "PUT", "/policy", default_policy.clone()),
+    ];
+    let mut sent = 0;
+    for (token, method, path, template) in &templates {
+        let mut leaves = vec![];
+        string_leaves(template, String::new(), &mut leaves);
+        assert!(!leaves.is_empty(), "{method} {path}");
+        for leaf in &leaves {
+            for attack in attacks() {
+                let mut body = template.clone();
+                *body.pointer_mut(leaf).unwrap() = json!(attack);
+                let reply = app.json_as(token, method, path, &body);
+                assert_handled(&reply, &format!("{method} {path} {leaf}={attack:?}"));
+                sent += 1;
+            }
+        }
+    }
+    // Object keys are input too: a reason code of the policy.
+    for attack in attacks() {
+        let mut policy = default_policy.clone();
+        policy["dispute_sla_by_reason"] = json!({ attack: 5 });
+        let reply = app.json_as(MANAGER, "PUT", "/policy", &policy);
+        assert_eq!(reply.status, 422, "{attack:?}: {}", reply.text());
+    }
+    app.json_as(MANAGER, "PUT", "/policy", &default_policy);
+    assert!(sent > 300, "{sent} attacks");
+    assert_book_intact(&app);
+    assert_eq!(
+        database_shape(&app),
+        before,
+        "tables intact, no customer or invoice made"
+    );
+}
+
+#[test]
+fn injection_in_every_query_parameter_and_path_id_is_refused() {
+    let app = full_book();
+    let before = database_shape(&app);
+    let queries = [
+        "/orders?status={}",
+        "/orders?customer_id={}",
+        "/orders?limit={}",
+        "/orders?offset={}",
+        "/orders?as_of={}",
+        "/customers/C-1?as_of={}",
+        "/customers/C-1/contacts?as_of={}",
+        "/disputes?status={}",
+        "/disputes?customer_id={}",
+        "/disputes?as_of={}",
+        "/credit-limit-requests?status={}",
+        "/credit-limit-requests?customer_id={}",
+        "/reports/held-orders?as_of={}",
+        "/reports/aging?as_of={}",
+        "/reports/disputes?status={}",
+        "/reports/disputes?as_of={}",
+        "/reports/worklist?as_of={}",
+        "/reports/kpis?from={}&to=2025-06-30",
+        "/reports/kpis?from=2025-06-01&to={}",
+        "/reports/credit-limit-requests?status={}",
+        "/reports/credit-limit-requests?customer_id={}",
+    ];
+    let gets = [
+        "/invoices/{}",
+        "/disputes/{}",
+        "/credit-limit-requests/{}",
+        "/orders/{}",
+        "/customers/{}",
+        "/customers/{}/contacts",
+        "/payments/{}",
+    ];
+    let writes = [
+        (
+            "PUT",
+            "/customers/{}",
+            json!({"name": "X", "currency": "USD", "credit_limit": null, "payment_terms_days": 30}),
+        ),
+        (
+            "PUT",
+            "/invoices/{}",
+            json!({"customer_id": "C-1", "issued_on": "2025-06-10", "due_on": "2025-07-10", "amount": "1.00", "currency": "USD"}),
+        ),
+        ("POST", "/orders/{}/release", json!({"note": "n"})),
+        ("POST", "/orders/{}/cancel", json!({})),
+        ("PATCH", "/disputes/{}", json!({"note": "n"})),
+        (
+            "POST",
+            "/credit-limit-requests/{}/decision",
+            json!({"decision": "reject", "note": "n"}),
+        ),
+        (
+            "POST",
+            "/customers/{}/contacts",
+            json!({"channel": "call", "outcome": "o", "note": "n"}),
+        ),
+    ];
+    for attack in attacks() {
+        let attack = encoded(attack);
+        for query in queries {
+            let path = query.replace("{}", &attack);
+            let reply = app.get_as(MANAGER, &path);
+            assert_handled(&reply, &path);
+        }
+        for get in gets {
+            let path = get.replace("{}", &attack);
+            let reply = app.get_as(MANAGER, &path);
+            assert_eq!(
+                problem(&reply, 400)["type"],
+                "/problems/bad-request",
+                "{path}"
+            );
+        }
+        for (method, template, body) in &writes {
+            let path = template.replace("{}", &attack);
+            let reply = app.json_as(MANAGER, method, &path, body);
+            assert_eq!(
+                problem(&reply, 400)["type"],
+                "/problems/bad-request",
+                "{method} {path}"
+            );
+        }
+    }
+    assert_book_intact(&app);
+    assert_eq!(database_shape(&app), before);
+}
+
+#[test]
+fn json_numbers_where_text_or_small_numbers_belong_are_refused() {
+    let app = book();
+    let before = database_shape(&app);
+    let raw = |method: &str, path: &str, body: &str| {
+        let auth = format!("Bearer {MANAGER}");
+        app.send(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let huge_terms = raw(
+        "PUT",
+        "/customers/C-9",
+        r#"{"name": "Huge", "currency": "USD", "credit_limit": null, "payment_terms_days": 1e400}"#,
+    );
+    let status = huge_terms.status;
+    assert!(
+        status == 400 || status == 422,
+        "{status} {}",
+        huge_terms.text()
+    );
+    problem(&huge_terms, status);
+    let numeric_amounts = [
+        (
+            "POST",
+            "/orders",
+            r#"{"id": "SO-9", "customer_id": "C-1", "amount": 100.00, "currency": "USD", "ordered_on": "2025-06-30"}"#,
+            "amount",
+        ),
+        (
+            "PUT",
+            "/invoices/INV-9",
+            r#"{"customer_id": "C-1", "issued_on": "2025-06-10", "due_on": "2025-07-10", "amount": 1000, "currency": "USD"}"#,
+            "amount",
+        ),
+        (
+            "PUT",
+            "/customers/C-9",
+            r#"{"name": "N", "currency": "USD", "credit_limit": 5e3, "payment_terms_days": 30}"#,
+            "credit_limit",
+        ),
+        (
+            "PUT",
+            "/customers/C-9",
+            r#"{"name": "N", "currency": "USD", "credit_limit": null, "payment_terms_days": 30.5}"#,
+            "payment_terms_days",
+        ),
+        (
+            "PUT",
+            "/customers/C-9",
+            r#"{"name": "N", "currency": "USD", "credit_limit": null, "payment_terms_days": 99999999999999999999}"#,
+            "payment_terms_days",
+        ),
+        (
+            "PUT",
+            "/policy",
+            r#"{"past_due_tolerance": 0.5}"#,
+            "past_due_tolerance",
+        ),
+    ];
+    for (method, path, body, field) in numeric_amounts {
+        let reply = raw(method, path, body);
+        assert_eq!(problem_fields(&reply), [field], "{method} {path} {body}");
+    }
+    // More decimals than any currency has, or than a decimal can hold.
+    for tolerance in [
+        "0.000000000000000000000000000001",
+        "1.123456789012345678901234567890",
+    ] {
+        let body = format!(r#"{{"past_due_tolerance": "{tolerance}"}}"#);
+        let reply = raw("PUT", "/policy", &body);
+        assert_eq!(
+            problem_fields(&reply),
+            ["past_due_tolerance"],
+            "{tolerance}: {}",
+            reply.text()
+        );
+    }
+    assert_eq!(get_json(&app, "/policy")["past_due_tolerance"], "0.00");
+    problem(&app.get_as(MANAGER, "/customers/C-9"), 404);
+    assert_book_intact(&app);
+    assert_eq!(database_shape(&app), before);
 }

@@ -82,14 +82,6 @@ fn assert_same_lines(rows: &[BTreeMap<String, String>], lines: &Value) {
     }
 }
 
-/// Whether a component answers `path` with its own JSON: the payment and
-/// dispute components are built alongside these reports.
-fn served(app: &App, path: &str) -> bool {
-    let reply = app.get_as(MANAGER, path);
-    let kind = reply.header("content-type").unwrap_or_default();
-    kind.starts_with("application/json") || kind.starts_with("application/problem+json")
-}
-
 const BUCKETS: [&str; 7] = [
     "current",
     "days_1_30",
@@ -294,12 +286,6 @@ fn the_worklist_ranks_past_due_plus_held_orders() {
     assert_eq!(header[..2], ["rank", "customer_id"]);
     assert_same_lines(&rows, &report["customers"]);
 
-    if !served(&app, "/disputes/D-0") {
-        eprintln!(
-            "skipped: /disputes is not served yet, so a disputed amount cannot be tested here"
-        );
-        return;
-    }
     // A disputed amount is not worked: W-1 drops to 600, after W-5 (older).
     open_dispute(&app, "INV-W1", "400.00");
     let ranked: Vec<String> = worklist(&app).into_iter().map(|l| l.0).collect();
@@ -379,10 +365,6 @@ fn kpis_of_a_hand_computed_month() {
     let missing = app.get_as(MANAGER, "/reports/kpis?from=2025-06-01");
     assert_eq!(problem_fields(&missing), ["to"]);
 
-    if !served(&app, "/payments/P-0") {
-        eprintln!("skipped: /payments is not served yet, so collections cannot be tested here");
-        return;
-    }
     // K1 paid on 06-10: end AR 10,000; CEI 10,000 / 12,000 = 83.33%.
     let mut body = payment_body("P-1", "K", "10000.00");
     body["received_on"] = json!("2025-06-10");
@@ -406,10 +388,6 @@ fn disputes_with_their_sla_status() {
     assert_eq!(report["statuses"], json!(["open", "in_review"]));
     let bad = app.get_as(MANAGER, "/reports/disputes?status=closed");
     assert_eq!(problem_fields(&bad), ["status"]);
-    if !served(&app, "/disputes/D-0") {
-        eprintln!("skipped: /disputes is not served yet, so no dispute can be opened here");
-        return;
-    }
     // Opened Monday 2025-06-30; 10 business days: due Monday 07-14.
     open_dispute(&app, "INV-1", "1200.00");
     let path = format!("/reports/disputes?as_of={AS_OF}");
@@ -445,4 +423,76 @@ fn reports_are_for_people_with_a_token_and_only_read() {
     let pending = get_json(&app, "/reports/credit-limit-requests");
     assert_eq!(pending["status"], "pending");
     assert_eq!(pending["requests"], json!([]));
+}
+
+/// A customer's name as the ERP sends it.
+fn customer_named(app: &App, id: &str, name: &str) {
+    let body = json!({"name": name, "currency": "USD", "credit_limit": "50000.00", "payment_terms_days": 30});
+    let reply = app.erp("PUT", &format!("/customers/{id}"), &body);
+    assert_eq!(reply.status, 200, "PUT customer: {}", reply.text());
+}
+
+#[test]
+fn csv_cells_with_commas_quotes_and_newlines_read_back_unchanged() {
+    let app = App::start();
+    let name = "Acme, \"Intl\"\nWarehouse 2; dock \"B\"";
+    customer_named(&app, "C-1", name);
+    invoice(&app, "INV-1", "C-1", "2025-06-10", "1000.00");
+    assert_eq!(get_json(&app, "/customers/C-1")["name"], name);
+    let path = format!("/reports/aging?as_of={AS_OF}");
+    let (_, rows) = csv_report(&app, &path);
+    assert_eq!(rows.len(), 1, "the newline does not split the row");
+    assert_eq!(rows[0]["customer_name"], name);
+    assert_eq!(rows[0]["customer_id"], "C-1");
+    assert_eq!(rows[0]["days_1_30"], "1000.00");
+    assert_same_lines(&rows, &get_json(&app, &path)["customers"]);
+}
+
+#[test]
+fn csv_text_cells_cannot_become_spreadsheet_formulas() {
+    let app = App::start();
+    let attacks = [
+        ("C-1", "=HYPERLINK(\"http://evil.example\",\"Click\")"),
+        ("C-2", "+1+cmd|' /C calc'!A0"),
+        ("C-3", "-2+3"),
+        ("C-4", "@SUM(A1:A9)"),
+    ];
+    for (id, name) in attacks {
+        customer_named(&app, id, name);
+        invoice(&app, &format!("INV-{id}"), id, "2025-06-10", "100.00");
+    }
+    let path = format!("/reports/aging?as_of={AS_OF}");
+    let report = get_json(&app, &path);
+    let (_, rows) = csv_report(&app, &path);
+    assert_eq!(rows.len(), attacks.len());
+    for (id, name) in attacks {
+        let row = rows.iter().find(|r| r["customer_id"] == id).unwrap();
+        let lines = report["customers"].as_array().unwrap();
+        let line = lines.iter().find(|l| l["customer_id"] == id).unwrap();
+        assert_eq!(
+            line["customer_name"], name,
+            "the JSON keeps the name as sent"
+        );
+        assert_eq!(
+            row["customer_name"],
+            format!("'{name}"),
+            "text, not a formula"
+        );
+        assert_eq!(
+            row["days_1_30"], "100.00",
+            "figures are written as they are"
+        );
+    }
+    // Free text of people: a limit request's reason.
+    let reply = as_associate(
+        &app,
+        "POST",
+        "/credit-limit-requests",
+        &json!({"customer_id": "C-1", "requested_limit": "60000.00", "reason": "=1+1 (seasonal)"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let (_, rows) = csv_report(&app, "/reports/credit-limit-requests");
+    assert_eq!(rows[0]["reason"], "'=1+1 (seasonal)");
+    assert_eq!(rows[0]["customer_name"], format!("'{}", attacks[0].1));
+    assert_eq!(rows[0]["requested_limit"], "60000.00");
 }

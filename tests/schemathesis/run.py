@@ -12,9 +12,12 @@ target/schemathesis-venv when that is missing or out of date, starts the
 host on spin.toml with the end-to-end tests' credentials and a fresh state
 directory, loads a few customers, invoices, orders, a payment, a dispute, a
 credit-limit request and a contact (the ids the document's examples use),
-and runs schemathesis with a manager's bearer token. The host's request log
-goes to target/schemathesis/host.log, schemathesis's JUnit report to
-target/schemathesis/junit.xml.
+and runs schemathesis twice: with a manager's bearer token on every
+operation, then with an associate's on the operations that need a manager
+(or the ERP), so that their 403 answers are exercised too — every one of
+those requests must be refused. The host's request log goes to
+target/schemathesis/host.log, schemathesis's JUnit reports to
+target/schemathesis/junit.xml and junit-associate.xml.
 
 Only the standard library is used here; SPIN_HOST_BIN names the host binary
 (default target/host/spin-host).
@@ -74,6 +77,12 @@ CHECKS = ",".join(
 # failure seen in CI can be reproduced.
 MAX_EXAMPLES = 100
 SEED = 20251125
+
+# The operations only a manager (or the ERP's signed webhook) may call: the
+# associate's phase runs on these, fewer examples each, as every answer is
+# a refusal.
+MANAGER_ONLY = ["putCustomer", "putInvoice", "putPolicy", "checkOrder", "cancelOrder", "decideLimitRequest"]
+ASSOCIATE_MAX_EXAMPLES = 15
 
 
 def log(message):
@@ -223,6 +232,56 @@ def server_errors(log_path):
     return found
 
 
+def requests_logged(log_path, start):
+    """The request-log lines the host wrote after byte `start`, split:
+    METHOD PATH COMPONENT STATUS DURATION."""
+    with open(log_path, "rb") as log_file:
+        log_file.seek(start)
+        text = log_file.read().decode(errors="replace")
+    found = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[3].isdigit():
+            found.append(parts)
+    return found
+
+
+def schemathesis(base_url, token, max_examples, junit, extra):
+    command = [
+        str(venv_bin("schemathesis")),
+        "run",
+        str(ROOT / "openapi.yaml"),
+        "--url",
+        base_url,
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(SEED),
+        "--generation-with-security-parameters",
+        "false",
+        "--generation-database",
+        "none",
+        # One worker: hypothesis (6.170) is not safe to run in
+        # threads on CPython 3.11.7 (a SystemError from ast.parse).
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(OUT / junit),
+        "--no-color",
+        *extra,
+    ]
+    # schemathesis keeps its cache of failures under the working directory.
+    return subprocess.run(command, cwd=OUT).returncode
+
+
 def main():
     ensure_venv()
     started = time.monotonic()
@@ -230,48 +289,38 @@ def main():
         host = Host(state_dir)
         try:
             seed(host.base_url)
-            log(f"app seeded at {host.base_url}; running schemathesis")
-            command = [
-                str(venv_bin("schemathesis")),
-                "run",
-                str(ROOT / "openapi.yaml"),
-                "--url",
+            log(f"app seeded at {host.base_url}; running schemathesis as a manager")
+            manager = schemathesis(host.base_url, MANAGER, MAX_EXAMPLES, "junit.xml", sys.argv[1:])
+            log("running schemathesis as an associate on the operations that need a manager")
+            host.log_file.flush()
+            mark = host.log_path.stat().st_size
+            associate = schemathesis(
                 host.base_url,
-                "--header",
-                f"Authorization: Bearer {MANAGER}",
-                "--checks",
-                CHECKS,
-                "--max-examples",
-                str(MAX_EXAMPLES),
-                "--seed",
-                str(SEED),
-                "--generation-with-security-parameters",
-                "false",
-                "--generation-database",
-                "none",
-                # One worker: hypothesis (6.170) is not safe to run in
-                # threads on CPython 3.11.7 (a SystemError from ast.parse).
-                "--workers",
-                "1",
-                "--request-timeout",
-                "30",
-                "--report",
-                "junit",
-                "--report-junit-path",
-                str(OUT / "junit.xml"),
-                "--no-color",
-                *sys.argv[1:],
-            ]
-            # schemathesis keeps its cache of failures under the working directory.
-            result = subprocess.run(command, cwd=OUT)
+                ASSOCIATE,
+                ASSOCIATE_MAX_EXAMPLES,
+                "junit-associate.xml",
+                ["--include-operation-id-regex", "^(" + "|".join(MANAGER_ONLY) + ")$", *sys.argv[1:]],
+            )
+            host.log_file.flush()
+            as_associate = requests_logged(host.log_path, mark)
         finally:
             host.stop()
     errors = server_errors(host.log_path)
     for line in errors:
         log(f"host: {line}")
     log(f"finished in {time.monotonic() - started:.0f} s")
-    if result.returncode != 0:
-        log(f"schemathesis found problems (exit {result.returncode}); the host's log is {host.log_path}")
+    refused = sum(1 for parts in as_associate if parts[3] == "403")
+    let_through = [" ".join(parts) for parts in as_associate if int(parts[3]) < 400]
+    log(f"the associate's phase: {len(as_associate)} requests, {refused} refused with 403")
+    for line in let_through:
+        log(f"an associate was let through: {line}")
+    for name, code in [("manager", manager), ("associate", associate)]:
+        if code != 0:
+            log(f"schemathesis found problems as {name} (exit {code}); the host's log is {host.log_path}")
+    if manager != 0 or associate != 0:
+        return 1
+    if let_through or refused == 0:
+        log("the associate's phase must be refused, with 403 for the role")
         return 1
     if errors:
         log("the host logged server errors or panics")

@@ -89,7 +89,7 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
 async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("customer", id)?;
-    api::replay::once(&desk.kv, &caller, async || {
+    desk.once(&caller, request, async || {
         let update = customer_update(&request.json()?)?;
         let as_of = request.as_of(desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
@@ -145,7 +145,7 @@ fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
 async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("invoice", id)?;
-    api::replay::once(&desk.kv, &caller, async || {
+    desk.once(&caller, request, async || {
         let update = invoice_update(&request.json()?)?;
         let as_of = request.as_of(desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
@@ -219,16 +219,20 @@ fn new_contact(
     })
 }
 
-/// `POST /customers/{id}/contacts?as_of=` (associate): log a call, email, ...
+/// `POST /customers/{id}/contacts?as_of=` (associate): log a call, email,
+/// ...; once per `Idempotency-Key`.
 async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.person(request, Role::Associate)?;
     let id = path_id("customer", id)?;
-    let customer = customers::get(&desk.db, id).await?;
-    let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
-    let as_of = request.as_of(desk.today())?;
-    let stamp = desk.stamp(&caller);
-    let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
-    Ok(Reply::created(&added))
+    desk.idempotent(&caller, request, async || {
+        let customer = customers::get(&desk.db, id).await?;
+        let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
+        let as_of = request.as_of(desk.today())?;
+        let stamp = desk.stamp(&caller);
+        let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
+        Ok(Reply::created(&added))
+    })
+    .await
 }
 
 /// `GET /customers/{id}/contacts?as_of=`: newest first.

@@ -53,31 +53,35 @@ struct RequestBody {
     reason: String,
 }
 
-/// `POST /credit-limit-requests` (associate): 201 with the pending request.
+/// `POST /credit-limit-requests` (associate): 201 with the pending request;
+/// once per `Idempotency-Key`.
 async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
     let caller = desk.person(request, Role::Associate)?;
-    let body: RequestBody = request.json()?;
-    let mut fields = Fields::new();
-    let customer_id = fields.id("customer_id", &body.customer_id);
-    let reason = fields.text("reason", &body.reason, MAX_TEXT);
-    fields.finish()?;
-    // The amount is read in the customer's currency, so the customer first.
-    let customer = customers::get(&desk.db, &valid(customer_id)).await?;
-    let mut fields = Fields::new();
-    let requested_limit = fields.amount(
-        "requested_limit",
-        &body.requested_limit,
-        Some(customer.currency),
-    );
-    fields.finish()?;
-    let new = NewRequest {
-        customer_id: customer.id,
-        requested_limit: valid(requested_limit),
-        reason: valid(reason),
-    };
-    let stamp = desk.stamp(&caller);
-    let created = limits::create(&desk.db, &new, &stamp).await?;
-    Ok(Reply::created(&created))
+    desk.idempotent(&caller, request, async || {
+        let body: RequestBody = request.json()?;
+        let mut fields = Fields::new();
+        let customer_id = fields.id("customer_id", &body.customer_id);
+        let reason = fields.text("reason", &body.reason, MAX_TEXT);
+        fields.finish()?;
+        // The amount is read in the customer's currency, so the customer first.
+        let customer = customers::get(&desk.db, &valid(customer_id)).await?;
+        let mut fields = Fields::new();
+        let requested_limit = fields.amount(
+            "requested_limit",
+            &body.requested_limit,
+            Some(customer.currency),
+        );
+        fields.finish()?;
+        let new = NewRequest {
+            customer_id: customer.id,
+            requested_limit: valid(requested_limit),
+            reason: valid(reason),
+        };
+        let stamp = desk.stamp(&caller);
+        let created = limits::create(&desk.db, &new, &stamp).await?;
+        Ok(Reply::created(&created))
+    })
+    .await
 }
 
 /// `GET /credit-limit-requests?status=&customer_id=`: oldest first; every

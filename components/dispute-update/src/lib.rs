@@ -82,16 +82,19 @@ async fn invoice_currency(desk: &Desk, invoice_id: &str) -> Result<Currency, Pro
 }
 
 /// `POST /disputes` (associate): 201 with the dispute and the held orders
-/// the lower past-due amount released.
+/// the lower past-due amount released; once per `Idempotency-Key`.
 async fn open_dispute(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
     let caller = desk.person(request, Role::Associate)?;
-    let body: OpenBody = request.json()?;
-    let currency = invoice_currency(desk, &body.invoice_id).await?;
-    let (new, as_of) = new_dispute(&body, currency, desk.today())?;
-    let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&caller);
-    let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
-    Ok(Reply::created(&opened))
+    desk.idempotent(&caller, request, async || {
+        let body: OpenBody = request.json()?;
+        let currency = invoice_currency(desk, &body.invoice_id).await?;
+        let (new, as_of) = new_dispute(&body, currency, desk.today())?;
+        let policy = ledger::policy::load(&desk.kv).await?;
+        let stamp = desk.stamp(&caller);
+        let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
+        Ok(Reply::created(&opened))
+    })
+    .await
 }
 
 #[derive(Deserialize)]

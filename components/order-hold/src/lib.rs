@@ -73,7 +73,7 @@ fn order_webhook(body: &OrderBody, today: chrono::NaiveDate) -> Result<OrderWebh
 /// `POST /orders` (ERP): the hold check.
 async fn check_order(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
-    api::replay::once(&desk.kv, &caller, async || {
+    desk.once(&caller, request, async || {
         let order = order_webhook(&request.json()?, desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let result = orders::check(&desk.db, &order, &policy, &desk.stamp(&caller)).await?;
@@ -211,7 +211,7 @@ async fn release_many(desk: &Desk, request: &Incoming) -> Result<Reply, Problem>
 async fn cancel(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Manager)?;
     let id = path_id("order", id)?;
-    api::replay::once(&desk.kv, &caller, async || {
+    desk.once(&caller, request, async || {
         let as_of = request.as_of(desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let cancelled = orders::cancel(&desk.db, id, as_of, &policy, &desk.stamp(&caller)).await?;

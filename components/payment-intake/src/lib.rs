@@ -117,7 +117,7 @@ fn new_payment(body: &PaymentBody, today: NaiveDate) -> Result<NewPayment, Probl
 /// payment posted again gets the first answer, marked `idempotent-replay`.
 async fn post_payment(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
     let caller = desk.erp_or(request, Role::Associate)?;
-    api::replay::once(&desk.kv, &caller, async || {
+    desk.once(&caller, request, async || {
         let payment = new_payment(&request.json()?, desk.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let posted = payments::post(&desk.db, &payment, &policy, &desk.stamp(&caller)).await?;

@@ -3,7 +3,9 @@
 //! currency (KPIs), a request. Each cell is the line's JSON value, so the
 //! CSV carries exactly the figures of the JSON: amounts as decimal text,
 //! dates `YYYY-MM-DD`, an empty cell for null, lists (reason codes) joined
-//! with `;`.
+//! with `;`. Text cells that a spreadsheet would read as a formula
+//! (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading apostrophe;
+//! figures are written as they are.
 //!
 //! Totals are not rows: the aging report's per-currency totals are in its
 //! JSON only, and the rows of a CSV add up to them.
@@ -28,8 +30,9 @@ pub fn held_orders(report: &HeldOrders) -> Table {
         "days_held",
         "reasons",
     ];
+    let figures = ["amount", "ordered_on", "held_since", "days_held"];
     let name = format!("held-orders-{}", report.as_of);
-    table(&name, &columns, &report.orders)
+    table(&name, &columns, &figures, &report.orders)
 }
 
 pub fn aging(report: &AgingReport) -> Table {
@@ -39,8 +42,9 @@ pub fn aging(report: &AgingReport) -> Table {
         .chain(buckets)
         .chain(["total"])
         .collect();
+    let figures: Vec<&str> = buckets.into_iter().chain(["total"]).collect();
     let name = format!("aging-{}", report.as_of);
-    table(&name, &columns, &report.customers)
+    table(&name, &columns, &figures, &report.customers)
 }
 
 pub fn disputes(report: &DisputesReport) -> Table {
@@ -59,8 +63,15 @@ pub fn disputes(report: &DisputesReport) -> Table {
         "sla_status",
         "business_days_left",
     ];
+    let figures = [
+        "amount",
+        "opened_on",
+        "sla_due_on",
+        "closed_on",
+        "business_days_left",
+    ];
     let name = format!("disputes-{}", report.as_of);
-    table(&name, &columns, &report.disputes)
+    table(&name, &columns, &figures, &report.disputes)
 }
 
 pub fn worklist(report: &Worklist) -> Table {
@@ -75,8 +86,16 @@ pub fn worklist(report: &Worklist) -> Table {
         "oldest_days_past_due",
         "broken_promises",
     ];
+    let figures = [
+        "rank",
+        "past_due",
+        "held_orders_value",
+        "priority",
+        "oldest_days_past_due",
+        "broken_promises",
+    ];
     let name = format!("worklist-{}", report.as_of);
-    table(&name, &columns, &report.customers)
+    table(&name, &columns, &figures, &report.customers)
 }
 
 pub fn kpis(report: &KpiReport) -> Table {
@@ -92,8 +111,9 @@ pub fn kpis(report: &KpiReport) -> Table {
         "average_days_delinquent",
         "cei",
     ];
+    // Every column but the currency is a figure (ADD can be negative).
     let name = format!("kpis-{}-{}", report.from, report.to);
-    table(&name, &columns, &report.currencies)
+    table(&name, &columns, &columns[1..], &report.currencies)
 }
 
 pub fn credit_limit_requests(report: &LimitRequests) -> Table {
@@ -113,12 +133,27 @@ pub fn credit_limit_requests(report: &LimitRequests) -> Table {
         "decided_at",
         "note",
     ];
-    table("credit-limit-requests", &columns, &report.requests)
+    let figures = [
+        "current_limit",
+        "requested_limit",
+        "approved_limit",
+        "requested_at",
+        "decided_at",
+    ];
+    table(
+        "credit-limit-requests",
+        &columns,
+        &figures,
+        &report.requests,
+    )
 }
 
-/// A table of `columns` taken from each line's JSON.
-fn table<T: Serialize>(name: &str, columns: &[&str], lines: &[T]) -> Table {
-    let mut table = Table::new(name, columns);
+/// A table of `columns` taken from each line's JSON; `figures` are the
+/// columns of amounts, counts and dates, written as they are. The others
+/// hold text (names, ids, notes, reasons), which the CSV protects against
+/// spreadsheet formula injection (`api::reply::spreadsheet_text`).
+fn table<T: Serialize>(name: &str, columns: &[&str], figures: &[&str], lines: &[T]) -> Table {
+    let mut table = Table::new(name, columns).with_figures(figures);
     for line in lines {
         let json = serde_json::to_value(line).expect("report lines serialise");
         table.push(columns.iter().map(|column| cell(&json[*column])).collect());

@@ -1,107 +1,590 @@
-//! A webhook delivered again (same `webhook-id`) gets the first answer and
-//! is not processed again. Answers are kept in the key-value store.
+//! Requests that run once. A webhook delivered again (same `webhook-id`)
+//! gets the first answer, marked `webhook-replay: true`, and is not
+//! processed again; a person's request sent again with the same
+//! `Idempotency-Key` (IETF draft-ietf-httpapi-idempotency-key-header) gets
+//! its first answer, marked `idempotent-replay: true`.
+//!
+//! Exactly once, also when two deliveries arrive together: before any work
+//! the request claims its key in the ledger's `request_claims` table, in a
+//! short transaction of its own ([`ledger::claims`]). Only the claimer
+//! works; it stores the answer in the key-value store (where API.md keeps
+//! webhook answers) and marks the claim answered. A delivery that finds the
+//! key claimed and no answer stored yet is told to retry: 409 with
+//! `Retry-After` (Standard Webhooks senders retry; so do the draft's
+//! clients). A claim left unanswered for [`TAKEOVER_AFTER_SECONDS`] belongs
+//! to a request that crashed: the next delivery takes it over and works
+//! again (the domain's writes are idempotent by id).
+//!
+//! Server errors are not remembered: the claim is released, so the ERP's
+//! retry runs again.
 
+use chrono::{DateTime, Utc};
 use http::StatusCode;
-use ledger::KeyValue;
+use ledger::claims::{self, Claim, Ticket};
+use ledger::{Database, KeyValue};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::caller::Caller;
 use crate::problem::Problem;
 use crate::reply::Reply;
+use crate::request::Incoming;
 
+/// How long a claim may stay unanswered before another delivery takes it
+/// over. Requests take milliseconds; the host gives up on them long before.
+pub const TAKEOVER_AFTER_SECONDS: i64 = 30;
+
+/// What a delivery that finds its key claimed is told to wait.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Longest `Idempotency-Key` accepted, as sent.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// An answer as kept in the key-value store.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
+    /// The request's fingerprint (answers stored before it was kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
 }
 
-fn key(webhook_id: &str) -> String {
-    format!("webhook:{webhook_id}")
+/// One key and what a repeated request must match.
+struct Scope {
+    /// The key in the key-value store and in `request_claims`.
+    key: String,
+    fingerprint: String,
+    /// Whether another request under the key is refused (Idempotency-Key)
+    /// or answered the first answer all the same (a webhook message id
+    /// names one message, whatever was sent with it again).
+    strict: bool,
+    /// The header that marks a replayed answer.
+    replay_header: &'static str,
 }
 
-/// Runs `work` once per webhook message. People's requests always run.
-/// Server errors are not remembered, so the ERP's retry runs again.
+impl Scope {
+    /// 422 when the key was used for another request (Idempotency-Key only).
+    fn matches(&self, fingerprint: Option<&str>) -> Result<(), Problem> {
+        match fingerprint {
+            Some(used) if self.strict && used != self.fingerprint => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "this Idempotency-Key was used for another request (another body, method or path); send a new key",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `work` once per webhook message (ERP endpoints). People's requests
+/// always run.
 pub async fn once(
+    db: &impl Database,
     kv: &impl KeyValue,
+    now: DateTime<Utc>,
     caller: &Caller,
+    request: &Incoming,
     work: impl AsyncFnOnce() -> Result<Reply, Problem>,
 ) -> Result<Reply, Problem> {
     let Some(webhook_id) = caller.webhook_id() else {
         return work().await;
     };
-    if let Some(bytes) = kv.get(&key(webhook_id)).await? {
-        return Ok(replay(&bytes)?);
+    let scope = Scope {
+        key: format!("webhook:{webhook_id}"),
+        fingerprint: fingerprint(request),
+        strict: false,
+        replay_header: "webhook-replay",
+    };
+    run_once(db, kv, now, &scope, work).await
+}
+
+/// Runs `work` once per webhook message, and once per `Idempotency-Key` a
+/// person sends: the same key from the same person with the same request
+/// gets the first answer, with another request 422. Without the header a
+/// person's request always runs.
+pub async fn idempotent(
+    db: &impl Database,
+    kv: &impl KeyValue,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    request: &Incoming,
+    work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+) -> Result<Reply, Problem> {
+    let person = match caller {
+        Caller::Erp { .. } => return once(db, kv, now, caller, request, work).await,
+        Caller::Person(person) => person,
+    };
+    let Some(key) = idempotency_key(request)? else {
+        return work().await;
+    };
+    let scope = Scope {
+        // The name's length keeps `a` + `b:c` apart from `a:b` + `c`.
+        key: format!("idempotency:{}:{}:{key}", person.name.len(), person.name),
+        fingerprint: fingerprint(request),
+        strict: true,
+        replay_header: "idempotent-replay",
+    };
+    run_once(db, kv, now, &scope, work).await
+}
+
+/// The `Idempotency-Key` header: 1-255 visible ASCII characters, as a
+/// Structured Field string (`"..."`, the draft's form) or bare. Anything
+/// else is 400.
+pub fn idempotency_key(request: &Incoming) -> Result<Option<String>, Problem> {
+    let Some(raw) = request.raw_header("idempotency-key") else {
+        return Ok(None);
+    };
+    let visible =
+        |bytes: &[u8]| !bytes.is_empty() && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    let inner = match raw.strip_prefix(b"\"") {
+        // An unterminated string leaves nothing, which is refused.
+        Some(rest) => rest.strip_suffix(b"\"").unwrap_or_default(),
+        None => raw,
+    };
+    if raw.len() > MAX_IDEMPOTENCY_KEY || !visible(raw) || !visible(inner) {
+        return Err(Problem::bad_request(format!(
+            "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} visible ASCII characters, e.g. \"8e03978e-40d5-43e8-bc93-6894a57f9324\""
+        )));
+    }
+    Ok(Some(String::from_utf8_lossy(inner).into_owned()))
+}
+
+/// SHA-256 of the method, path, query and body: a repeated request is the
+/// same request when these are.
+fn fingerprint(request: &Incoming) -> String {
+    let mut hash = Sha256::new();
+    hash.update(request.method.as_str());
+    hash.update(b" ");
+    hash.update(&request.path);
+    for (name, value) in request.query_pairs() {
+        // Lengths first, so that no two queries hash alike.
+        hash.update(format!("\n{}:{name}{}:{value}", name.len(), value.len()));
+    }
+    hash.update(b"\n\n");
+    hash.update(&request.body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn run_once(
+    db: &impl Database,
+    kv: &impl KeyValue,
+    now: DateTime<Utc>,
+    scope: &Scope,
+    work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+) -> Result<Reply, Problem> {
+    if let Some(reply) = stored_answer(kv, scope).await? {
+        return Ok(reply);
+    }
+    let takeover = chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS);
+    let ticket = match claims::claim(db, &scope.key, &scope.fingerprint, now, takeover).await? {
+        Claim::Won(ticket) => ticket,
+        Claim::Held { fingerprint } => {
+            scope.matches(Some(&fingerprint))?;
+            // The holder may have answered since the first look.
+            return match stored_answer(kv, scope).await? {
+                Some(reply) => Ok(reply),
+                None => Err(in_flight()),
+            };
+        }
+    };
+    if ticket.taken_over
+        && let Some(reply) = stored_answer(kv, scope).await?
+    {
+        mark_answered(db, &ticket, now).await;
+        return Ok(reply);
     }
     let reply = work().await.unwrap_or_else(Problem::into_reply);
-    if !reply.status.is_server_error() {
-        let stored = Stored {
-            status: reply.status.as_u16(),
-            headers: reply.headers.clone(),
-            body: String::from_utf8_lossy(&reply.body).into_owned(),
-        };
-        let json = serde_json::to_vec(&stored).expect("stored replies serialise");
-        kv.set(&key(webhook_id), &json).await?;
+    if reply.status.is_server_error() {
+        if let Err(e) = claims::release(db, &ticket).await {
+            // The claim is taken over once it is stale.
+            eprintln!("error: releasing the claim on {}: {e}", scope.key);
+        }
+        return Ok(reply);
     }
+    let stored = Stored {
+        status: reply.status.as_u16(),
+        headers: reply.headers.clone(),
+        body: String::from_utf8_lossy(&reply.body).into_owned(),
+        fingerprint: Some(scope.fingerprint.clone()),
+    };
+    let json = serde_json::to_vec(&stored).expect("stored replies serialise");
+    if let Err(e) = kv.set(&scope.key, &json).await {
+        let _ = claims::release(db, &ticket).await;
+        return Err(e.into());
+    }
+    mark_answered(db, &ticket, now).await;
     Ok(reply)
 }
 
-fn replay(bytes: &[u8]) -> Result<Reply, ledger::DbError> {
-    let stored: Stored = serde_json::from_slice(bytes).map_err(|e| {
-        ledger::DbError::KeyValue(format!("stored webhook answer is unreadable: {e}"))
+/// The answer is in the key-value store already, which is looked at
+/// first: a claim left unmarked is harmless.
+async fn mark_answered(db: &impl Database, ticket: &Ticket, now: DateTime<Utc>) {
+    if let Err(e) = claims::answered(db, ticket, now).await {
+        eprintln!("error: marking the claim on {} answered: {e}", ticket.key);
+    }
+}
+
+fn in_flight() -> Problem {
+    let mut problem = Problem::conflict(
+        "a request with this webhook-id or Idempotency-Key is being processed; retry after a moment for its answer",
+    );
+    problem.header = Some(("retry-after", RETRY_AFTER_SECONDS.to_string()));
+    problem
+}
+
+/// The first answer under the scope's key, marked as a replay.
+async fn stored_answer(kv: &impl KeyValue, scope: &Scope) -> Result<Option<Reply>, Problem> {
+    let Some(bytes) = kv.get(&scope.key).await? else {
+        return Ok(None);
+    };
+    let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| {
+        ledger::DbError::KeyValue(format!(
+            "stored answer under {} is unreadable: {e}",
+            scope.key
+        ))
     })?;
-    Ok(Reply {
+    scope.matches(stored.fingerprint.as_deref())?;
+    let reply = Reply {
         status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
         headers: stored.headers,
         body: stored.body.into_bytes(),
-    }
-    .with_header("webhook-replay", "true"))
+    };
+    Ok(Some(if reply.header(scope.replay_header).is_some() {
+        reply
+    } else {
+        reply.with_header(scope.replay_header, "true")
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{Person, Role};
     use futures::executor::block_on;
-    use ledger::db::native::MemoryKv;
+    use http::{HeaderMap, Method};
+    use ledger::db::native::{MemoryKv, NativeDb};
     use std::cell::Cell;
+
+    struct Stores {
+        db: NativeDb,
+        kv: MemoryKv,
+    }
+
+    fn stores() -> Stores {
+        let db = NativeDb::open_in_memory().unwrap();
+        block_on(ledger::schema::migrate(&db)).unwrap();
+        Stores {
+            db,
+            kv: MemoryKv::default(),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_750_000_000, 0).unwrap()
+    }
+
+    fn erp(id: &str) -> Caller {
+        Caller::Erp {
+            webhook_id: id.into(),
+        }
+    }
+
+    fn person(name: &str) -> Caller {
+        Caller::Person(Person {
+            name: name.into(),
+            role: Role::Associate,
+        })
+    }
+
+    fn request(path: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+            );
+        }
+        Incoming::new(Method::POST, &path.parse().unwrap(), map, body.into())
+    }
+
+    fn posted(body: &str) -> Incoming {
+        request("/orders", &[], body)
+    }
+
+    impl Stores {
+        fn once(
+            &self,
+            caller: &Caller,
+            request: &Incoming,
+            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+        ) -> Reply {
+            self.once_at(now(), caller, request, work)
+        }
+
+        fn once_at(
+            &self,
+            at: DateTime<Utc>,
+            caller: &Caller,
+            request: &Incoming,
+            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+        ) -> Reply {
+            block_on(once(&self.db, &self.kv, at, caller, request, work))
+                .unwrap_or_else(Problem::into_reply)
+        }
+
+        fn idempotent(
+            &self,
+            caller: &Caller,
+            request: &Incoming,
+            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+        ) -> Reply {
+            block_on(idempotent(&self.db, &self.kv, now(), caller, request, work))
+                .unwrap_or_else(Problem::into_reply)
+        }
+
+        fn claims(&self) -> i64 {
+            let row = block_on(
+                self.db
+                    .query_row("SELECT COUNT(*) FROM request_claims", vec![]),
+            );
+            row.unwrap().unwrap().int(0).unwrap()
+        }
+    }
 
     #[test]
     fn a_webhook_runs_once_and_is_answered_the_same_again() {
-        let kv = MemoryKv::default();
+        let stores = stores();
         let runs = Cell::new(0);
-        let erp = Caller::Erp {
-            webhook_id: "msg_1".into(),
-        };
+        let erp = erp("msg_1");
         let work = async || {
             runs.set(runs.get() + 1);
             Ok(Reply::ok(&serde_json::json!({ "run": runs.get() })))
         };
-        let first = block_on(once(&kv, &erp, work)).unwrap();
-        let second = block_on(once(&kv, &erp, work)).unwrap();
+        let first = stores.once(&erp, &posted("{}"), work);
+        let second = stores.once(&erp, &posted("{}"), work);
         assert_eq!(runs.get(), 1);
         assert_eq!(first.body, second.body);
+        assert_eq!(first.header("webhook-replay"), None);
         assert_eq!(second.header("webhook-replay"), Some("true"));
         assert_eq!(second.content_type(), "application/json");
+        // A message id names one message, whatever comes with it again.
+        let third = stores.once(&erp, &posted(r#"{"other": 1}"#), work);
+        assert_eq!((runs.get(), third.body), (1, first.body));
     }
 
     #[test]
     fn client_errors_are_remembered_server_errors_are_not() {
-        let kv = MemoryKv::default();
-        let erp = |id: &str| Caller::Erp {
-            webhook_id: id.into(),
-        };
+        let stores = stores();
         let runs = Cell::new(0);
         let failing = async || {
             runs.set(runs.get() + 1);
             Err(Problem::internal())
         };
-        block_on(once(&kv, &erp("a"), failing)).unwrap();
-        block_on(once(&kv, &erp("a"), failing)).unwrap();
+        assert_eq!(stores.once(&erp("a"), &posted("{}"), failing).status, 500);
+        assert_eq!(stores.claims(), 0, "the claim is released");
+        stores.once(&erp("a"), &posted("{}"), failing);
         assert_eq!(runs.get(), 2);
         let refused = async || Err(Problem::not_found("no such customer"));
-        let first = block_on(once(&kv, &erp("b"), refused)).unwrap();
+        let first = stores.once(&erp("b"), &posted("{}"), refused);
         assert_eq!(first.status, 404);
         let ok = async || Ok(Reply::ok(&1));
-        assert_eq!(block_on(once(&kv, &erp("b"), ok)).unwrap().status, 404);
+        assert_eq!(stores.once(&erp("b"), &posted("{}"), ok).status, 404);
+    }
+
+    #[test]
+    fn a_delivery_while_the_first_still_works_is_told_to_retry() {
+        let stores = stores();
+        let erp = erp("msg_race");
+        let runs = Cell::new(0);
+        let mut during = None;
+        let first = stores.once(&erp, &posted("{}"), async || {
+            runs.set(runs.get() + 1);
+            // The same message arrives again while this one works.
+            let again = posted("{}");
+            let second = once(&stores.db, &stores.kv, now(), &erp, &again, async || {
+                runs.set(runs.get() + 1);
+                Ok(Reply::ok(&"second"))
+            });
+            during = Some(second.await.unwrap_or_else(Problem::into_reply));
+            Ok(Reply::created(&"first"))
+        });
+        assert_eq!(runs.get(), 1, "only the claimer works");
+        let during = during.unwrap();
+        assert_eq!(during.status, 409);
+        assert_eq!(during.header("retry-after"), Some("1"));
+        assert_eq!(during.content_type(), crate::problem::CONTENT_TYPE);
+        // Once answered, the retry gets the first answer, not its own.
+        let retry = stores.once(&erp, &posted("{}"), async || Ok(Reply::ok(&"third")));
+        assert_eq!((retry.status, &retry.body), (first.status, &first.body));
+        assert_eq!(retry.header("webhook-replay"), Some("true"));
+        assert_eq!(runs.get(), 1);
+    }
+
+    #[test]
+    fn a_claim_whose_holder_crashed_is_taken_over_when_stale() {
+        let stores = stores();
+        let erp = erp("msg_crashed");
+        let request = posted("{}");
+        // The first delivery claimed the message and never answered.
+        let crashed_at = now() - chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS + 1);
+        let claim = block_on(claims::claim(
+            &stores.db,
+            "webhook:msg_crashed",
+            &fingerprint(&request),
+            crashed_at,
+            chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS),
+        ));
+        assert!(matches!(claim.unwrap(), Claim::Won(_)));
+        let soon = crashed_at + chrono::Duration::seconds(5);
+        let waiting = stores.once_at(soon, &erp, &request, async || Ok(Reply::ok(&"early")));
+        assert_eq!(waiting.status, 409);
+        let taken = stores.once(&erp, &request, async || Ok(Reply::ok(&"taken over")));
+        assert_eq!(
+            (taken.status, taken.body.as_slice()),
+            (StatusCode::OK, &b"\"taken over\""[..])
+        );
+        let replayed = stores.once(&erp, &request, async || Ok(Reply::ok(&"again")));
+        assert_eq!(replayed.body, b"\"taken over\"");
+    }
+
+    #[test]
+    fn answers_stored_before_claims_existed_are_replayed() {
+        let stores = stores();
+        let old = br#"{"status":201,"headers":[["content-type","application/json"]],"body":"{\"id\":\"x\"}"}"#;
+        block_on(stores.kv.set("webhook:msg_old", old)).unwrap();
+        let reply = stores.once(&erp("msg_old"), &posted("{}"), async || {
+            Ok(Reply::ok(&"new"))
+        });
+        assert_eq!(reply.status, 201);
+        assert_eq!(reply.body, br#"{"id":"x"}"#);
+        assert_eq!(stores.claims(), 0);
+    }
+
+    #[test]
+    fn people_without_a_key_always_run() {
+        let stores = stores();
+        let runs = Cell::new(0);
+        let work = async || {
+            runs.set(runs.get() + 1);
+            Ok(Reply::created(&runs.get()))
+        };
+        stores.once(&person("alice"), &posted("{}"), work);
+        stores.idempotent(&person("alice"), &posted("{}"), work);
+        stores.idempotent(&person("alice"), &posted("{}"), work);
+        assert_eq!(runs.get(), 3);
+        assert_eq!(stores.claims(), 0);
+    }
+
+    #[test]
+    fn the_same_key_and_request_get_the_first_answer() {
+        let stores = stores();
+        let runs = Cell::new(0);
+        let work = async || {
+            runs.set(runs.get() + 1);
+            Ok(Reply::created(&runs.get()))
+        };
+        let keyed = |key: &str, body: &str| request("/disputes", &[("idempotency-key", key)], body);
+        let first = stores.idempotent(&person("alice"), &keyed("\"k-1\"", "{}"), work);
+        let again = stores.idempotent(&person("alice"), &keyed("k-1", "{}"), work);
+        assert_eq!(runs.get(), 1, "quoted or bare, the same key");
+        assert_eq!(again.status, 201);
+        assert_eq!(again.body, first.body);
+        assert_eq!(first.header("idempotent-replay"), None);
+        assert_eq!(again.header("idempotent-replay"), Some("true"));
+        // Another body under the key is refused, and changes nothing.
+        let reused = stores.idempotent(&person("alice"), &keyed("k-1", r#"{"x":1}"#), work);
+        assert_eq!(reused.status, 422);
+        let problem: serde_json::Value = serde_json::from_slice(&reused.body).unwrap();
+        assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+        let elsewhere = request(
+            "/credit-limit-requests",
+            &[("idempotency-key", "k-1")],
+            "{}",
+        );
+        assert_eq!(
+            stores.idempotent(&person("alice"), &elsewhere, work).status,
+            422
+        );
+        let other_query = request(
+            "/disputes?as_of=2025-06-30",
+            &[("idempotency-key", "k-1")],
+            "{}",
+        );
+        assert_eq!(
+            stores
+                .idempotent(&person("alice"), &other_query, work)
+                .status,
+            422
+        );
+        // Keys are the caller's own.
+        let bob = stores.idempotent(&person("bob"), &keyed("k-1", "{}"), work);
+        assert_eq!((bob.status, runs.get()), (StatusCode::CREATED, 2));
+        assert_eq!(bob.header("idempotent-replay"), None);
+    }
+
+    #[test]
+    fn a_key_reused_while_the_first_request_runs_is_409_or_422() {
+        let stores = stores();
+        let alice = person("alice");
+        let keyed = |body: &str| request("/disputes", &[("idempotency-key", "k")], body);
+        let mut during = vec![];
+        stores.idempotent(&alice, &keyed("{}"), async || {
+            for (body, answer) in [("{}", 2), ("[]", 3)] {
+                let request = keyed(body);
+                let again = idempotent(
+                    &stores.db,
+                    &stores.kv,
+                    now(),
+                    &alice,
+                    &request,
+                    async || Ok(Reply::ok(&answer)),
+                );
+                during.push(again.await.unwrap_or_else(Problem::into_reply));
+            }
+            Ok(Reply::created(&1))
+        });
+        assert_eq!(during[0].status, 409);
+        assert_eq!(during[0].header("retry-after"), Some("1"));
+        assert_eq!(during[1].status, 422);
+    }
+
+    #[test]
+    fn malformed_keys_are_bad_requests() {
+        let stores = stores();
+        let long = "k".repeat(MAX_IDEMPOTENCY_KEY + 1);
+        for key in [
+            "",
+            "\"\"",
+            "a b",
+            "caf\u{e9}",
+            long.as_str(),
+            "\"",
+            "tab\there",
+        ] {
+            let keyed = request("/disputes", &[("idempotency-key", key)], "{}");
+            let reply = stores.idempotent(&person("alice"), &keyed, async || Ok(Reply::ok(&1)));
+            assert_eq!(reply.status, 400, "{key:?}");
+        }
+        let longest = "k".repeat(MAX_IDEMPOTENCY_KEY);
+        let keyed = request("/disputes", &[("idempotency-key", &longest)], "{}");
+        let reply = stores.idempotent(&person("alice"), &keyed, async || Ok(Reply::ok(&1)));
+        assert_eq!(reply.status, 200);
+    }
+
+    #[test]
+    fn the_erp_is_held_to_its_webhook_id_not_to_a_key() {
+        let stores = stores();
+        let runs = Cell::new(0);
+        let work = async || {
+            runs.set(runs.get() + 1);
+            Ok(Reply::created(&runs.get()))
+        };
+        let keyed = request("/disputes", &[("idempotency-key", "k")], "{}");
+        stores.idempotent(&erp("m1"), &keyed, work);
+        let again = stores.idempotent(&erp("m1"), &keyed, work);
+        assert_eq!(runs.get(), 1);
+        assert_eq!(again.header("webhook-replay"), Some("true"));
     }
 }

@@ -1,6 +1,8 @@
 //! What a component answers: status, headers and a body, independent of
 //! the Spin SDK so it can be built and checked natively.
 
+use std::borrow::Cow;
+
 use http::StatusCode;
 use serde::Serialize;
 
@@ -34,18 +36,31 @@ impl Reply {
         Reply::json(StatusCode::CREATED, value)
     }
 
-    /// An RFC 4180 CSV table with a header row.
+    /// An RFC 4180 CSV table with a header row. Text cells are made safe
+    /// for spreadsheets ([`spreadsheet_text`]); figure columns are written
+    /// as they are.
     pub fn csv(table: &Table) -> Reply {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(vec![]);
+        let figure: Vec<bool> = table
+            .columns
+            .iter()
+            .map(|column| table.figures.contains(column))
+            .collect();
         writer
             .write_record(&table.columns)
             .and_then(|()| {
-                table
-                    .rows
-                    .iter()
-                    .try_for_each(|row| writer.write_record(row))
+                table.rows.iter().try_for_each(|row| {
+                    writer.write_record(row.iter().zip(&figure).map(|(cell, &figure)| {
+                        let cell = if figure {
+                            Cow::Borrowed(cell.as_str())
+                        } else {
+                            spreadsheet_text(cell)
+                        };
+                        cell.into_owned().into_bytes()
+                    }))
+                })
             })
             .expect("writing CSV to memory cannot fail");
         let body = writer.into_inner().expect("an in-memory CSV writer");
@@ -72,6 +87,17 @@ impl Reply {
     }
 }
 
+/// A text cell a spreadsheet would take for a formula — one starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP, CSV injection) —
+/// gets a leading apostrophe, so that it shows as the text it is.
+pub fn spreadsheet_text(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
 /// A report as a table, for CSV.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Table {
@@ -79,6 +105,11 @@ pub struct Table {
     pub name: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The columns of figures the application writes itself — amounts,
+    /// counts, dates — which are written as they are (a negative amount
+    /// stays a number). Every other column is text: names, notes, ids,
+    /// reasons, protected against formula injection.
+    pub figures: Vec<String>,
 }
 
 impl Table {
@@ -87,7 +118,17 @@ impl Table {
             name: name.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: vec![],
+            figures: vec![],
         }
+    }
+
+    /// Marks `columns` as figures (see [`Table::figures`]).
+    pub fn with_figures(mut self, columns: &[&str]) -> Table {
+        for column in columns {
+            debug_assert!(self.columns.iter().any(|c| c == column), "{column}");
+            self.figures.push(column.to_string());
+        }
+        self
     }
 
     pub fn push(&mut self, row: Vec<String>) {
@@ -113,6 +154,57 @@ mod tests {
         assert_eq!(
             reply.header("content-disposition"),
             Some("attachment; filename=\"held-orders.csv\"")
+        );
+    }
+
+    #[test]
+    fn text_cells_that_look_like_formulas_get_an_apostrophe() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://evil\")",
+                "'=HYPERLINK(\"http://evil\")",
+            ),
+            ("+1+1", "'+1+1"),
+            ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Acme = best", "Acme = best"),
+            ("", ""),
+            ("'quoted", "'quoted"),
+        ] {
+            assert_eq!(spreadsheet_text(cell), written, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn csv_protects_text_columns_but_not_figures() {
+        let mut table = Table::new("kpis", &["customer_name", "note", "amount", "cei"])
+            .with_figures(&["amount", "cei"]);
+        table.push(vec![
+            "=cmd|' /C calc'!A0".into(),
+            "-overdue, call back".into(),
+            "-12.50".into(),
+            "-3.00".into(),
+        ]);
+        let reply = Reply::csv(&table);
+        let mut reader = csv::Reader::from_reader(reply.body.as_slice());
+        let row: Vec<String> = reader
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            row,
+            [
+                "'=cmd|' /C calc'!A0",
+                "'-overdue, call back",
+                "-12.50",
+                "-3.00"
+            ]
         );
     }
 }

@@ -1,6 +1,8 @@
 //! An incoming request, read in full (up to the size limit), with the
 //! helpers every handler uses: path segments, query, headers, JSON body.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use http::{HeaderMap, Method, Uri};
 use serde::de::DeserializeOwned;
@@ -10,7 +12,8 @@ use crate::problem::Problem;
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-#[derive(Debug)]
+/// An incoming request. Its `Debug` never shows credentials (see
+/// [`REDACTED_HEADERS`]) nor the body, which holds business data.
 pub struct Incoming {
     pub method: Method,
     pub path: String,
@@ -57,8 +60,19 @@ impl Incoming {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A header's value when it is visible ASCII text (`None` otherwise).
+    /// Every query parameter, in the order sent.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A header's value as sent, whatever bytes it holds.
+    pub fn raw_header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.get(name).map(|v| v.as_bytes())
     }
 
     /// The body as JSON of type `T`. A wrong content type is 415, malformed
@@ -111,6 +125,41 @@ impl Incoming {
                 .split(',')
                 .any(|range| range.split(';').next().unwrap_or_default().trim() == "text/csv")
         })
+    }
+}
+
+/// Headers whose values `Debug` shows as `<redacted>`: bearer tokens,
+/// webhook signatures and anything else that proves who is calling.
+pub const REDACTED_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "webhook-signature",
+];
+
+impl fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Headers<'a>(&'a HeaderMap);
+        impl fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let shown = self.0.iter().map(|(name, value)| {
+                    let value = if REDACTED_HEADERS.contains(&name.as_str()) {
+                        "<redacted>"
+                    } else {
+                        value.to_str().unwrap_or("<not text>")
+                    };
+                    (name.as_str(), value)
+                });
+                f.debug_map().entries(shown).finish()
+            }
+        }
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &Headers(&self.headers))
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
     }
 }
 
@@ -204,6 +253,54 @@ mod tests {
         let problem = bad.as_of(today).unwrap_err();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "as_of");
+    }
+
+    #[test]
+    fn debug_output_redacts_credentials_and_the_body() {
+        let r = request(
+            "/orders?status=held",
+            &[
+                ("authorization", "Bearer tok-s3cr3t"),
+                ("Webhook-Signature", "v1,c2lnbmF0dXJl"),
+                ("cookie", "session=abc123"),
+                ("webhook-id", "msg_1"),
+                ("content-type", "application/json"),
+            ],
+            r#"{"note": "customer's private details"}"#,
+        );
+        let printed = format!("{r:?}");
+        for secret in ["tok-s3cr3t", "c2lnbmF0dXJl", "abc123", "private details"] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+        assert!(
+            printed.contains(r#""authorization": "<redacted>""#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#""webhook-signature": "<redacted>""#),
+            "{printed}"
+        );
+        assert!(printed.contains(r#""webhook-id": "msg_1""#), "{printed}");
+        assert!(printed.contains("/orders"), "{printed}");
+        assert!(printed.contains("<38 bytes>"), "{printed}");
+        let alternate = format!("{r:#?}");
+        assert!(!alternate.contains("tok-s3cr3t"), "{alternate}");
+    }
+
+    #[test]
+    fn raw_headers_are_read_whatever_they_hold() {
+        let mut map = HeaderMap::new();
+        map.insert(
+            "idempotency-key",
+            http::HeaderValue::from_bytes("caf\u{e9}".as_bytes()).unwrap(),
+        );
+        let r = Incoming::new(Method::POST, &"/x".parse().unwrap(), map, vec![]);
+        assert_eq!(r.header("idempotency-key"), None, "not visible ASCII");
+        assert_eq!(
+            r.raw_header("idempotency-key"),
+            Some("caf\u{e9}".as_bytes())
+        );
+        assert_eq!(r.raw_header("missing"), None);
     }
 
     #[test]

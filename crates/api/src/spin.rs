@@ -95,6 +95,27 @@ impl Desk {
         self.credentials.erp_or(request, role, self.now.timestamp())
     }
 
+    /// Runs `work` once per webhook message (see [`crate::replay::once`]).
+    pub async fn once(
+        &self,
+        caller: &Caller,
+        request: &Incoming,
+        work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+    ) -> Result<Reply, Problem> {
+        crate::replay::once(&self.db, &self.kv, self.now, caller, request, work).await
+    }
+
+    /// Runs `work` once per webhook message and once per person's
+    /// `Idempotency-Key` (see [`crate::replay::idempotent`]).
+    pub async fn idempotent(
+        &self,
+        caller: &Caller,
+        request: &Incoming,
+        work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+    ) -> Result<Reply, Problem> {
+        crate::replay::idempotent(&self.db, &self.kv, self.now, caller, request, work).await
+    }
+
     /// Who is writing and when, for the ledger.
     pub fn stamp(&self, caller: &Caller) -> ledger::Stamp {
         ledger::Stamp::new(caller.name(), self.now)

@@ -64,7 +64,15 @@ mod plain_decimal {
                 "{text:?} is not a decimal amount (expected digits with an optional '.', e.g. \"25.00\")"
             )));
         }
-        Decimal::from_str(&text).map_err(de::Error::custom)
+        let value = Decimal::from_str(&text).map_err(de::Error::custom)?;
+        // `Decimal` keeps 28 decimals and rounds the rest away: refuse
+        // rather than keep a value other than the one sent.
+        if unsigned.contains('.') && value.scale() as usize != fraction.len() {
+            return Err(de::Error::custom(format!(
+                "{text:?} has more decimals than can be kept exactly"
+            )));
+        }
+        Ok(value)
     }
 }
 
@@ -161,6 +169,14 @@ mod tests {
         })
         .unwrap();
         assert!(serde_json::from_value::<Policy>(stored).is_ok());
+        // Never rounded: 30 decimals cannot be kept, nor 13 digits and 19 decimals.
+        for rounded in [
+            "0.000000000000000000000000000001",
+            "1.123456789012345678901234567890",
+            "1000000000000.1234567890123456789",
+        ] {
+            assert!(read(rounded).is_err(), "{rounded}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! The same code runs in Spin components (`db::spin`) and natively over
 //! rusqlite (`db::native`) for tests and benchmarks.
 
+pub mod claims;
 pub mod contacts;
 pub mod customers;
 pub mod db;

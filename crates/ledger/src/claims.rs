@@ -1,0 +1,208 @@
+//! Claims on requests that must run once: an ERP webhook message, or a
+//! person's request sent with an `Idempotency-Key`. The first delivery of a
+//! key claims it in one short transaction of its own, before any work; a
+//! delivery that finds the key claimed does no work. The claim's holder
+//! stores the answer (in the key-value store, next to this table's row) and
+//! marks the claim answered, or — on a server error — releases it so that a
+//! retry runs again.
+//!
+//! A claim left unanswered for longer than the takeover time belongs to a
+//! request that crashed mid-way: the next delivery takes it over and runs
+//! the work again (the domain's writes are idempotent by id).
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::db::{Database, DbError, transaction};
+use crate::{params, timestamp};
+
+/// What claiming a key gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This request holds the key: it runs the work, then calls
+    /// [`answered`] or [`release`].
+    Won(Ticket),
+    /// Another request holds the key, claimed with this fingerprint: it is
+    /// running now, or has answered.
+    Held { fingerprint: String },
+}
+
+/// The claim a request holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub key: String,
+    /// When this request claimed the key; identifies the holder, so that a
+    /// request whose claim was taken over cannot release its successor's.
+    claimed_at: String,
+    /// Whether an older, unanswered claim was taken over (its holder may
+    /// have stored an answer after all: look again before working).
+    pub taken_over: bool,
+}
+
+/// Claims `key` for a request with `fingerprint`, at `now`. A claim that
+/// has been held without an answer for `takeover_after` or longer, made
+/// with the same fingerprint, is taken over.
+pub async fn claim(
+    db: &impl Database,
+    key: &str,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+    takeover_after: Duration,
+) -> Result<Claim, DbError> {
+    let now_text = timestamp(now);
+    let stale_before = timestamp(now - takeover_after);
+    transaction(db, async |db| {
+        let inserted = db
+            .query_row(
+                "INSERT INTO request_claims (key, fingerprint, claimed_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO NOTHING RETURNING key",
+                params![key, fingerprint, now_text.as_str()],
+            )
+            .await?;
+        if inserted.is_some() {
+            return Ok(Claim::Won(Ticket {
+                key: key.to_string(),
+                claimed_at: now_text.clone(),
+                taken_over: false,
+            }));
+        }
+        let row = db
+            .query_row(
+                "SELECT fingerprint, claimed_at FROM request_claims WHERE key = ?1",
+                params![key],
+            )
+            .await?
+            .ok_or_else(|| DbError::Sql("a claim vanished inside its transaction".into()))?;
+        let held_with = row.string(0)?;
+        let claimed_at = row.string(1)?;
+        // Instants are stored as fixed-width RFC 3339 UTC: text order is
+        // time order. An answered claim is only asked about when its answer
+        // went missing from the key-value store; it is retaken the same way.
+        if held_with == fingerprint && claimed_at.as_str() <= stale_before.as_str() {
+            db.execute(
+                "UPDATE request_claims SET claimed_at = ?2, answered_at = NULL WHERE key = ?1",
+                params![key, now_text.as_str()],
+            )
+            .await?;
+            return Ok(Claim::Won(Ticket {
+                key: key.to_string(),
+                claimed_at: now_text.clone(),
+                taken_over: true,
+            }));
+        }
+        Ok(Claim::Held {
+            fingerprint: held_with,
+        })
+    })
+    .await
+}
+
+/// The holder stored its answer.
+pub async fn answered(
+    db: &impl Database,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE request_claims SET answered_at = ?3 WHERE key = ?1 AND claimed_at = ?2",
+        params![
+            ticket.key.as_str(),
+            ticket.claimed_at.as_str(),
+            timestamp(now)
+        ],
+    )
+    .await
+}
+
+/// The holder gives the key up unanswered (a server error): the next
+/// delivery runs again.
+pub async fn release(db: &impl Database, ticket: &Ticket) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM request_claims WHERE key = ?1 AND claimed_at = ?2 AND answered_at IS NULL",
+        params![ticket.key.as_str(), ticket.claimed_at.as_str()],
+    )
+    .await
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::db::native::NativeDb;
+    use futures::executor::block_on;
+
+    fn db() -> NativeDb {
+        let db = NativeDb::open_in_memory().unwrap();
+        block_on(crate::schema::migrate(&db)).unwrap();
+        db
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_750_000_000 + seconds, 0).unwrap()
+    }
+
+    const TAKEOVER: Duration = Duration::seconds(30);
+
+    fn won(claim: Claim) -> Ticket {
+        match claim {
+            Claim::Won(ticket) => ticket,
+            held => panic!("expected to win, got {held:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_claim_wins_and_the_next_finds_it_held() {
+        let db = db();
+        let ticket = won(block_on(claim(&db, "webhook:a", "f1", at(0), TAKEOVER)).unwrap());
+        assert!(!ticket.taken_over);
+        for (fingerprint, when) in [("f1", at(1)), ("f2", at(2)), ("f1", at(29))] {
+            assert_eq!(
+                block_on(claim(&db, "webhook:a", fingerprint, when, TAKEOVER)).unwrap(),
+                Claim::Held {
+                    fingerprint: "f1".into()
+                }
+            );
+        }
+        let other = won(block_on(claim(&db, "webhook:b", "f1", at(1), TAKEOVER)).unwrap());
+        assert_eq!(other.key, "webhook:b");
+    }
+
+    #[test]
+    fn a_stale_unanswered_claim_is_taken_over_with_the_same_fingerprint_only() {
+        let db = db();
+        let first = won(block_on(claim(&db, "k", "f1", at(0), TAKEOVER)).unwrap());
+        let held = block_on(claim(&db, "k", "f2", at(31), TAKEOVER)).unwrap();
+        assert!(
+            matches!(held, Claim::Held { .. }),
+            "another body never takes over"
+        );
+        let second = won(block_on(claim(&db, "k", "f1", at(30), TAKEOVER)).unwrap());
+        assert!(second.taken_over);
+        // The crashed first holder cannot release its successor's claim.
+        block_on(release(&db, &first)).unwrap();
+        assert!(matches!(
+            block_on(claim(&db, "k", "f1", at(31), TAKEOVER)).unwrap(),
+            Claim::Held { .. }
+        ));
+    }
+
+    #[test]
+    fn a_released_claim_is_claimed_afresh_an_answered_one_stays_held() {
+        let db = db();
+        let ticket = won(block_on(claim(&db, "k", "f", at(0), TAKEOVER)).unwrap());
+        block_on(release(&db, &ticket)).unwrap();
+        let again = won(block_on(claim(&db, "k", "f", at(1), TAKEOVER)).unwrap());
+        assert!(!again.taken_over);
+        block_on(answered(&db, &again, at(2))).unwrap();
+        block_on(release(&db, &again)).unwrap();
+        assert!(matches!(
+            block_on(claim(&db, "k", "f", at(3), TAKEOVER)).unwrap(),
+            Claim::Held { .. }
+        ));
+        let row = block_on(db.query_row(
+            "SELECT answered_at FROM request_claims WHERE key = 'k'",
+            vec![],
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(row.opt_text(0).unwrap().is_some());
+    }
+}
