@@ -12,6 +12,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/0002_orders_covering_index.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/0005_order_decisions_by_time.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
