@@ -447,8 +447,11 @@ fn reports_are_for_people_with_a_token_and_only_read() {
     assert_eq!(pending["requests"], json!([]));
 }
 
-/// The trend's days as (date, orders, [(currency, orders, value)]).
-fn trend_days(report: &Value) -> Vec<(String, i64, Vec<(String, i64, String)>)> {
+/// A day of the trend: (date, orders, [(currency, orders, value)]).
+type TrendDay = (String, i64, Vec<(String, i64, String)>);
+
+/// The trend's days.
+fn trend_days(report: &Value) -> Vec<TrendDay> {
     let text = |v: &Value| v.as_str().expect("text").to_string();
     report["days"]
         .as_array()

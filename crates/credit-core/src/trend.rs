@@ -148,8 +148,10 @@ mod tests {
         }
     }
 
-    /// (date, orders, [(currency, orders, value)]) of each day.
-    fn figures(days: &[HeldDay]) -> Vec<(String, usize, Vec<(String, usize, String)>)> {
+    /// (date, orders, [(currency, orders, value)]).
+    type Figures = (String, usize, Vec<(String, usize, String)>);
+
+    fn figures(days: &[HeldDay]) -> Vec<Figures> {
         days.iter()
             .map(|d| {
                 let lines = d
