@@ -240,3 +240,96 @@ fn a_master_data_change_rechecks_held_orders_as_of_the_date_given() {
     let bad = app.erp("PUT", "/customers/C-1?as_of=2025-02-30", &raised);
     assert_eq!(problem_fields(&bad), ["as_of"]);
 }
+
+#[test]
+fn a_customers_invoices_oldest_due_first_with_days_past_due() {
+    let app = App::start();
+    customer(&app, "C-1", Some("10000.00"));
+    customer(&app, "C-2", Some("10000.00"));
+    invoice(&app, "INV-A", "C-1", "2025-06-10", "500.00");
+    invoice(&app, "INV-B", "C-1", "2025-07-15", "300.00");
+    invoice(&app, "INV-C", "C-1", "2025-05-20", "200.00");
+    invoice(&app, "INV-D", "C-1", "2025-06-01", "50.00");
+    invoice(&app, "INV-OTHER", "C-2", "2025-06-01", "70.00");
+    // Oldest due first: settles INV-C and nothing else.
+    let paid = pay(&app, &payment_body("PAY-1", "C-1", "200.00"));
+    assert_eq!(paid["allocations"][0]["invoice_id"], "INV-C");
+    open_dispute(&app, "INV-A", "100.00");
+    // INV-D is credited in full through a dispute.
+    let credited = open_dispute(&app, "INV-D", "50.00");
+    let one = format!("/disputes/{}", credited["id"].as_str().unwrap());
+    for body in [
+        json!({"status": "in_review"}),
+        json!({"status": "resolved_credit", "credit_amount": "50.00", "as_of": AS_OF}),
+    ] {
+        let reply = as_associate(&app, "PATCH", &one, &body);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+
+    let listed = |path: &str| -> Vec<(String, String, String, i64)> {
+        get_json(&app, path)
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_string(),
+                    i["open_balance"].as_str().unwrap().to_string(),
+                    i["disputed"].as_str().unwrap().to_string(),
+                    i["days_past_due"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let row = |id: &str, open: &str, disputed: &str, dpd: i64| {
+        (id.to_string(), open.to_string(), disputed.to_string(), dpd)
+    };
+    let open = listed(&format!("/customers/C-1/invoices?as_of={AS_OF}"));
+    assert_eq!(
+        open,
+        [
+            row("INV-A", "500.00", "100.00", 20),
+            row("INV-B", "300.00", "0.00", -15),
+        ]
+    );
+    assert_eq!(
+        listed(&format!(
+            "/customers/C-1/invoices?status=open&as_of={AS_OF}"
+        )),
+        open
+    );
+    let all = listed(&format!("/customers/C-1/invoices?status=all&as_of={AS_OF}"));
+    assert_eq!(
+        all,
+        [
+            row("INV-C", "0.00", "0.00", 41),
+            row("INV-D", "0.00", "0.00", 29),
+            row("INV-A", "500.00", "100.00", 20),
+            row("INV-B", "300.00", "0.00", -15),
+        ]
+    );
+    let invoices = get_json(&app, "/customers/C-1/invoices?status=all&as_of=2025-07-01");
+    assert_eq!(invoices[0]["paid"], "200.00");
+    assert_eq!(invoices[1]["credited"], "50.00");
+    assert_eq!(invoices[3]["days_past_due"], -14);
+}
+
+#[test]
+fn a_customers_invoice_list_refuses_what_it_cannot_answer() {
+    let app = App::start();
+    customer(&app, "C-1", Some("100.00"));
+    let missing = problem(&app.get_as(MANAGER, "/customers/NOPE/invoices"), 404);
+    assert!(missing["detail"].as_str().unwrap().contains("NOPE"));
+    let bad = app.get_as(
+        MANAGER,
+        "/customers/C-1/invoices?status=paid&as_of=2025-02-30",
+    );
+    assert_eq!(problem_fields(&bad), ["status"]);
+    let bad_date = app.get_as(MANAGER, "/customers/C-1/invoices?as_of=2025-02-30");
+    assert_eq!(problem_fields(&bad_date), ["as_of"]);
+    problem(&app.get("/customers/C-1/invoices"), 401);
+    let post = app.json_as(MANAGER, "POST", "/customers/C-1/invoices", &json!({}));
+    problem(&post, 405);
+    assert_eq!(post.header("allow"), Some("GET"));
+    assert_eq!(get_json(&app, "/customers/C-1/invoices"), json!([]));
+}

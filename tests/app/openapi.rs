@@ -854,6 +854,10 @@ fn real_answers_match_the_document() {
             "/reports/credit-limit-requests",
             "/reports/credit-limit-requests?status=all".to_string(),
         ),
+        (
+            "/reports/held-orders/trend",
+            format!("/reports/held-orders/trend?from=2025-06-01&to={AS_OF}"),
+        ),
     ];
     for (template, path) in &reports {
         let report = s.get(template, path);
@@ -872,6 +876,17 @@ fn real_answers_match_the_document() {
         "/reports/credit-limit-requests",
     );
     s.get("/reports/disputes", "/reports/disputes");
+    let trend = s.get("/reports/held-orders/trend", "/reports/held-orders/trend");
+    assert_eq!(trend["days"].as_array().unwrap().len(), 30);
+    let invoices = s.get(
+        "/customers/{id}/invoices",
+        &format!("/customers/C-100/invoices?as_of={AS_OF}"),
+    );
+    assert_eq!(invoices[0]["days_past_due"], 20);
+    s.get(
+        "/customers/{id}/invoices",
+        "/customers/C-100/invoices?status=all",
+    );
 
     // web: the workspace's page.
     let page = s.call(None, ("GET", "/"), "/", None, 200);

@@ -496,3 +496,175 @@ fn csv_text_cells_cannot_become_spreadsheet_formulas() {
     assert_eq!(rows[0]["customer_name"], format!("'{}", attacks[0].1));
     assert_eq!(rows[0]["requested_limit"], "60000.00");
 }
+
+/// A day of the trend: (date, orders, [(currency, orders, value)]).
+type TrendDay = (String, i64, Vec<(String, i64, String)>);
+
+/// The trend's days.
+fn trend_days(report: &Value) -> Vec<TrendDay> {
+    let text = |v: &Value| v.as_str().expect("text").to_string();
+    report["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|day| {
+            let lines = day["currencies"]
+                .as_array()
+                .expect("currencies")
+                .iter()
+                .map(|l| {
+                    (
+                        text(&l["currency"]),
+                        l["orders"].as_i64().unwrap(),
+                        text(&l["value"]),
+                    )
+                })
+                .collect();
+            (text(&day["date"]), day["orders"].as_i64().unwrap(), lines)
+        })
+        .collect()
+}
+
+#[test]
+fn the_held_order_trend_replays_the_decision_history_day_by_day() {
+    let app = App::start();
+    customer(&app, "C-1", Some("1000.00"));
+    customer_in(&app, "C-J", "JPY", "100000");
+    assert_eq!(decision(&app, "SO-1", "C-1", "2000.00")["status"], "held");
+    assert_eq!(decision(&app, "SO-2", "C-1", "1500.00")["status"], "held");
+    assert_eq!(
+        decision(&app, "SO-3", "C-1", "500.00")["status"],
+        "released"
+    );
+    // Exposure 500.00 released + 900.00 > 1000.00.
+    assert_eq!(decision(&app, "SO-4", "C-1", "900.00")["status"], "held");
+    let yen = json!({"id": "SO-J", "customer_id": "C-J", "amount": "200000", "currency": "JPY", "ordered_on": AS_OF, "as_of": AS_OF});
+    assert_eq!(app.erp("POST", "/orders", &yen).json()["status"], "held");
+    let note = json!({"note": "cleared by phone"});
+    for id in ["SO-2", "SO-4"] {
+        let reply = as_associate(&app, "POST", &format!("/orders/{id}/release"), &note);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let cancelled = app.erp("POST", "/orders/SO-1/cancel", &json!({}));
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+
+    // The decisions were made just now: date them as if made over June.
+    let state_dir = app.kill();
+    let db = rusqlite::Connection::open(state_dir.path().join("sqlite_db.db")).unwrap();
+    for (order, kind, at) in [
+        ("SO-J", "check", "2025-05-28T08:00:00.000Z"),
+        ("SO-4", "check", "2025-05-30T12:00:00.000Z"),
+        ("SO-3", "check", "2025-06-01T09:00:00.000Z"),
+        ("SO-1", "check", "2025-06-02T10:00:00.000Z"),
+        ("SO-2", "check", "2025-06-03T09:30:00.000Z"),
+        ("SO-2", "manual_release", "2025-06-04T16:00:00.000Z"),
+        // The last instant of 06-05: not held at its end.
+        ("SO-1", "cancel", "2025-06-05T23:59:59.999Z"),
+        // After the period: SO-4 was held throughout it.
+        ("SO-4", "manual_release", "2025-06-10T11:00:00.000Z"),
+    ] {
+        let changed = db
+            .execute(
+                "UPDATE order_decisions SET decided_at = ?1 WHERE order_id = ?2 AND kind = ?3",
+                rusqlite::params![at, order, kind],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "{order} {kind}");
+    }
+    drop(db);
+    let app = App::start_in(e2e::Options::app(), state_dir);
+
+    let path = "/reports/held-orders/trend?from=2025-06-01&to=2025-06-06";
+    let report = get_json(&app, path);
+    assert_eq!(
+        (report["from"].as_str(), report["to"].as_str()),
+        (Some("2025-06-01"), Some("2025-06-06"))
+    );
+    let day = |date: &str, orders: i64, usd: (i64, &str)| {
+        let lines = vec![
+            ("JPY".to_string(), 1, "200000".to_string()),
+            ("USD".to_string(), usd.0, usd.1.to_string()),
+        ];
+        (date.to_string(), orders, lines)
+    };
+    assert_eq!(
+        trend_days(&report),
+        [
+            day("2025-06-01", 2, (1, "900.00")),
+            day("2025-06-02", 3, (2, "2900.00")),
+            day("2025-06-03", 4, (3, "4400.00")),
+            day("2025-06-04", 3, (2, "2900.00")),
+            day("2025-06-05", 2, (1, "900.00")),
+            day("2025-06-06", 2, (1, "900.00")),
+        ]
+    );
+    // Before anything was held, and a day that ends just before SO-J's hold.
+    let quiet = get_json(
+        &app,
+        "/reports/held-orders/trend?from=2025-05-26&to=2025-05-27",
+    );
+    assert_eq!(
+        trend_days(&quiet),
+        [
+            ("2025-05-26".to_string(), 0, vec![]),
+            ("2025-05-27".to_string(), 0, vec![])
+        ]
+    );
+
+    // The CSV: a row per day and currency with the JSON's figures.
+    let auth = format!("Bearer {MANAGER}");
+    let reply = app.send(
+        "GET",
+        path,
+        &[("authorization", &auth), ("accept", "text/csv")],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        reply.header("content-disposition"),
+        Some("attachment; filename=\"held-orders-trend-2025-06-01-2025-06-06.csv\"")
+    );
+    let mut reader = csv::Reader::from_reader(reply.body.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["date", "currency", "orders", "value"]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let from_json: Vec<Vec<String>> = trend_days(&report)
+        .into_iter()
+        .flat_map(|(date, _, lines)| {
+            lines.into_iter().map(move |(currency, orders, value)| {
+                vec![date.clone(), currency, orders.to_string(), value]
+            })
+        })
+        .collect();
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows, from_json);
+    assert_eq!(rows[5], ["2025-06-03", "USD", "3", "4400.00"]);
+
+    let backwards = app.get_as(
+        MANAGER,
+        "/reports/held-orders/trend?from=2025-06-02&to=2025-06-01",
+    );
+    assert_eq!(problem_fields(&backwards), ["to"]);
+    let too_long = app.get_as(
+        MANAGER,
+        "/reports/held-orders/trend?from=2024-01-01&to=2025-06-30",
+    );
+    assert_eq!(problem_fields(&too_long), ["to"]);
+    let bad = app.get_as(MANAGER, "/reports/held-orders/trend?from=June");
+    assert_eq!(problem_fields(&bad), ["from"]);
+    problem(
+        &app.json_as(MANAGER, "POST", "/reports/held-orders/trend", &json!({})),
+        405,
+    );
+    // Without dates: the 30 days to today.
+    assert_eq!(
+        get_json(&app, "/reports/held-orders/trend")["days"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+}

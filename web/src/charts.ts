@@ -2,7 +2,7 @@
 // out as text beside it, so the chart reads the same without seeing it.
 
 import { h } from "./dom";
-import { max, perMille } from "./money";
+import { max, money, perMille } from "./money";
 import type { Aging } from "./types";
 
 export interface Bar {
@@ -51,11 +51,11 @@ export const AGING_BUCKETS = [
 /** An aging bar chart: one bar per bucket, the total in the caption. */
 export function agingChart(caption: string, aging: Aging, currency: string): HTMLElement {
   return barChart(
-    `${caption} — total ${aging.total} ${currency}`,
+    `${caption} — total ${money(aging.total, currency)}`,
     AGING_BUCKETS.map(([key, label], index) => ({
       label,
       value: aging[key],
-      shown: `${aging[key]} ${currency}`,
+      shown: money(aging[key], currency),
       tone: index,
     })),
   );

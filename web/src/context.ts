@@ -6,6 +6,8 @@ export interface Ctx {
   me: Me | null;
   /** Tells the person what just happened (a polite live region). */
   announce(message: string): void;
+  /** Tells the person something failed (an assertive alert region). */
+  alert(message: string): void;
   /** True while this view is still the one on screen. */
   current(): boolean;
 }

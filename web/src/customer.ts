@@ -7,14 +7,16 @@ import { agingChart } from "./charts";
 import type { Ctx } from "./context";
 import { h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields, type Form } from "./forms";
-import { isNegative, isPositive, money } from "./money";
+import { grouped, isNegative, isPositive, money } from "./money";
 import { heldOrdersTable } from "./orders";
 import {
   listOf,
   type Contact,
   type CustomerPosition,
+  type Dispute,
   type DisputeOpened,
   type LimitRequest,
+  type ListedInvoice,
   type PaymentResult,
 } from "./types";
 
@@ -63,17 +65,22 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
   }
   const id = customerId;
   const position = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading the customer…"));
+  const invoices = h("div", {});
+  const disputes = h("div", {});
   const contacts = h("div", {});
   const actions = h("div", { class: "cards" });
-  replace(content, position, contacts, actions);
+  replace(content, position, invoices, disputes, contacts, actions);
+  const heldHeadingId = uid("held-title");
 
-  let actionsBuilt = false;
+  let forms: { dispute: Form; limit: Form } | null = null;
 
   async function load(): Promise<void> {
     position.setAttribute("aria-busy", "true");
-    const [customer, log] = await Promise.allSettled([
+    const [customer, log, open, disputed] = await Promise.allSettled([
       get<CustomerPosition>(`/customers/${seg(id)}`),
       get<unknown>(`/customers/${seg(id)}/contacts`),
+      get<unknown>(`/customers/${seg(id)}/invoices?status=open`),
+      get<unknown>(`/disputes?customer_id=${seg(id)}`),
     ]);
     if (!ctx.current()) return;
     position.setAttribute("aria-busy", "false");
@@ -95,13 +102,20 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
       );
       replace(actions);
       replace(contacts);
+      replace(invoices);
+      replace(disputes);
+      forms = null;
       return;
     }
+    const cur = customer.value.currency;
     renderPosition(customer.value);
-    if (!actionsBuilt) {
-      buildActions(customer.value);
-      actionsBuilt = true;
-    }
+    forms ??= buildActions(customer.value);
+    // The limit may have changed since the form was built (an approval).
+    forms.limit.setHint("requested_limit", limitHint(customer.value));
+    if (open.status === "fulfilled") renderInvoices(listOf<ListedInvoice>(open.value, "invoices"), cur);
+    else replace(invoices, h("h3", {}, "Open invoices"), failed("The open invoices", open.reason));
+    if (disputed.status === "fulfilled") renderDisputes(listOf<Dispute>(disputed.value, "disputes"), cur);
+    else replace(disputes, h("h3", {}, "Disputes"), failed("The disputes", disputed.reason));
     if (log.status === "fulfilled") {
       renderContacts(listOf<Contact>(log.value, "contacts"), customer.value.currency);
     } else {
@@ -145,7 +159,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         c.as_of ? figure("As of", c.as_of) : null,
       ),
       agingChart("Aging", c.aging, cur),
-      h("h3", {}, `Held orders (${c.held_orders.length})`),
+      h("h3", { id: heldHeadingId, tabindex: -1 }, `Held orders (${c.held_orders.length})`),
       c.held_orders.length
         ? heldOrdersTable({
             caption: `Held orders of ${c.name}, oldest first`,
@@ -153,10 +167,147 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
             showCustomer: false,
             onReleased: (summary) => {
               ctx.announce(summary);
-              void load();
+              // The release button that had focus is gone: the heading takes it.
+              void load().then(() => {
+                if (ctx.current()) document.getElementById(heldHeadingId)?.focus();
+              });
             },
           })
         : h("p", { class: "empty" }, "No held orders for this customer."),
+    );
+  }
+
+  function renderInvoices(list: ListedInvoice[], currency: string): void {
+    replace(
+      invoices,
+      h("h3", {}, `Open invoices (${list.length})`),
+      list.length === 0
+        ? h("p", { class: "empty" }, "No open invoices.")
+        : h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              {},
+              h("caption", {}, `Open invoices in ${currency}, oldest due first`),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, "Invoice"),
+                  h("th", { scope: "col" }, "Issued"),
+                  h("th", { scope: "col" }, "Due"),
+                  h("th", { scope: "col", class: "num" }, "Days past due"),
+                  h("th", { scope: "col", class: "num" }, "Amount"),
+                  h("th", { scope: "col", class: "num" }, "Open"),
+                  h("th", { scope: "col", class: "num" }, "Disputed"),
+                  h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                list.map((invoice) =>
+                  h(
+                    "tr",
+                    { "data-invoice-id": invoice.id },
+                    h("th", { scope: "row" }, invoice.id),
+                    h("td", { class: "date" }, invoice.issued_on),
+                    h("td", { class: "date" }, invoice.due_on),
+                    h(
+                      "td",
+                      { class: `num${invoice.days_past_due > 0 ? " late" : ""}` },
+                      invoice.days_past_due > 0 ? String(invoice.days_past_due) : "current",
+                    ),
+                    h("td", { class: "num" }, grouped(invoice.amount)),
+                    h("td", { class: "num" }, grouped(invoice.open_balance)),
+                    h("td", { class: "num" }, isPositive(invoice.disputed) ? grouped(invoice.disputed) : "—"),
+                    h(
+                      "td",
+                      { class: "actions" },
+                      h(
+                        "button",
+                        {
+                          type: "button",
+                          "aria-label": `Dispute invoice ${invoice.id}`,
+                          onclick: () => disputeInvoice(invoice),
+                        },
+                        "Dispute…",
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+    );
+  }
+
+  /** Fills the dispute form in for an invoice and takes the person there. */
+  function disputeInvoice(invoice: ListedInvoice): void {
+    if (!forms) return;
+    const form = forms.dispute;
+    form.clearErrors();
+    form.set("invoice_id", invoice.id);
+    form.setHint(
+      "amount",
+      `In ${invoice.currency}; at most the open balance, ${money(invoice.open_balance, invoice.currency)}` +
+        (isPositive(invoice.disputed) ? ` (${money(invoice.disputed, invoice.currency)} already disputed).` : "."),
+    );
+    form.field("amount").focus();
+  }
+
+  function renderDisputes(list: Dispute[], currency: string): void {
+    replace(
+      disputes,
+      h("h3", {}, `Disputes (${list.length})`),
+      list.length === 0
+        ? h("p", { class: "empty" }, "No disputes.")
+        : h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              {},
+              h("caption", {}, `Disputes in ${currency}, the nearest service-level date first`),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, "Dispute"),
+                  h("th", { scope: "col" }, "Invoice"),
+                  h("th", { scope: "col", class: "num" }, "Amount"),
+                  h("th", { scope: "col" }, "Reason"),
+                  h("th", { scope: "col" }, "Status"),
+                  h("th", { scope: "col" }, "Opened"),
+                  h("th", { scope: "col" }, "Due by"),
+                  h("th", { scope: "col" }, "Service level"),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                list.map((d) =>
+                  h(
+                    "tr",
+                    { "data-dispute-id": d.id },
+                    h("th", { scope: "row" }, d.id),
+                    h("td", {}, d.invoice_id),
+                    h("td", { class: "num" }, grouped(d.amount)),
+                    h("td", {}, h("span", { class: "code plain" }, d.reason_code)),
+                    h("td", {}, d.status.replace(/_/g, " ")),
+                    h("td", { class: "date" }, d.opened_on),
+                    h("td", { class: "date" }, d.sla_due_on),
+                    h("td", {}, h("span", { class: `badge sla-${d.sla_status}` }, d.sla_status.replace(/_/g, " "))),
+                  ),
+                ),
+              ),
+            ),
+          ),
     );
   }
 
@@ -201,7 +352,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                             `${money(entry.promise.amount, currency)} by ${entry.promise.due_on} `,
                             h("span", { class: `badge promise-${entry.promise.status}` }, entry.promise.status),
                             entry.promise.paid && isPositive(entry.promise.paid)
-                              ? h("span", { class: "muted" }, ` (paid ${entry.promise.paid})`)
+                              ? h("span", { class: "muted" }, ` (paid ${money(entry.promise.paid, currency)})`)
                               : null,
                           ]
                         : "—",
@@ -215,7 +366,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
     );
   }
 
-  function buildActions(c: CustomerPosition): void {
+  function buildActions(c: CustomerPosition): { dispute: Form; limit: Form } {
     const cur = c.currency;
     const done = (form: Form, message: string) => {
       form.reset();
@@ -319,12 +470,13 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
       },
     });
 
+    const disputeHint = `In ${cur}; at most the invoice's open balance.`;
     const dispute = buildForm({
       label: "Open a dispute",
       submit: "Open dispute",
       fields: [
         { name: "invoice_id", label: "Invoice ID", required: true, maxlength: 100 },
-        { name: "amount", label: "Disputed amount", required: true, inputmode: "decimal", hint: `In ${cur}; at most the invoice's open balance.` },
+        { name: "amount", label: "Disputed amount", required: true, inputmode: "decimal", hint: disputeHint },
         { name: "reason_code", label: "Reason code", required: true, maxlength: 40, hint: "e.g. pricing, damaged, short_shipment" },
         { name: "note", label: "Note", kind: "textarea", required: true, maxlength: 2000 },
       ],
@@ -342,6 +494,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           reason_code: f.value("reason_code"),
           note: f.value("note"),
         });
+        f.setHint("amount", disputeHint);
         done(f, `Dispute ${opened.id} opened (${opened.status})${opened.sla_due_on ? `, due by ${opened.sla_due_on}` : ""}.`);
       },
     });
@@ -355,7 +508,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           label: "Requested limit",
           required: true,
           inputmode: "decimal",
-          hint: `In ${cur}; the limit now is ${money(c.credit_limit, cur)}.`,
+          hint: limitHint(c),
         },
         { name: "reason", label: "Reason", kind: "textarea", required: true, maxlength: 2000 },
       ],
@@ -383,9 +536,18 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
       card("Open a dispute", dispute),
       card("Request a higher limit", limit),
     );
+    return { dispute, limit };
   }
 
   void load();
+}
+
+function limitHint(c: CustomerPosition): string {
+  return `In ${c.currency}; the limit now is ${money(c.credit_limit, c.currency)}.`;
+}
+
+function failed(what: string, reason: unknown): HTMLElement {
+  return h("div", { class: "error", role: "alert" }, h("p", {}, `${what} could not be loaded. ${describe(reason)}`));
 }
 
 /** "INV-1 100.00" lines → remittance lines, or what is wrong with them. */
@@ -406,7 +568,16 @@ function parseRemittance(text: string): { invoice_id: string; amount: string }[]
 function paymentSummary(result: PaymentResult, currency: string): string {
   const parts = [`Payment ${result.payment_id} posted.`];
   if (result.allocations?.length) {
-    parts.push(`Applied: ${result.allocations.map((a) => `${a.invoice_id} ${a.amount}`).join(", ")}.`);
+    parts.push(`Applied: ${result.allocations.map((a) => `${a.invoice_id} ${money(a.amount, currency)}`).join(", ")}.`);
+  }
+  if (result.short_pays?.length) {
+    parts.push(`Short paid: ${result.short_pays.map((s) => `${s.invoice_id} (${money(s.residual, currency)} left open)`).join(", ")}.`);
+  }
+  if (result.disputes_opened?.length) {
+    const opened = result.disputes_opened.map(
+      (d) => `${d.id} on ${d.invoice_id} for ${money(d.amount, currency)}${d.sla_due_on ? `, due by ${d.sla_due_on}` : ""}`,
+    );
+    parts.push(`Disputes opened: ${opened.join("; ")}.`);
   }
   if (result.unapplied && isPositive(result.unapplied)) parts.push(`Unapplied: ${money(result.unapplied, currency)}.`);
   if (result.released_orders?.length) parts.push(`Released orders: ${result.released_orders.join(", ")}.`);

@@ -60,3 +60,15 @@ export function when(timestamp: string | null | undefined): string {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(timestamp);
   return match ? `${match[1]} ${match[2]}` : timestamp;
 }
+
+/** `date` (YYYY-MM-DD) moved by `days` calendar days. */
+export function addDays(date: string, days: number): string {
+  const moved = new Date(`${date}T00:00:00Z`);
+  moved.setUTCDate(moved.getUTCDate() + days);
+  return moved.toISOString().slice(0, 10);
+}
+
+/** The first day of the month `date` is in. */
+export function firstOfMonth(date: string): string {
+  return `${date.slice(0, 8)}01`;
+}

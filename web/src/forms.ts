@@ -23,6 +23,8 @@ export interface Form {
   element: HTMLFormElement;
   value(name: string): string;
   set(name: string, value: string): void;
+  /** Rewrites a field's hint (its figures changed). */
+  setHint(name: string, text: string): void;
   field(name: string): HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
   /** Shows messages next to their fields; the rest above the buttons. */
   showErrors(errors: FieldError[], summary?: string): void;
@@ -44,6 +46,7 @@ export function buildForm(options: {
 }): Form {
   const controls = new Map<string, Control>();
   const messages = new Map<string, HTMLElement>();
+  const hints = new Map<string, HTMLElement>();
   const general = h("div", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary" }, options.submit);
 
@@ -85,12 +88,14 @@ export function buildForm(options: {
     controls.set(spec.name, control);
     const message = h("p", { class: "field-error", id: errorId, hidden: true });
     messages.set(spec.name, message);
+    const hint = spec.hint ? h("p", { class: "hint", id: hintId }, spec.hint) : null;
+    if (hint) hints.set(spec.name, hint);
     return h(
       "div",
       { class: `field field-${spec.kind ?? "text"}` },
       h("label", { for: id }, spec.label, spec.required ? null : h("span", { class: "optional" }, " (optional)")),
       control,
-      spec.hint ? h("p", { class: "hint", id: hintId }, spec.hint) : null,
+      hint,
       message,
     );
   });
@@ -109,6 +114,10 @@ export function buildForm(options: {
     set: (name, value) => {
       const control = controls.get(name);
       if (control) control.value = value;
+    },
+    setHint: (name, text) => {
+      const hint = hints.get(name);
+      if (hint) hint.textContent = text;
     },
     field: (name) => {
       const control = controls.get(name);

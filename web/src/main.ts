@@ -13,6 +13,7 @@ const app = element("app");
 const nav = element("nav");
 const sessionBox = element("session");
 const live = element("live");
+const alertBox = element("alert");
 
 let me: Me | null = null;
 /** Bumped on every screen change, so late answers for old screens are dropped. */
@@ -24,18 +25,31 @@ function element(id: string): HTMLElement {
   return found;
 }
 
-function announce(message: string): void {
-  live.textContent = "";
-  live.hidden = false;
+/** Writes to one live region (clearing the other). */
+function say(region: HTMLElement, message: string): void {
+  const other = region === live ? alertBox : live;
+  other.textContent = "";
+  region.textContent = "";
   // A fresh text node in a later frame is announced even when it repeats.
   requestAnimationFrame(() => {
-    live.textContent = message;
+    region.textContent = message;
   });
 }
 
+const announce = (message: string) => say(live, message);
+const raiseAlert = (message: string) => say(alertBox, message);
+
 function context(): Ctx {
   const mine = ++screen;
-  return { me, announce, current: () => mine === screen };
+  return { me, announce, alert: raiseAlert, current: () => mine === screen };
+}
+
+/** Closes every open dialog (they remove themselves once closed). */
+function closeDialogs(): void {
+  for (const dialog of document.querySelectorAll("dialog")) {
+    if (dialog.open) dialog.close();
+    else dialog.remove();
+  }
 }
 
 /** Who the token belongs to, when the API can say (GET /me). */
@@ -68,7 +82,10 @@ function showSignIn(message = ""): void {
   me = null;
   nav.hidden = true;
   replace(sessionBox);
-  live.hidden = true;
+  // A dialog left open (the session ended under it) must not cover sign-in.
+  closeDialogs();
+  live.textContent = "";
+  alertBox.textContent = "";
   document.title = "Sign in — credit-desk";
   const titleId = uid("signin-title");
   const input = h("input", {

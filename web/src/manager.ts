@@ -4,10 +4,22 @@
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
-import { h, replace, today, uid, when } from "./dom";
+import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
-import { money } from "./money";
-import { agingOf, listOf, type AgingReport, type Decided, type HeldOrdersReport, type LimitRequest, type QueueEntry } from "./types";
+import { grouped, money } from "./money";
+import {
+  agingOf,
+  listOf,
+  type AgingReport,
+  type Decided,
+  type HeldOrdersReport,
+  type HeldTrend,
+  type LimitRequest,
+  type QueueEntry,
+} from "./types";
+
+/** Days the held-order trend shows unless asked otherwise. */
+const TREND_DAYS = 30;
 
 export function managerView(root: HTMLElement, ctx: Ctx): void {
   const requestsId = uid("requests-title");
@@ -18,9 +30,12 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const isAssociate = ctx.me?.role === "associate";
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
-  const from = h("input", { id: uid("from"), type: "date", name: "from" });
+  const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
   const to = h("input", { id: uid("to"), type: "date", name: "to", value: today() });
+  const trendFrom = h("input", { id: uid("trend-from"), type: "date", name: "from", value: addDays(today(), 1 - TREND_DAYS) });
+  const trendTo = h("input", { id: uid("trend-to"), type: "date", name: "to", value: today() });
   const held = h("div", {});
+  const trend = h("div", {});
   const aging = h("div", {});
   const reportsForm = h(
     "form",
@@ -34,15 +49,18 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     void loadReports();
   });
 
-  const csv = (label: string, name: string, path: () => string) => {
+  /** A CSV download; `path` gives null when the inputs are not right (it says why). */
+  const csv = (label: string, name: string, path: () => string | null) => {
     const button = h("button", { type: "button" }, label);
     button.addEventListener("click", async () => {
+      const target = path();
+      if (target === null) return;
       button.disabled = true;
       try {
-        const saved = await downloadCsv(path(), `${name}-${asOf.value || today()}.csv`);
+        const saved = await downloadCsv(target, `${name}-${asOf.value || today()}.csv`);
         ctx.announce(`Downloaded ${saved}.`);
       } catch (failure) {
-        ctx.announce(`The ${name} report could not be downloaded. ${describe(failure)}`);
+        ctx.alert(`The ${name} report could not be downloaded. ${describe(failure)}`);
       } finally {
         button.disabled = false;
       }
@@ -50,13 +68,42 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     return button;
   };
   const withAsOf = (path: string) => (asOf.value ? `${path}?as_of=${encodeURIComponent(asOf.value)}` : path);
-  const kpiPath = () => {
-    const query = new URLSearchParams();
-    if (from.value) query.set("from", from.value);
-    if (to.value) query.set("to", to.value);
-    const text = query.toString();
-    return `/reports/kpis${text ? `?${text}` : ""}`;
+  /** `?from=&to=` of two date inputs, or null (and an alert) when they are not a period. */
+  const period = (what: string, start: HTMLInputElement, end: HTMLInputElement): string | null => {
+    start.removeAttribute("aria-invalid");
+    end.removeAttribute("aria-invalid");
+    const refuse = (field: HTMLInputElement, message: string) => {
+      field.setAttribute("aria-invalid", "true");
+      ctx.alert(`${what}: ${message}`);
+      field.focus();
+      return null;
+    };
+    if (!start.value) return refuse(start, "give the first day.");
+    if (!end.value) return refuse(end, "give the last day.");
+    if (end.value < start.value) return refuse(end, "the last day must not be before the first.");
+    return new URLSearchParams({ from: start.value, to: end.value }).toString();
   };
+  const kpiPath = () => {
+    const query = period("KPIs", from, to);
+    return query === null ? null : `/reports/kpis?${query}`;
+  };
+  const trendPath = () => {
+    const query = period("Held-order trend", trendFrom, trendTo);
+    return query === null ? null : `/reports/held-orders/trend?${query}`;
+  };
+  const trendForm = h(
+    "form",
+    { class: "filters", "aria-label": "Trend period" },
+    h("label", { for: trendFrom.id }, "From"),
+    trendFrom,
+    h("label", { for: trendTo.id }, "to"),
+    trendTo,
+    h("button", { type: "submit" }, "Show trend"),
+  );
+  trendForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void loadTrend();
+  });
 
   replace(
     root,
@@ -77,6 +124,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         "div",
         { class: "cards reports" },
         h("section", { class: "card wide", "aria-label": "Held orders report" }, held),
+        h("section", { class: "card wide", "aria-label": "Held-order trend" }, trend),
         h("section", { class: "card wide", "aria-label": "Aging report" }, aging),
         h(
           "section",
@@ -223,14 +271,63 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   }
 
   async function loadReports(): Promise<void> {
-    await Promise.all([loadHeld(), loadAging()]);
+    await Promise.all([loadHeld(), loadAging(), loadTrend()]);
+  }
+
+  async function loadTrend(): Promise<void> {
+    const head = h(
+      "div",
+      { class: "card-head" },
+      h("h3", {}, "Held-order trend"),
+      csv("Download CSV", "held-orders-trend", trendPath),
+    );
+    const path = trendPath();
+    // Not a period: the alert says why; what is shown stays.
+    if (path === null) return;
+    try {
+      const report = await get<HeldTrend>(path);
+      if (!ctx.current()) return;
+      const days = listOf<HeldTrend["days"][number]>(report, "days");
+      replace(
+        trend,
+        head,
+        trendForm,
+        days.length === 0
+          ? h("p", { class: "empty" }, "No days in this period.")
+          : barChart(
+              `Orders held at the end of each day, ${report.from} to ${report.to}`,
+              days.map((day) => ({
+                label: day.date,
+                value: String(day.orders),
+                shown: [
+                  plural(day.orders, "order"),
+                  ...day.currencies.filter((c) => c.orders > 0).map((c) => money(c.value, c.currency)),
+                ].join(" · "),
+                tone: 3,
+              })),
+            ),
+      );
+    } catch (failure) {
+      if (!ctx.current()) return;
+      replace(
+        trend,
+        head,
+        trendForm,
+        h("div", { class: "error", role: "alert" }, h("p", {}, `The held-order trend could not be loaded. ${describe(failure)}`)),
+      );
+    }
   }
 
   async function loadHeld(): Promise<void> {
     const titleId = uid("held-report");
-    const head = h("div", { class: "card-head" }, h("h3", { id: titleId }, "Held orders"), csv("Download CSV", "held-orders", () => "/reports/held-orders"));
+    const head = h(
+      "div",
+      { class: "card-head" },
+      h("h3", { id: titleId }, "Held orders"),
+      csv("Download CSV", "held-orders", () => withAsOf("/reports/held-orders")),
+    );
     try {
-      const report = await get<HeldOrdersReport>("/reports/held-orders");
+      const report = await get<HeldOrdersReport>(withAsOf("/reports/held-orders"));
       if (!ctx.current()) return;
       const orders = listOf<QueueEntry>(report, "orders");
       replace(
@@ -309,8 +406,8 @@ function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
             {},
             h("th", { scope: "row" }, h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id)),
             h("td", {}, c.currency),
-            AGING_BUCKETS.map(([key]) => h("td", { class: "num" }, agingOf(c)[key])),
-            h("td", { class: "num" }, agingOf(c).total),
+            AGING_BUCKETS.map(([key]) => h("td", { class: "num" }, grouped(agingOf(c)[key]))),
+            h("td", { class: "num" }, grouped(agingOf(c).total)),
           ),
         ),
       ),

@@ -78,7 +78,20 @@ export function isPositive(value: string): boolean {
   return compare(value, "0") > 0;
 }
 
-/** An amount for display: exactly as the API wrote it, with its currency. */
+/**
+ * A decimal string with its whole part grouped by thousands ("12500.00" →
+ * "12,500.00"); the digits stay exactly as given. Anything that is not a
+ * plain decimal is returned unchanged.
+ */
+export function grouped(amount: string): string {
+  const match = DECIMAL.exec(amount.trim());
+  if (!match) return amount;
+  const [, sign = "", whole = "", fraction] = match;
+  const groups = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${groups}${fraction === undefined ? "" : `.${fraction}`}`;
+}
+
+/** An amount for display: the API's digits, grouped by thousands, with its currency. */
 export function money(amount: string | null | undefined, currency: string): string {
-  return amount === null || amount === undefined ? "—" : `${amount} ${currency}`;
+  return amount === null || amount === undefined ? "—" : `${grouped(amount)} ${currency}`;
 }

@@ -1,8 +1,9 @@
 // The held-order table (queue and customer view) and the release dialog.
 
-import { post, seg } from "./api";
+import { describe, post, seg } from "./api";
 import { append, h, uid } from "./dom";
 import { buildForm, requireFields } from "./forms";
+import { grouped, money } from "./money";
 import type { BulkResult, OrderView, QueueEntry } from "./types";
 
 export interface HeldTableOptions {
@@ -60,7 +61,7 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
             entry.customer_name ? h("span", { class: "muted id" }, entry.customer_id) : null,
           )
         : null,
-      h("td", { class: "num" }, entry.amount),
+      h("td", { class: "num" }, grouped(entry.amount)),
       h("td", {}, entry.currency),
       h("td", { class: "date" }, entry.ordered_on),
       h("td", { class: "num" }, entry.days_held ?? "—"),
@@ -126,10 +127,31 @@ function reasonList(entry: QueueEntry): HTMLElement {
         h("span", { class: "code" }, reason.code),
         " ",
         reason.detail,
-        reason.amount ? h("span", { class: "muted" }, ` (${reason.amount} ${entry.currency})`) : null,
+        reason.amount ? h("span", { class: "muted" }, ` (${money(reason.amount, entry.currency)})`) : null,
       ),
     ),
   );
+}
+
+/** Most orders the API releases in one call; more are sent in batches. */
+export const BULK_MAX = 500;
+
+/** Releases many orders with one note, BULK_MAX at a time. */
+async function releaseInBatches(orderIds: string[], note: string): Promise<string> {
+  const results: BulkResult[] = [];
+  for (let start = 0; start < orderIds.length; start += BULK_MAX) {
+    const batch = orderIds.slice(start, start + BULK_MAX);
+    try {
+      const answer = await post<{ results: BulkResult[] }>("/orders/release", { order_ids: batch, note });
+      results.push(...(answer.results ?? []));
+    } catch (failure) {
+      // Nothing done yet: the form shows why. Otherwise say what was done.
+      if (results.length === 0) throw failure;
+      const left = orderIds.length - start;
+      return `${bulkSummary(results)} The other ${left} could not be sent: ${describe(failure)}`;
+    }
+  }
+  return bulkSummary(results);
 }
 
 /** Asks for the note and releases one order or many. */
@@ -161,8 +183,7 @@ export function openReleaseDialog(orderIds: string[], onDone: (summary: string) 
         const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note });
         summary = `Order ${single} released${view?.status && view.status !== "released" ? ` (now ${view.status})` : ""}.`;
       } else {
-        const answer = await post<{ results: BulkResult[] }>("/orders/release", { order_ids: orderIds, note });
-        summary = bulkSummary(answer.results ?? []);
+        summary = await releaseInBatches(orderIds, note);
       }
       dialog.close();
       onDone(summary);

@@ -3,7 +3,7 @@
 import { describe, get } from "./api";
 import type { Ctx } from "./context";
 import { h, replace, uid } from "./dom";
-import { sum } from "./money";
+import { money, sum } from "./money";
 import { heldOrdersTable } from "./orders";
 import type { QueueEntry } from "./types";
 
@@ -16,6 +16,8 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   let customer = "";
 
   const count = h("p", { class: "count", "aria-live": "polite" });
+  // Where focus goes after a release: the button that had it is gone.
+  const heading = h("h2", { id: titleId, tabindex: -1 }, "Held orders");
   const error = h("div", { class: "error", role: "alert" });
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading held orders…"));
   const customerInput = h("input", { id: uid("queue-customer"), name: "customer_id", autocomplete: "off", spellcheck: "false" });
@@ -39,7 +41,7 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
     h(
       "section",
       { "aria-labelledby": titleId },
-      h("div", { class: "section-head" }, h("h2", { id: titleId }, "Held orders"), count),
+      h("div", { class: "section-head" }, heading, count),
       filters,
       error,
       body,
@@ -96,7 +98,9 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
         showCustomer: true,
         onReleased: (summary) => {
           ctx.announce(summary);
-          void load();
+          void load().then(() => {
+            if (ctx.current()) heading.focus();
+          });
         },
       }),
       more,
@@ -115,6 +119,6 @@ function countText(entries: QueueEntry[], customer: string): string {
     amounts.push(entry.amount);
     byCurrency.set(entry.currency, amounts);
   }
-  const totals = [...byCurrency].map(([currency, amounts]) => `${sum(amounts)} ${currency}`).join(", ");
+  const totals = [...byCurrency].map(([currency, amounts]) => money(sum(amounts), currency)).join(", ");
   return `${entries.length} held${customer ? ` for ${customer}` : ""}: ${totals}`;
 }

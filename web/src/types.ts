@@ -110,8 +110,52 @@ export interface PaymentResult {
   payment_id: string;
   allocations?: { invoice_id: string; amount: Amount }[];
   unapplied?: Amount;
+  /** Named invoices paid short: what stays open on each. */
+  short_pays?: { invoice_id: string; residual: Amount }[];
+  /** Disputes the short pays opened. */
+  disputes_opened?: { id: string; invoice_id: string; amount: Amount; reason_code: string; sla_due_on?: string }[];
   released_orders?: string[];
   still_held?: string[];
+}
+
+/** `GET /customers/{id}/invoices`. */
+export interface ListedInvoice {
+  id: string;
+  customer_id: string;
+  order_id?: string | null;
+  issued_on: string;
+  due_on: string;
+  amount: Amount;
+  currency: string;
+  paid: Amount;
+  credited: Amount;
+  open_balance: Amount;
+  disputed: Amount;
+  days_past_due: number;
+}
+
+/** `GET /disputes?customer_id=`. */
+export interface Dispute {
+  id: string;
+  invoice_id: string;
+  customer_id: string;
+  amount: Amount;
+  currency: string;
+  reason_code: string;
+  status: string;
+  opened_on: string;
+  sla_due_on: string;
+  sla_status: string;
+  credited?: Amount | null;
+  closed_on?: string | null;
+  opened_by?: string;
+}
+
+/** `GET /reports/held-orders/trend`. */
+export interface HeldTrend {
+  from: string;
+  to: string;
+  days: { date: string; orders: number; currencies: { currency: string; orders: number; value: Amount }[] }[];
 }
 
 export interface DisputeOpened {

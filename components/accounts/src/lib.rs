@@ -10,7 +10,7 @@ use credit_core::collections::Channel;
 use http::{Method, StatusCode};
 use ledger::contacts::{self, NewContact, PromiseToPay};
 use ledger::customers::{self, CustomerUpdate};
-use ledger::invoices::{self, InvoiceUpdate};
+use ledger::invoices::{self, InvoiceFilter, InvoiceUpdate};
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -29,6 +29,8 @@ async fn route(request: Incoming) -> Result<Reply, Problem> {
         (&Method::POST, ["customers", id, "contacts"]) => add_contact(&desk, &request, id).await,
         (&Method::GET, ["customers", id, "contacts"]) => list_contacts(&desk, &request, id).await,
         (_, ["customers", _, "contacts"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
+        (&Method::GET, ["customers", id, "invoices"]) => list_invoices(&desk, &request, id).await,
+        (_, ["customers", _, "invoices"]) => Err(Problem::method_not_allowed(&["GET"])),
         (&Method::PUT, ["invoices", id]) => put_invoice(&desk, &request, id).await,
         (&Method::GET, ["invoices", id]) => show_invoice(&desk, &request, id).await,
         (_, ["invoices", _]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
@@ -242,6 +244,25 @@ async fn list_contacts(desk: &Desk, request: &Incoming, id: &str) -> Result<Repl
     let as_of = request.as_of(desk.today())?;
     let log = contacts::list(&desk.db, id, as_of).await?;
     Ok(Reply::ok(&log))
+}
+
+/// `GET /customers/{id}/invoices?status=open|all&as_of=`: oldest due
+/// first, with days past due as of `as_of`.
+async fn list_invoices(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
+    desk.person(request, Role::Associate)?;
+    let id = path_id("customer", id)?;
+    let mut fields = Fields::new();
+    let filter = match request.query("status") {
+        None => Some(InvoiceFilter::Open),
+        Some(text) => InvoiceFilter::parse(text).or_else(|| {
+            fields.error("status", "must be open or all");
+            None
+        }),
+    };
+    let as_of = request.as_of(desk.today());
+    fields.finish()?;
+    let list = invoices::list_for_customer(&desk.db, id, valid(filter), as_of?).await?;
+    Ok(Reply::ok(&list))
 }
 
 /// `GET /me`: who the bearer token belongs to, and their role.

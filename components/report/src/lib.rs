@@ -4,6 +4,7 @@
 //! `Accept: text/csv`. See [`tables`] for the CSV layout.
 
 mod tables;
+mod trend;
 
 use api::spin::{Desk, serve};
 use api::{Incoming, Problem, Reply, Role, Table};
@@ -26,6 +27,11 @@ async fn route(request: Incoming) -> Result<Reply, Problem> {
     let desk = Desk::open().await?;
     let segments = request.segments();
     match (&request.method, segments.as_slice()) {
+        (&Method::GET, ["reports", "held-orders", "trend"]) => {
+            desk.person(&request, Role::Associate)?;
+            trend::held_orders_trend(&desk, &request).await
+        }
+        (_, ["reports", "held-orders", "trend"]) => Err(Problem::method_not_allowed(&["GET"])),
         (&Method::GET, ["reports", name]) => report(&desk, &request, name).await,
         (_, ["reports", _]) => Err(Problem::method_not_allowed(&["GET"])),
         _ => Err(not_found(&request)),
@@ -34,7 +40,7 @@ async fn route(request: Incoming) -> Result<Reply, Problem> {
 
 fn not_found(request: &Incoming) -> Problem {
     Problem::not_found(format!(
-        "no report at {}; there are held-orders, aging, disputes, worklist, kpis and credit-limit-requests",
+        "no report at {}; there are held-orders, held-orders/trend, aging, disputes, worklist, kpis and credit-limit-requests",
         request.path
     ))
 }

@@ -15,6 +15,7 @@ pub mod limit;
 pub mod metrics;
 pub mod money;
 pub mod policy;
+pub mod trend;
 
 #[cfg(test)]
 mod testing;

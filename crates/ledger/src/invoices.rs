@@ -337,3 +337,69 @@ pub async fn apply_payment(
     )
     .await
 }
+
+/// Which of a customer's invoices [`list_for_customer`] lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InvoiceFilter {
+    /// Those with something open.
+    #[default]
+    Open,
+    /// Every invoice, settled ones included.
+    All,
+}
+
+impl InvoiceFilter {
+    pub fn parse(text: &str) -> Option<InvoiceFilter> {
+        match text {
+            "open" => Some(InvoiceFilter::Open),
+            "all" => Some(InvoiceFilter::All),
+            _ => None,
+        }
+    }
+}
+
+/// An invoice in a customer's list, with how late it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListedInvoice {
+    #[serde(flatten)]
+    pub invoice: Invoice,
+    /// `as_of` − `due_on`: negative while not yet due.
+    pub days_past_due: i64,
+}
+
+/// The customer's invoices, oldest due first (then by issue date and id),
+/// with days past due as of `as_of`. Settled invoices (for
+/// [`InvoiceFilter::All`]) are found through what settled them — the
+/// customer's payments and disputes — so that only the partial index of
+/// open invoices and those of payments and disputes are read.
+pub async fn list_for_customer(
+    db: &impl Database,
+    customer_id: &str,
+    filter: InvoiceFilter,
+    as_of: NaiveDate,
+) -> Result<Vec<ListedInvoice>> {
+    customers::get(db, customer_id).await?;
+    let settled = match filter {
+        InvoiceFilter::Open => "",
+        InvoiceFilter::All => {
+            " UNION SELECT a.invoice_id FROM payments p JOIN allocations a ON a.payment_id = p.id WHERE p.customer_id = ?1
+              UNION SELECT invoice_id FROM disputes WHERE customer_id = ?1"
+        }
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.customer_id = ?1 AND i.id IN (
+             SELECT id FROM invoices WHERE customer_id = ?1 AND open_minor > 0{settled})
+         ORDER BY i.due_on, i.issued_on, i.id"
+    );
+    let rows = db.query(&sql, params![customer_id]).await?;
+    rows.iter()
+        .map(|row| {
+            let (invoice, _) = from_row(row)?;
+            Ok(ListedInvoice {
+                days_past_due: credit_core::days_past_due(as_of, invoice.due_on),
+                invoice,
+            })
+        })
+        .collect()
+}

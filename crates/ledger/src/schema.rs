@@ -17,6 +17,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0003_invoice_actor_and_lookup_indexes.sql"),
     ),
     (4, include_str!("../migrations/0004_request_claims.sql")),
+    (
+        5,
+        include_str!("../migrations/0005_order_decisions_by_time.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

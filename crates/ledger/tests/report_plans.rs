@@ -340,3 +340,44 @@ fn the_hold_check_reads_only_the_customer_s_open_invoices() {
     };
     assert!(check.iter().any(open_only), "{check:#?}");
 }
+
+#[test]
+fn the_held_order_trend_finds_recent_decisions_and_held_orders_by_index() {
+    let books = books();
+    books.order("SO-2", "C-1", "50.00");
+    let june = Period::new(date("2025-06-01"), date("2025-06-30")).unwrap();
+    let plans = plans_of(&books, async |db| {
+        reports::held_orders_trend(db, june).await
+    });
+    assert_indexed(
+        &books,
+        "held-order trend",
+        &plans,
+        &[
+            "order_decisions_by_time",
+            "order_decisions_by_order",
+            "orders_held_by_age",
+        ],
+    );
+}
+
+#[test]
+fn a_customers_invoices_are_found_by_index_settled_ones_too() {
+    use ledger::invoices::{self, InvoiceFilter};
+    let books = books();
+    books.invoice("INV-2", "C-1", "2025-05-01", "20.00");
+    books.post(&books.payment("PAY-1", "C-1", "20.00")).unwrap();
+    for filter in [InvoiceFilter::Open, InvoiceFilter::All] {
+        let plans = plans_of(&books, async |db| {
+            Ok(invoices::list_for_customer(db, "C-1", filter, date(AS_OF))
+                .await
+                .unwrap())
+        });
+        assert_indexed(
+            &books,
+            "a customer's invoices",
+            &plans,
+            &["invoices_open_by_customer"],
+        );
+    }
+}
