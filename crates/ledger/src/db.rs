@@ -215,6 +215,11 @@ pub trait Database {
     async fn begin_write(&self) -> Result<(), DbError> {
         self.execute("BEGIN IMMEDIATE", vec![]).await
     }
+
+    /// Ends a write transaction with `COMMIT` or `ROLLBACK`.
+    async fn end_write(&self, sql: &'static str) -> Result<(), DbError> {
+        self.execute(sql, vec![]).await
+    }
 }
 
 /// A key-value store: Spin's, or an in-memory map natively.
@@ -242,10 +247,10 @@ where
     } else {
         "ROLLBACK"
     };
-    match db.execute(finish, vec![]).await {
+    match db.end_write(finish).await {
         Ok(()) => outcome,
         Err(e) => {
-            let _ = db.execute("ROLLBACK", vec![]).await;
+            let _ = db.end_write("ROLLBACK").await;
             Err(outcome.err().unwrap_or_else(|| e.into()))
         }
     }

@@ -44,10 +44,26 @@ impl Database for SpinDb {
     /// is awaited (`execute-async`): the instance waits without holding up
     /// a thread of the host.
     async fn begin_write(&self) -> Result<(), DbError> {
+        self.awaited("BEGIN IMMEDIATE").await
+    }
+
+    /// The end of a transaction is awaited too. `COMMIT` hands the write
+    /// lock to the next waiting transaction; an awaited call lets the host
+    /// run that one before this request goes on to answer. Called
+    /// synchronously, the lock stood idle until this request had answered:
+    /// a quarter of the time between two transactions under load.
+    async fn end_write(&self, sql: &'static str) -> Result<(), DbError> {
+        self.awaited(sql).await
+    }
+}
+
+impl SpinDb {
+    /// One statement through the interface's `execute-async`.
+    async fn awaited(&self, sql: &str) -> Result<(), DbError> {
         let sql_error = |e| DbError::Sql(format!("{e:?}"));
         let (_, rows, done) = self
             .conn
-            .execute_async("BEGIN IMMEDIATE".into(), vec![])
+            .execute_async(sql.into(), vec![])
             .await
             .map_err(sql_error)?;
         rows.collect().await;
