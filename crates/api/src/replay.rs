@@ -8,8 +8,8 @@
 //! the request claims its key in the ledger's `request_claims` table, in a
 //! short transaction of its own ([`ledger::claims`]). Only the claimer
 //! works; it stores the answer in the key-value store (where API.md keeps
-//! webhook answers) and marks the claim answered. A delivery that finds the
-//! key claimed and no answer stored yet is told to retry: 409 with
+//! webhook answers), where every delivery looks first. A delivery that
+//! finds the key claimed and no answer stored yet is told to retry: 409 with
 //! `Retry-After` (Standard Webhooks senders retry; so do the draft's
 //! clients). A claim left unanswered for [`TAKEOVER_AFTER_SECONDS`] belongs
 //! to a request that crashed: the next delivery takes it over and works
@@ -20,7 +20,7 @@
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
-use ledger::claims::{self, Claim, Ticket};
+use ledger::claims::{self, Claim};
 use ledger::{Database, KeyValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -192,7 +192,6 @@ async fn run_once(
     if ticket.taken_over
         && let Some(reply) = stored_answer(kv, scope).await?
     {
-        mark_answered(db, &ticket, now).await;
         return Ok(reply);
     }
     let reply = work().await.unwrap_or_else(Problem::into_reply);
@@ -214,16 +213,7 @@ async fn run_once(
         let _ = claims::release(db, &ticket).await;
         return Err(e.into());
     }
-    mark_answered(db, &ticket, now).await;
     Ok(reply)
-}
-
-/// The answer is in the key-value store already, which is looked at
-/// first: a claim left unmarked is harmless.
-async fn mark_answered(db: &impl Database, ticket: &Ticket, now: DateTime<Utc>) {
-    if let Err(e) = claims::answered(db, ticket, now).await {
-        eprintln!("error: marking the claim on {} answered: {e}", ticket.key);
-    }
 }
 
 fn in_flight() -> Problem {

@@ -9,9 +9,7 @@ CREATE TABLE request_claims (
     -- SHA-256 (hex) of the method, path and body the key was claimed with.
     fingerprint TEXT NOT NULL,
     -- When the current holder claimed it (RFC 3339 UTC, milliseconds, so
-    -- instants compare as text). A claim left unanswered for long is taken
-    -- over: its holder crashed.
-    claimed_at TEXT NOT NULL,
-    -- When the answer was stored; NULL while the work runs.
-    answered_at TEXT
+    -- instants compare as text). A claim left for long with no answer in
+    -- the key-value store is taken over: its holder crashed.
+    claimed_at TEXT NOT NULL
 );

@@ -2,9 +2,9 @@
 //! person's request sent with an `Idempotency-Key`. The first delivery of a
 //! key claims it in one short transaction of its own, before any work; a
 //! delivery that finds the key claimed does no work. The claim's holder
-//! stores the answer (in the key-value store, next to this table's row) and
-//! marks the claim answered, or — on a server error — releases it so that a
-//! retry runs again.
+//! stores the answer (in the key-value store, under the same key, which
+//! every delivery looks at first) or — on a server error — releases the
+//! claim so that a retry runs again.
 //!
 //! A claim left unanswered for longer than the takeover time belongs to a
 //! request that crashed mid-way: the next delivery takes it over and runs
@@ -18,8 +18,8 @@ use crate::{params, timestamp};
 /// What claiming a key gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// This request holds the key: it runs the work, then calls
-    /// [`answered`] or [`release`].
+    /// This request holds the key: it runs the work, then stores the
+    /// answer or calls [`release`].
     Won(Ticket),
     /// Another request holds the key, claimed with this fingerprint: it is
     /// running now, or has answered.
@@ -75,11 +75,11 @@ pub async fn claim(
         let held_with = row.string(0)?;
         let claimed_at = row.string(1)?;
         // Instants are stored as fixed-width RFC 3339 UTC: text order is
-        // time order. An answered claim is only asked about when its answer
-        // went missing from the key-value store; it is retaken the same way.
+        // time order. A claim is only asked about when no answer is stored
+        // under its key: a stale one is the holder's that crashed.
         if held_with == fingerprint && claimed_at.as_str() <= stale_before.as_str() {
             db.execute(
-                "UPDATE request_claims SET claimed_at = ?2, answered_at = NULL WHERE key = ?1",
+                "UPDATE request_claims SET claimed_at = ?2 WHERE key = ?1",
                 params![key, now_text.as_str()],
             )
             .await?;
@@ -96,28 +96,11 @@ pub async fn claim(
     .await
 }
 
-/// The holder stored its answer.
-pub async fn answered(
-    db: &impl Database,
-    ticket: &Ticket,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    db.execute(
-        "UPDATE request_claims SET answered_at = ?3 WHERE key = ?1 AND claimed_at = ?2",
-        params![
-            ticket.key.as_str(),
-            ticket.claimed_at.as_str(),
-            timestamp(now)
-        ],
-    )
-    .await
-}
-
 /// The holder gives the key up unanswered (a server error): the next
 /// delivery runs again.
 pub async fn release(db: &impl Database, ticket: &Ticket) -> Result<(), DbError> {
     db.execute(
-        "DELETE FROM request_claims WHERE key = ?1 AND claimed_at = ?2 AND answered_at IS NULL",
+        "DELETE FROM request_claims WHERE key = ?1 AND claimed_at = ?2",
         params![ticket.key.as_str(), ticket.claimed_at.as_str()],
     )
     .await
@@ -185,24 +168,15 @@ mod tests {
     }
 
     #[test]
-    fn a_released_claim_is_claimed_afresh_an_answered_one_stays_held() {
+    fn a_released_claim_is_claimed_afresh() {
         let db = db();
         let ticket = won(block_on(claim(&db, "k", "f", at(0), TAKEOVER)).unwrap());
         block_on(release(&db, &ticket)).unwrap();
         let again = won(block_on(claim(&db, "k", "f", at(1), TAKEOVER)).unwrap());
-        assert!(!again.taken_over);
-        block_on(answered(&db, &again, at(2))).unwrap();
-        block_on(release(&db, &again)).unwrap();
+        assert!(!again.taken_over, "nobody held it");
         assert!(matches!(
-            block_on(claim(&db, "k", "f", at(3), TAKEOVER)).unwrap(),
+            block_on(claim(&db, "k", "f", at(2), TAKEOVER)).unwrap(),
             Claim::Held { .. }
         ));
-        let row = block_on(db.query_row(
-            "SELECT answered_at FROM request_claims WHERE key = 'k'",
-            vec![],
-        ))
-        .unwrap()
-        .unwrap();
-        assert!(row.opt_text(0).unwrap().is_some());
     }
 }

@@ -368,10 +368,8 @@ pub struct ListedInvoice {
 }
 
 /// The customer's invoices, oldest due first (then by issue date and id),
-/// with days past due as of `as_of`. Settled invoices (for
-/// [`InvoiceFilter::All`]) are found through what settled them — the
-/// customer's payments and disputes — so that only the partial index of
-/// open invoices and those of payments and disputes are read.
+/// with days past due as of `as_of`: the open ones through the partial
+/// index of open invoices, all of them through `invoices_by_customer`.
 pub async fn list_for_customer(
     db: &impl Database,
     customer_id: &str,
@@ -379,17 +377,13 @@ pub async fn list_for_customer(
     as_of: NaiveDate,
 ) -> Result<Vec<ListedInvoice>> {
     customers::get(db, customer_id).await?;
-    let settled = match filter {
-        InvoiceFilter::Open => "",
-        InvoiceFilter::All => {
-            " UNION SELECT a.invoice_id FROM payments p JOIN allocations a ON a.payment_id = p.id WHERE p.customer_id = ?1
-              UNION SELECT invoice_id FROM disputes WHERE customer_id = ?1"
-        }
+    let open_only = match filter {
+        InvoiceFilter::Open => " AND i.open_minor > 0",
+        InvoiceFilter::All => "",
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
-         WHERE i.customer_id = ?1 AND i.id IN (
-             SELECT id FROM invoices WHERE customer_id = ?1 AND open_minor > 0{settled})
+         WHERE i.customer_id = ?1{open_only}
          ORDER BY i.due_on, i.issued_on, i.id"
     );
     let rows = db.query(&sql, params![customer_id]).await?;

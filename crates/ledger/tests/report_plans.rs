@@ -367,17 +367,17 @@ fn a_customers_invoices_are_found_by_index_settled_ones_too() {
     let books = books();
     books.invoice("INV-2", "C-1", "2025-05-01", "20.00");
     books.post(&books.payment("PAY-1", "C-1", "20.00")).unwrap();
-    for filter in [InvoiceFilter::Open, InvoiceFilter::All] {
+    // Open ones from either index of a customer's invoices; all from the one
+    // of every invoice.
+    for (filter, indexes) in [
+        (InvoiceFilter::Open, &[][..]),
+        (InvoiceFilter::All, &["invoices_by_customer"][..]),
+    ] {
         let plans = plans_of(&books, async |db| {
             Ok(invoices::list_for_customer(db, "C-1", filter, date(AS_OF))
                 .await
                 .unwrap())
         });
-        assert_indexed(
-            &books,
-            "a customer's invoices",
-            &plans,
-            &["invoices_open_by_customer"],
-        );
+        assert_indexed(&books, "a customer's invoices", &plans, indexes);
     }
 }
