@@ -140,15 +140,30 @@ impl App {
         options: Options,
         state_dir: tempfile::TempDir,
     ) -> Result<App, (String, tempfile::TempDir)> {
+        let state = state_dir.path().to_path_buf();
+        App::spawn(options, "127.0.0.1:0", Some(&state), state_dir)
+    }
+
+    /// Starts the host; `state_dir` is the `--state-dir` (none: `.spin`
+    /// beside the manifest, as for `spin up`), and `keep` lives as long as
+    /// the host. On failure: what the host printed, and `keep`.
+    fn spawn(
+        options: Options,
+        listen: &str,
+        state_dir: Option<&Path>,
+        keep: tempfile::TempDir,
+    ) -> Result<App, (String, tempfile::TempDir)> {
         let mut command = Command::new(host_bin());
         command
             .arg("up")
             .arg("--from")
             .arg(&options.manifest)
             .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--state-dir")
-            .arg(state_dir.path())
+            .arg(listen);
+        if let Some(state_dir) = state_dir {
+            command.arg("--state-dir").arg(state_dir);
+        }
+        command
             .args(&options.args)
             .env_remove("RUST_LOG")
             // Every test starts a fresh state directory; compiled components
@@ -171,17 +186,18 @@ impl App {
             Some(base_url) => Ok(App {
                 child,
                 base_url,
-                state_dir,
+                state_dir: keep,
                 agent: agent(),
                 log,
             }),
             None => {
+                let _ = child.kill();
                 let _ = child.wait();
                 // The exited host's stderr may still be on its way through
                 // the forwarding thread: read until it is done.
                 let output: Vec<String> =
                     std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(10)).ok()).collect();
-                Err((output.join("\n"), state_dir))
+                Err((output.join("\n"), keep))
             }
         }
     }
@@ -446,42 +462,7 @@ impl App {
     /// test laid the application out in) lives as long as the host, as its
     /// `state_dir`.
     pub fn start_in_place(options: Options, listen: &str, app_dir: tempfile::TempDir) -> App {
-        let mut command = Command::new(host_bin());
-        command
-            .arg("up")
-            .arg("--from")
-            .arg(&options.manifest)
-            .arg("--listen")
-            .arg(listen)
-            .args(&options.args)
-            .env_remove("RUST_LOG")
-            .env(
-                "SPIN_HOST_CACHE_DIR",
-                repo_root().join("target/spin-host-cache"),
-            )
-            .envs(options.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", host_bin().display()));
-        let (tx, log) = mpsc::channel();
-        forward_lines(child.stderr.take().expect("stderr"), tx.clone());
-        let stdout = child.stdout.take().expect("stdout");
-        let Some(base_url) = wait_for_listening(stdout, tx) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let output: Vec<String> =
-                std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(10)).ok()).collect();
-            panic!("the host did not start:\n{}", output.join("\n"));
-        };
-        App {
-            child,
-            base_url,
-            state_dir: app_dir,
-            agent: agent(),
-            log,
-        }
+        App::spawn(options, listen, None, app_dir)
+            .unwrap_or_else(|(output, _)| panic!("the host did not start:\n{output}"))
     }
 }
