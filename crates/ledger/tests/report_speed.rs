@@ -220,6 +220,13 @@ fn report_timings_on_a_large_book() {
         async || reports::kpis(&db, quarter).await,
         |r| r.currencies.len(),
     );
+    // Every seeded decision falls in this month: the trend replays them all.
+    let june = Period::new(date("2025-06-01"), date("2025-06-30")).unwrap();
+    time(
+        "held-order trend over a month",
+        async || reports::held_orders_trend(&db, june).await,
+        |r| r.days.len(),
+    );
     let pending = ListQuery {
         status: Some(RequestStatus::Pending),
         customer_id: None,
