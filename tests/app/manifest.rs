@@ -131,3 +131,47 @@ fn the_build_command_reader_checks_what_it_should() {
         assert!(caught.is_err(), "{wrong:?} was accepted");
     }
 }
+
+/// What a component's source opens (`api::spin::Desk`'s constructors), and
+/// so what spin.toml must grant it: (key-value store, webhook secret).
+fn needs(source: &str) -> Option<(bool, bool)> {
+    [
+        ("Desk::open()", (true, true)),
+        ("Desk::open_for_people()", (true, false)),
+        ("Desk::open_read_only()", (false, false)),
+    ]
+    .into_iter()
+    .find(|(call, _)| source.contains(call))
+    .map(|(_, needs)| needs)
+}
+
+#[test]
+fn each_component_is_granted_only_the_stores_and_secrets_it_opens() {
+    let manifest = read_toml(&repo_root().join("spin.toml"));
+    let components = manifest["component"].as_table().expect("[component.*]");
+    let mut checked = 0;
+    for (id, component) in components {
+        let source =
+            std::fs::read_to_string(repo_root().join(format!("components/{id}/src/lib.rs")))
+                .unwrap_or_else(|e| panic!("components/{id}/src/lib.rs: {e}"));
+        let Some((kv, secret)) = needs(&source) else {
+            continue; // the web component serves files and opens no desk
+        };
+        let stores = component.get("key_value_stores").and_then(|s| s.as_array());
+        assert_eq!(
+            stores.is_some_and(|s| !s.is_empty()),
+            kv,
+            "component '{id}': key_value_stores {stores:?}"
+        );
+        let variables = component.get("variables").and_then(|v| v.as_table());
+        let has = |name: &str| variables.is_some_and(|v| v.contains_key(name));
+        assert!(has("api_tokens"), "component '{id}' reads api_tokens");
+        assert_eq!(
+            has("erp_webhook_secret"),
+            secret,
+            "component '{id}': erp_webhook_secret"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "six components open a desk");
+}

@@ -21,7 +21,7 @@ async fn handle(request: Request) -> impl IntoResponse {
 }
 
 async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open().await?;
+    let desk = Desk::open_for_people().await?;
     let segments = request.segments();
     match (&request.method, segments.as_slice()) {
         (&Method::POST, ["credit-limit-requests"]) => create(&desk, &request).await,

@@ -6,7 +6,7 @@
 mod tables;
 mod trend;
 
-use api::spin::{Desk, serve};
+use api::spin::{Desk, NoStore, serve};
 use api::{Incoming, Problem, Reply, Role, Table};
 use chrono::NaiveDate;
 use credit_core::dispute::DisputeStatus;
@@ -24,7 +24,7 @@ async fn handle(request: Request) -> impl IntoResponse {
 }
 
 async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open().await?;
+    let desk = Desk::open_read_only().await?;
     let segments = request.segments();
     match (&request.method, segments.as_slice()) {
         (&Method::GET, ["reports", "held-orders", "trend"]) => {
@@ -45,7 +45,7 @@ fn not_found(request: &Incoming) -> Problem {
     ))
 }
 
-async fn report(desk: &Desk, request: &Incoming, name: &str) -> Result<Reply, Problem> {
+async fn report(desk: &Desk<NoStore>, request: &Incoming, name: &str) -> Result<Reply, Problem> {
     desk.person(request, Role::Associate)?;
     match name {
         "held-orders" => held_orders(desk, request).await,
@@ -68,14 +68,14 @@ fn answer<T: Serialize>(request: &Incoming, report: &T, table: fn(&T) -> Table) 
 }
 
 /// `GET /reports/held-orders?as_of=`: oldest first; days held to `as_of`.
-async fn held_orders(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn held_orders(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let as_of = request.as_of(desk.today())?;
     let report = reports::held_orders(&desk.db, as_of).await?;
     Ok(answer(request, &report, tables::held_orders))
 }
 
 /// `GET /reports/aging?as_of=`: receivables as they stood on `as_of`.
-async fn aging(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn aging(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let as_of = request.as_of(desk.today())?;
     let report = reports::aging(&desk.db, as_of).await?;
     Ok(answer(request, &report, tables::aging))
@@ -83,7 +83,7 @@ async fn aging(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 
 /// `GET /reports/disputes?as_of=&status=`: `status` is one status, `active`
 /// (open and in review, the default) or `all`.
-async fn disputes(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn disputes(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let as_of = request.as_of(desk.today())?;
     let statuses = match request.query("status") {
         None | Some("active") => reports::ACTIVE_DISPUTES.to_vec(),
@@ -100,14 +100,14 @@ async fn disputes(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 }
 
 /// `GET /reports/worklist?as_of=`: who to call first.
-async fn worklist(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn worklist(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let as_of = request.as_of(desk.today())?;
     let report = reports::worklist(&desk.db, as_of).await?;
     Ok(answer(request, &report, tables::worklist))
 }
 
 /// `GET /reports/kpis?from=&to=`: both dates required, `to` not before `from`.
-async fn kpis(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn kpis(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let from = required_date(request, "from")?;
     let to = required_date(request, "to")?;
     let period = Period::new(from, to)
@@ -124,7 +124,7 @@ fn required_date(request: &Incoming, name: &str) -> Result<NaiveDate, Problem> {
 
 /// `GET /reports/credit-limit-requests?status=&customer_id=`: pending ones
 /// unless another status (or `all`) is asked for.
-async fn credit_limit_requests(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+async fn credit_limit_requests(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let status = match request.query("status") {
         None => Some(RequestStatus::Pending),
         Some("all") => None,

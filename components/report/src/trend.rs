@@ -2,7 +2,7 @@
 //! of a period, per currency — as JSON, or as CSV with one row per day and
 //! currency (`date`, `currency`, `orders`, `value`), the JSON's figures.
 
-use api::spin::Desk;
+use api::spin::{Desk, NoStore};
 use api::{Incoming, Problem, Reply, Table};
 use chrono::Days;
 use credit_core::metrics::Period;
@@ -14,7 +14,7 @@ const DEFAULT_DAYS: u64 = 30;
 
 /// `?from=&to=`: `to` defaults to today, `from` to 29 days before `to`;
 /// at most [`MAX_TREND_DAYS`] days.
-pub async fn held_orders_trend(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
+pub async fn held_orders_trend(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
     let to = request.date_param("to")?.unwrap_or_else(|| desk.today());
     let from = match request.date_param("from")? {
         Some(from) => from,

@@ -35,18 +35,22 @@ impl Caller {
     }
 }
 
-/// The configured tokens and webhook secret.
+/// The configured tokens and, for components with ERP endpoints, the
+/// webhook secret.
 pub struct Credentials {
     tokens: Tokens,
-    webhook_secret: WebhookSecret,
+    webhook_secret: Option<WebhookSecret>,
 }
 
 impl Credentials {
-    /// From the `api_tokens` and `erp_webhook_secret` variables. Errors name
-    /// the variable, never its value.
-    pub fn new(api_tokens: &str, erp_webhook_secret: &str) -> Result<Credentials, String> {
+    /// From the `api_tokens` and `erp_webhook_secret` variables (none for a
+    /// component that takes no webhooks). Errors name the variable, never
+    /// its value.
+    pub fn new(api_tokens: &str, erp_webhook_secret: Option<&str>) -> Result<Credentials, String> {
         let tokens = Tokens::parse(api_tokens).map_err(|e| format!("variable api_tokens: {e}"))?;
-        let webhook_secret = WebhookSecret::parse(erp_webhook_secret)
+        let webhook_secret = erp_webhook_secret
+            .map(WebhookSecret::parse)
+            .transpose()
             .map_err(|e| format!("variable erp_webhook_secret: {e}"))?;
         Ok(Credentials {
             tokens,
@@ -85,12 +89,17 @@ impl Credentials {
                 "webhook-id is longer than {MAX_WEBHOOK_ID} characters"
             )));
         }
+        let Some(secret) = &self.webhook_secret else {
+            return Err(Problem::unauthorized(
+                "this endpoint takes no signed webhooks; send 'Authorization: Bearer <token>'",
+            ));
+        };
         let headers = WebhookHeaders {
             id,
             timestamp: request.header("webhook-timestamp").unwrap_or_default(),
             signature,
         };
-        verify(&self.webhook_secret, &headers, &request.body, now_unix)
+        verify(secret, &headers, &request.body, now_unix)
             .map_err(|e| Problem::unauthorized(format!("webhook refused: {e}")))?;
         Ok(Caller::Erp {
             webhook_id: id.to_string(),
@@ -108,7 +117,7 @@ mod tests {
     const NOW: i64 = 1_750_000_000;
 
     fn credentials() -> Credentials {
-        Credentials::new("t-al=alice:associate,t-ma=maria:manager", SECRET).unwrap()
+        Credentials::new("t-al=alice:associate,t-ma=maria:manager", Some(SECRET)).unwrap()
     }
 
     fn request(headers: &[(&str, String)], body: &str) -> Incoming {
@@ -178,6 +187,24 @@ mod tests {
     }
 
     #[test]
+    fn without_the_secret_no_webhook_is_taken_people_still_are() {
+        let creds = Credentials::new("t-ma=maria:manager", None).unwrap();
+        let good = signed("msg_1", NOW - 10, r#"{"id":"SO-1"}"#);
+        let problem = creds.erp_or(&good, Role::Manager, NOW).unwrap_err();
+        assert_eq!(problem.status, 401);
+        assert!(
+            problem.detail.contains("no signed webhooks"),
+            "{}",
+            problem.detail
+        );
+        let maria = request(&[("authorization", "Bearer t-ma".into())], "");
+        assert_eq!(
+            creds.erp_or(&maria, Role::Manager, NOW).unwrap().name(),
+            "maria"
+        );
+    }
+
+    #[test]
     fn erp_endpoints_also_take_a_manager_but_not_an_associate() {
         let creds = credentials();
         let maria = request(&[("authorization", "Bearer t-ma".into())], "");
@@ -194,12 +221,12 @@ mod tests {
 
     #[test]
     fn bad_configuration_names_the_variable_not_the_value() {
-        let error = Credentials::new("s3cr3t-token=bob:boss", SECRET)
+        let error = Credentials::new("s3cr3t-token=bob:boss", Some(SECRET))
             .err()
             .unwrap();
         assert!(error.starts_with("variable api_tokens"));
         assert!(!error.contains("s3cr3t-token"));
-        let error = Credentials::new("", "whsec_!!!").err().unwrap();
+        let error = Credentials::new("", Some("whsec_!!!")).err().unwrap();
         assert!(error.starts_with("variable erp_webhook_secret"));
     }
 }

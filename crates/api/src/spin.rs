@@ -66,33 +66,41 @@ fn respond(reply: Reply) -> Response<FullBody<Bytes>> {
 }
 
 /// What every handler works with: the stores, the configured credentials
-/// and the time the request arrived.
-pub struct Desk {
+/// and the time the request arrived. A component opens only what spin.toml
+/// grants it: [`Desk::open`] for components with ERP endpoints,
+/// [`Desk::open_for_people`] for those only people call, and
+/// [`Desk::open_read_only`] (no key-value store, `Desk<NoStore>`) for the
+/// reports.
+pub struct Desk<Kv = SpinKv> {
     pub db: SpinDb,
-    pub kv: SpinKv,
+    pub kv: Kv,
     pub credentials: &'static Credentials,
     pub now: DateTime<Utc>,
 }
 
+/// A desk without the key-value store.
+pub struct NoStore;
+
 impl Desk {
+    /// The database, the key-value store, people's tokens and the ERP's
+    /// webhook secret.
     pub async fn open() -> Result<Desk, Problem> {
-        let (db, kv) = stores().await?;
+        Desk::with_store(Webhooks::Signed).await
+    }
+
+    /// The database, the key-value store and people's tokens: no webhook
+    /// secret (the component declares no `erp_webhook_secret`).
+    pub async fn open_for_people() -> Result<Desk, Problem> {
+        Desk::with_store(Webhooks::None).await
+    }
+
+    async fn with_store(webhooks: Webhooks) -> Result<Desk, Problem> {
         Ok(Desk {
-            db,
-            kv,
-            credentials: credentials().await?,
+            db: ledger::db::spin::open_ledger().await?,
+            kv: SpinKv::open_default().await?,
+            credentials: credentials(webhooks).await?,
             now: Utc::now(),
         })
-    }
-
-    /// A person with at least `role` (401/403 otherwise).
-    pub fn person(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
-        self.credentials.person(request, role).map(Caller::Person)
-    }
-
-    /// The ERP with a signed webhook, or a person with at least `role`.
-    pub fn erp_or(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
-        self.credentials.erp_or(request, role, self.now.timestamp())
     }
 
     /// Runs `work` once per webhook message (see [`crate::replay::once`]).
@@ -115,6 +123,30 @@ impl Desk {
     ) -> Result<Reply, Problem> {
         crate::replay::idempotent(&self.db, &self.kv, self.now, caller, request, work).await
     }
+}
+
+impl Desk<NoStore> {
+    /// The database and people's tokens only.
+    pub async fn open_read_only() -> Result<Desk<NoStore>, Problem> {
+        Ok(Desk {
+            db: ledger::db::spin::open_ledger().await?,
+            kv: NoStore,
+            credentials: credentials(Webhooks::None).await?,
+            now: Utc::now(),
+        })
+    }
+}
+
+impl<Kv> Desk<Kv> {
+    /// A person with at least `role` (401/403 otherwise).
+    pub fn person(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
+        self.credentials.person(request, role).map(Caller::Person)
+    }
+
+    /// The ERP with a signed webhook, or a person with at least `role`.
+    pub fn erp_or(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
+        self.credentials.erp_or(request, role, self.now.timestamp())
+    }
 
     /// Who is writing and when, for the ledger.
     pub fn stamp(&self, caller: &Caller) -> ledger::Stamp {
@@ -126,23 +158,34 @@ impl Desk {
     }
 }
 
+/// Whether a component takes the ERP's signed webhooks.
+#[derive(Clone, Copy)]
+enum Webhooks {
+    Signed,
+    None,
+}
+
 /// The credentials from the application's variables, read and parsed once
 /// per instance: Spin resolves an application's variables when it starts,
 /// so they cannot change while an instance lives, and parsing them hashes
-/// every token.
-pub async fn credentials() -> Result<&'static Credentials, Problem> {
+/// every token. A component always opens the same kind of desk, so the
+/// first request decides `webhooks` for the instance.
+async fn credentials(webhooks: Webhooks) -> Result<&'static Credentials, Problem> {
     static CREDENTIALS: OnceLock<Credentials> = OnceLock::new();
     if let Some(credentials) = CREDENTIALS.get() {
         return Ok(credentials);
     }
-    let credentials = read_credentials().await?;
+    let credentials = read_credentials(webhooks).await?;
     Ok(CREDENTIALS.get_or_init(|| credentials))
 }
 
-async fn read_credentials() -> Result<Credentials, Problem> {
+async fn read_credentials(webhooks: Webhooks) -> Result<Credentials, Problem> {
     let tokens = variable("api_tokens").await?;
-    let secret = variable("erp_webhook_secret").await?;
-    Credentials::new(&tokens, &secret).map_err(|e| {
+    let secret = match webhooks {
+        Webhooks::Signed => Some(variable("erp_webhook_secret").await?),
+        Webhooks::None => None,
+    };
+    Credentials::new(&tokens, secret.as_deref()).map_err(|e| {
         eprintln!("error: {e}");
         Problem::internal()
     })
@@ -153,11 +196,4 @@ async fn variable(name: &str) -> Result<String, Problem> {
         eprintln!("error: variable {name}: {e:?}");
         Problem::internal()
     })
-}
-
-/// The ledger's database, migrated, and the key-value store.
-pub async fn stores() -> Result<(SpinDb, SpinKv), Problem> {
-    let db = ledger::db::spin::open_ledger().await?;
-    let kv = SpinKv::open_default().await?;
-    Ok((db, kv))
 }

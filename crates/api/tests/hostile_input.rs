@@ -243,7 +243,7 @@ proptest! {
             })
             .collect::<Vec<_>>()
             .join(",");
-        match Credentials::new(&spec, &secret) {
+        match Credentials::new(&spec, Some(&secret)) {
             Ok(credentials) => {
                 // Every configured token is a person with the role given.
                 for ((_, name, role, _), token) in entries.iter().zip(&tokens) {
@@ -268,7 +268,7 @@ proptest! {
 
     #[test]
     fn arbitrary_authorization_headers_never_panic(header in "[ -~]{0,60}|\\PC{0,20}") {
-        let credentials = Credentials::new(TOKENS, SECRET).unwrap();
+        let credentials = Credentials::new(TOKENS, Some(SECRET)).unwrap();
         let _ = bearer_token(Some(&header));
         let request = incoming(&[("authorization", &header)], b"");
         match credentials.person(&request, Role::Associate) {
@@ -286,7 +286,7 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..64),
         now in any::<i64>(),
     ) {
-        let credentials = Credentials::new(TOKENS, SECRET).unwrap();
+        let credentials = Credentials::new(TOKENS, Some(SECRET)).unwrap();
         let mut headers = vec![
             ("webhook-id", id.as_str()),
             ("webhook-timestamp", timestamp.as_str()),
