@@ -31,8 +31,8 @@ fn invoice_issued(
     assert_eq!(reply.status, 201, "PUT invoice: {}", reply.text());
 }
 
-/// A report as CSV, read back: its header and one map per row.
-fn csv_report(app: &App, path: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+/// A report as CSV: the answer, checked to be a 200 CSV.
+fn csv_reply(app: &App, path: &str) -> e2e::Reply {
     let auth = format!("Bearer {MANAGER}");
     let reply = app.send(
         "GET",
@@ -45,17 +45,26 @@ fn csv_report(app: &App, path: &str) -> (Vec<String>, Vec<BTreeMap<String, Strin
         reply.header("content-type"),
         Some("text/csv; charset=utf-8")
     );
+    reply
+}
+
+/// A CSV read back by a real CSV parser: its header and its rows.
+fn csv_records(reply: &e2e::Reply) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_reader(reply.body.as_slice());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
     let rows = reader
         .records()
-        .map(|record| {
-            header
-                .iter()
-                .cloned()
-                .zip(record.unwrap().iter().map(String::from))
-                .collect()
-        })
+        .map(|record| record.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A report as CSV, read back: its header and one map per row.
+fn csv_report(app: &App, path: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+    let (header, records) = csv_records(&csv_reply(app, path));
+    let rows = records
+        .into_iter()
+        .map(|record| header.iter().cloned().zip(record).collect())
         .collect();
     (header, rows)
 }
@@ -612,25 +621,13 @@ fn the_held_order_trend_replays_the_decision_history_day_by_day() {
     );
 
     // The CSV: a row per day and currency with the JSON's figures.
-    let auth = format!("Bearer {MANAGER}");
-    let reply = app.send(
-        "GET",
-        path,
-        &[("authorization", &auth), ("accept", "text/csv")],
-        b"",
-    );
-    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = csv_reply(&app, path);
     assert_eq!(
         reply.header("content-disposition"),
         Some("attachment; filename=\"held-orders-trend-2025-06-01-2025-06-06.csv\"")
     );
-    let mut reader = csv::Reader::from_reader(reply.body.as_slice());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let (header, rows) = csv_records(&reply);
     assert_eq!(header, ["date", "currency", "orders", "value"]);
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
     let from_json: Vec<Vec<String>> = trend_days(&report)
         .into_iter()
         .flat_map(|(date, _, lines)| {
