@@ -1,8 +1,6 @@
 //! Customers, invoices, the contact log and the policy over HTTP.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{App, MANAGER};
 use serde_json::json;
 

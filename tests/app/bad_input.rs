@@ -1,8 +1,6 @@
 //! Bad input gets a clear 4xx problem and changes nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{App, MANAGER, Reply};
 use serde_json::{Value, json};
 

@@ -2,13 +2,11 @@
 //! After a restart every acknowledged payment is there exactly once, no
 //! payment is half-applied, and the balances add up to the cent.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use e2e::{App, Client, MANAGER, Options};
 use serde_json::Value;
 

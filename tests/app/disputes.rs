@@ -2,9 +2,7 @@
 //! or a credit releases, states and their history, service levels, lists,
 //! and bad input that changes nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{App, MANAGER};
 use serde_json::{Value, json};
 

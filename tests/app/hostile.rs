@@ -1,9 +1,7 @@
 //! Hostile callers: SQL injection in every kind of string field and query
 //! parameter, and secrets that must never reach a log line or a response.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{API_TOKENS, ASSOCIATE, App, MANAGER, WEBHOOK_SECRET};
 use serde_json::{Value, json};
 

@@ -1,9 +1,7 @@
 //! Credit-limit requests over HTTP (R4): worked case 10, who may decide,
 //! the lowest limit allowed, and decisions that cannot be repeated.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{ASSOCIATE, App, MANAGER, Reply};
 use serde_json::{Value, json};
 

@@ -9,12 +9,10 @@
 //! The schemathesis run of `cargo xtask test` (tests/schemathesis) then
 //! generates requests from the document against the running app.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use e2e::{ASSOCIATE, App, MANAGER, Reply, repo_root};
 use serde_json::{Value, json};
 

@@ -3,9 +3,7 @@
 //! dispute: see disputes.rs), the decision history with its inputs,
 //! re-deliveries, releases, cancellations and invoicing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{ASSOCIATE, App, MANAGER};
 use serde_json::json;
 

@@ -2,9 +2,7 @@
 //! overpayments, repeated payment ids, bad input that changes nothing,
 //! promises to pay kept, and many payments at once for one customer.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use e2e::{ASSOCIATE, App, MANAGER};
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! The reports over HTTP, as JSON and as CSV read back with a real CSV
 //! parser: aging, held orders, the worklist, KPIs and disputes.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use e2e::{App, MANAGER, Reply};
 use serde_json::{Value, json};
 

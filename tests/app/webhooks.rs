@@ -2,12 +2,10 @@
 //! webhooks (signatures, timestamps, roles), a webhook delivered twice —
 //! also at the same time — and people's `Idempotency-Key`s.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use api::webhook::{WebhookSecret, sign};
-use common::*;
 use e2e::{ASSOCIATE, App, Client, Reply, WEBHOOK_SECRET, fresh_webhook_id};
 use serde_json::{Value, json};
 

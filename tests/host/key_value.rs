@@ -1,8 +1,7 @@
 //! The key-value store: Spin's file and table, persistence, permissions.
 
-mod common;
-
-use common::{open_state_file, reported_error};
+use crate::common;
+use crate::common::{open_state_file, reported_error};
 use e2e::{App, Reply};
 use serde_json::{Value, json};
 

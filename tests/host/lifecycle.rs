@@ -1,13 +1,12 @@
 //! Start-up checks, failing components, instance reuse, the request log and
 //! graceful shutdown.
 
-mod common;
-
+use crate::common;
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::LOG_WAIT;
+use crate::common::LOG_WAIT;
 use e2e::{App, Options};
 
 fn refusal(options: Options) -> String {

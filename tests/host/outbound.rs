@@ -1,9 +1,8 @@
 //! `allowed_outbound_hosts`: a component that declares it starts, but this
 //! host makes no outgoing requests: every one is denied.
 
-mod common;
-
-use common::{LOG_WAIT, reported_error};
+use crate::common;
+use crate::common::{LOG_WAIT, reported_error};
 
 #[test]
 fn a_component_allowed_outbound_hosts_starts_and_its_requests_are_denied() {

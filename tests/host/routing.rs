@@ -1,7 +1,6 @@
 //! Routing and Spin's request headers, as a component sees them.
 
-mod common;
-
+use crate::common;
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};

@@ -1,11 +1,9 @@
 //! `--runtime-config-file`: stores and databases besides "default", and
 //! `--sqlite @file.sql:label` aimed at one of them.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{open_state_file, reported_error, rows, sql};
+use crate::common::{open_state_file, reported_error, rows, sql};
 use e2e::{App, Options};
 use serde_json::json;
 

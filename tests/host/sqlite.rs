@@ -1,11 +1,10 @@
 //! SQLite: the state directory's database, `--sqlite` at start-up,
 //! permissions, and isolation of concurrent transactions.
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
-use common::{open_state_file, reported_error, rows, sql};
+use crate::common::{open_state_file, reported_error, rows, sql};
 use e2e::App;
 use serde_json::json;
 

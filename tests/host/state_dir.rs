@@ -1,11 +1,9 @@
 //! Started as `spin up` is, without --state-dir: the state lives in `.spin`
 //! beside the manifest. And `--listen` takes a host name.
 
-mod common;
-
 use std::path::Path;
 
-use common::{open_state_file, rows, sql};
+use crate::common::{open_state_file, rows, sql};
 use e2e::{App, Options, repo_root};
 use serde_json::json;
 

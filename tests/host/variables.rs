@@ -1,9 +1,8 @@
 //! Variables: manifest defaults, `SPIN_VARIABLE_*`, `--variable`, required
 //! variables, and what a component may read.
 
-mod common;
-
-use common::reported_error;
+use crate::common;
+use crate::common::reported_error;
 use e2e::{App, Options};
 
 fn variable(app: &App, path: &str) -> String {

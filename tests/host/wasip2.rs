@@ -1,9 +1,8 @@
 //! Components of the older generation (spin-sdk 3: WASIp2,
 //! `fermyon:spin/*@2.0.0`) run beside spin-sdk 7 ones and share their stores.
 
-mod common;
-
-use common::{reported_error, rows, sql};
+use crate::common;
+use crate::common::{reported_error, rows, sql};
 use e2e::App;
 use serde_json::json;
 

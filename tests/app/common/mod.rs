@@ -1,9 +1,6 @@
 //! What the application's end-to-end tests share: loading customers,
 //! invoices and orders the way the ERP does, and reading answers.
 
-// Each test binary uses its own subset of these helpers.
-#![allow(dead_code)]
-
 use e2e::{ASSOCIATE, App, MANAGER, Reply};
 use serde_json::{Value, json};
 

@@ -1,9 +1,6 @@
 //! What the host tests share: the fixtures app (tests/fixtures/spin.toml)
 //! and ways to look at the state files the host writes.
 
-// Each test binary uses its own subset of these helpers.
-#![allow(dead_code)]
-
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,14 +1,12 @@
 //! Credit-limit requests through the ledger (R4): worked case 10, who may
 //! decide, the lowest limit allowed, and decisions that cannot be repeated.
 
-mod support;
-
+use crate::support::*;
 use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use ledger::limits::{self, Decided, Decision, LimitRequest, ListQuery, NewRequest, Verdict};
 use ledger::orders::{self, QueueQuery};
 use ledger::{Database, LedgerError, customers};
-use support::*;
 
 /// Case 10: L 20,000; AR 16,000 current; SO-10 5,000 (06-20) and SO-11
 /// 6,000 (06-22) held.

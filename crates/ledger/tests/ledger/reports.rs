@@ -3,8 +3,7 @@
 //! collection worklist and KPIs. Payments, credits and disputes are seeded
 //! with SQL where the ledger has no operation the test can date freely.
 
-mod support;
-
+use crate::support::*;
 use credit_core::aging::Aging;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::ReasonCode;
@@ -12,7 +11,6 @@ use credit_core::metrics::Period;
 use ledger::reports::{self, ACTIVE_DISPUTES, AgingReport, CustomerAging};
 use ledger::{invoices, params};
 use rust_decimal::Decimal;
-use support::*;
 
 /// Records a payment applied in full to one invoice on `applied_on`.
 fn pay(books: &Books, payment: &str, invoice: &str, value: &str, applied_on: &str) {

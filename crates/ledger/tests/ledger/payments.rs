@@ -2,14 +2,12 @@
 //! unapplied cash, short pays, re-checks of held orders, repeated payment
 //! ids, refusals that change nothing, and promises to pay kept.
 
-mod support;
-
+use crate::support::*;
 use credit_core::allocation::RemittanceLine;
 use credit_core::collections::{Channel, PromiseStatus};
 use credit_core::hold::{OrderStatus, ReasonCode};
 use ledger::contacts::{self, NewContact, PromiseToPay};
 use ledger::{Database, LedgerError, orders, payments};
-use support::*;
 
 fn line(invoice_id: &str, value: &str) -> RemittanceLine {
     RemittanceLine {

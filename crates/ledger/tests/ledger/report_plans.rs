@@ -5,17 +5,15 @@
 //! reads every row too, so only a scan of a partial index (which holds just
 //! the open invoices, held orders or promises) is allowed.
 
-mod support;
-
 use std::cell::RefCell;
 
+use crate::support::*;
 use credit_core::dispute::DisputeStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::Period;
 use ledger::db::native::NativeDb;
 use ledger::limits::ListQuery;
 use ledger::{Database, DbError, Row, Value, reports};
-use support::*;
 
 /// A database that explains every query before running it.
 struct Explaining<'a> {

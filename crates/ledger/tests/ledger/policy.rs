@@ -1,11 +1,9 @@
 //! Saving the credit policy: the change and its audit row go together.
 
-mod support;
-
+use crate::support::*;
 use credit_core::Policy;
 use ledger::db::native::MemoryKv;
 use ledger::{Database, DbError, KeyValue, Row, Value, policy};
-use support::*;
 
 /// A key-value store that refuses every write.
 struct BrokenKv(MemoryKv);

@@ -4,20 +4,18 @@
 //! it asserts nothing about time. Run it optimised:
 //!
 //! ```sh
-//! cargo test --release -p ledger --test report_speed -- --ignored --nocapture
+//! cargo test --release -p ledger --test ledger report_speed -- --ignored --nocapture
 //! ```
-
-mod support;
 
 use std::time::Instant;
 
+use crate::support::*;
 use credit_core::dispute::DisputeStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::Period;
 use ledger::db::native::NativeDb;
 use ledger::limits::ListQuery;
 use ledger::{Database, Value, params, reports, schema};
-use support::*;
 
 const CUSTOMERS: usize = 10_000;
 const INVOICES_PER_CUSTOMER: usize = 20;

@@ -1,13 +1,11 @@
 //! Orders through the ledger on a real SQLite database: checks, the
 //! decision history, re-deliveries, releases, cancellations and invoicing.
 
-mod support;
-
+use crate::support::*;
 use credit_core::hold::{OrderStatus, ReasonCode};
 use ledger::invoices::{self, InvoiceUpdate};
 use ledger::orders::{self, QueueQuery};
 use ledger::{LedgerError, customers};
-use support::*;
 
 fn case_1_books() -> Books {
     let books = Books::new();

@@ -1,7 +1,5 @@
 //! A ledger on an in-memory SQLite database, and builders for the tests.
 
-#![allow(dead_code)]
-
 use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::{Currency, Policy};
 use ledger::customers::{self, CustomerUpdate};

@@ -2,13 +2,11 @@
 //! the open balance, the service level, the states and their history,
 //! credits, and the held orders a dispute or a credit releases.
 
-mod support;
-
+use crate::support::*;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::{OrderStatus, ReasonCode};
 use ledger::disputes::{self, DisputeChanged, DisputeQuery, DisputeUpdate, StatusFilter};
 use ledger::{LedgerError, orders};
-use support::*;
 
 /// Case 7's book: L 50,000; INV-0971 5,000 due 05-15.
 fn case_7_books() -> Books {

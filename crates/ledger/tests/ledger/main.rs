@@ -1,0 +1,14 @@
+//! The ledger's tests: every rule as stored, on an in-memory (or, for the
+//! report plans and timings, a file) SQLite database. One test binary, one
+//! module per concern.
+
+mod support;
+
+mod disputes;
+mod limits;
+mod orders;
+mod payments;
+mod policy;
+mod report_plans;
+mod report_speed;
+mod reports;

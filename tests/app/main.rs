@@ -1,0 +1,22 @@
+//! The application's end-to-end tests, on the repository's `spin.toml`:
+//! one test binary, one module per concern.
+
+mod common;
+
+mod accounts;
+mod bad_input;
+mod crash;
+mod disputes;
+mod hostile;
+mod limits;
+/// spin.toml's build commands and sources against the component crates.
+mod manifest;
+mod openapi;
+mod orders;
+mod payments;
+mod reports;
+/// The web workspace's files (the `web` component).
+mod web;
+/// Signed webhooks and roles over HTTP; webhooks and Idempotency-Keys that
+/// run once, also when delivered at the same time.
+mod webhooks;

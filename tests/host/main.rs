@@ -1,0 +1,14 @@
+//! The host's own end-to-end tests, on the components in `tests/fixtures`:
+//! one test binary, one module per concern.
+
+mod common;
+
+mod key_value;
+mod lifecycle;
+mod outbound;
+mod routing;
+mod runtime_config;
+mod sqlite;
+mod state_dir;
+mod variables;
+mod wasip2;
