@@ -555,3 +555,74 @@ fn json_numbers_where_text_or_small_numbers_belong_are_refused() {
     assert_book_intact(&app);
     assert_eq!(database_shape(&app), before);
 }
+
+/// Sends the head of a request that promises a large body, and only a few
+/// bytes of it; the answer to read back, or what went wrong.
+fn promise_a_body(app: &App, head: &str) -> String {
+    use std::io::{Read, Write};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let request = format!(
+        "{head}\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{{\"id\":"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = vec![0; 4096];
+    let read = stream
+        .read(&mut answer)
+        .expect("an answer before the body is sent");
+    String::from_utf8_lossy(&answer[..read]).into_owned()
+}
+
+#[test]
+fn callers_are_refused_before_their_body_is_read() {
+    let app = App::start();
+    let anonymous = promise_a_body(&app, "POST /payments HTTP/1.1");
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    let associate = promise_a_body(
+        &app,
+        &format!("PUT /policy HTTP/1.1\r\nauthorization: Bearer {ASSOCIATE}"),
+    );
+    assert!(associate.starts_with("HTTP/1.1 403"), "{associate}");
+    let stale_webhook = promise_a_body(
+        &app,
+        "POST /orders HTTP/1.1\r\nwebhook-id: msg_1\r\nwebhook-timestamp: 1000000000\r\nwebhook-signature: v1,AAAA",
+    );
+    assert!(stale_webhook.starts_with("HTTP/1.1 401"), "{stale_webhook}");
+    assert!(
+        stale_webhook.contains("webhook-timestamp"),
+        "{stale_webhook}"
+    );
+    let unknown = promise_a_body(&app, "POST /orders/SO-1/refund HTTP/1.1");
+    assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
+}
+
+#[test]
+fn answers_are_never_cached_nor_sniffed() {
+    let app = book();
+    let replies = [
+        app.get_as(MANAGER, "/customers/C-1"),
+        app.send(
+            "GET",
+            "/reports/aging",
+            &[
+                ("authorization", &format!("Bearer {MANAGER}")),
+                ("accept", "text/csv"),
+            ],
+            b"",
+        ),
+        app.get("/customers/C-1"),
+        app.get_as(MANAGER, "/orders/nope/refund"),
+        order(&app, "SO-2", "C-1", "10.00"),
+    ];
+    for reply in replies {
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{reply:?}");
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{reply:?}"
+        );
+    }
+}

@@ -132,17 +132,21 @@ fn the_build_command_reader_checks_what_it_should() {
     }
 }
 
-/// What a component's source opens (`api::spin::Desk`'s constructors), and
-/// so what spin.toml must grant it: (key-value store, webhook secret).
+/// What a component's source needs, and so what spin.toml must grant it:
+/// the key-value store when it opens `Desk::open` (not
+/// `Desk::open_read_only`), the webhook secret when a route of its table
+/// takes the ERP's signed webhooks (`Access::ERP`, `Access::ErpOr(..)`).
 fn needs(source: &str) -> Option<(bool, bool)> {
-    [
-        ("Desk::open()", (true, true)),
-        ("Desk::open_for_people()", (true, false)),
-        ("Desk::open_read_only()", (false, false)),
-    ]
-    .into_iter()
-    .find(|(call, _)| source.contains(call))
-    .map(|(_, needs)| needs)
+    let serves = |opener: &str| source.contains(&format!("serve(request, ROUTES, {opener})"));
+    let kv = if serves("Desk::open") {
+        true
+    } else if serves("Desk::open_read_only") {
+        false
+    } else {
+        return None;
+    };
+    let webhooks = source.contains("Access::ERP,") || source.contains("Access::ErpOr(");
+    Some((kv, webhooks))
 }
 
 #[test]

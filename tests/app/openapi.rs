@@ -234,11 +234,9 @@ fn every_route_of_spin_toml_is_described() {
     }
 }
 
-/// What a component routes: (METHOD, segments) from the `match` arms of
-/// its `route` function, `(&Method::GET, ["orders", id])`; a variable
-/// segment is a parameter. With the component's source, for literals that
-/// a variable segment is matched against further on (report names).
-fn component_routes() -> Vec<(String, Vec<Segment>, String)> {
+/// What a component routes: (METHOD, segments) from its route table,
+/// `Route::get("/orders/{id}", ...)`.
+fn component_routes() -> Vec<(String, Vec<Segment>)> {
     let mut routes = vec![];
     let dir = repo_root().join("components");
     for entry in std::fs::read_dir(&dir).expect("components/") {
@@ -247,40 +245,19 @@ fn component_routes() -> Vec<(String, Vec<Segment>, String)> {
             continue;
         }
         let text = read(&source);
-        for (at, _) in text.match_indices("(&Method::") {
-            let rest = &text[at + "(&Method::".len()..];
-            let (method, rest) = rest.split_once(',').expect("(&Method::X, ...");
-            let Some(rest) = rest.trim_start().strip_prefix('[') else {
+        for (at, _) in text.match_indices("Route::") {
+            let rest = &text[at + "Route::".len()..];
+            let Some((method, rest)) = rest.split_once('(') else {
                 continue;
             };
-            let (inner, _) = rest.split_once(']').expect("a closed slice pattern");
-            let segments = inner
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| match s.strip_prefix('"') {
-                    Some(literal) => Segment::Literal(literal.trim_end_matches('"').to_string()),
-                    None => Segment::Parameter,
-                })
-                .collect();
-            routes.push((method.trim().to_string(), segments, text.clone()));
+            let Some(path) = rest.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let (path, _) = path.split_once('"').expect("a closed path literal");
+            routes.push((method.to_uppercase(), template(path)));
         }
     }
     routes
-}
-
-/// Whether a described path is one a component's route arm takes.
-fn takes(route: &[Segment], source: &str, path: &[Segment]) -> bool {
-    route.len() == path.len()
-        && route.iter().zip(path).all(|pair| match pair {
-            (Segment::Literal(a), Segment::Literal(b)) => a == b,
-            (Segment::Parameter, Segment::Parameter) => true,
-            // A variable matched against literals further on: `"aging" =>`.
-            (Segment::Parameter, Segment::Literal(name)) => {
-                source.contains(&format!("\"{name}\" =>"))
-            }
-            (Segment::Literal(_), Segment::Parameter) => false,
-        })
 }
 
 #[test]
@@ -289,10 +266,10 @@ fn every_route_of_the_components_is_described_and_nothing_else() {
     let routes = component_routes();
     assert!(routes.len() >= 20, "the route arms were not found");
     let described = operations(&doc);
-    for (method, route, source) in &routes {
+    for (method, route) in &routes {
         let found = described
             .iter()
-            .any(|(m, path)| m == method && takes(route, source, &template(path)));
+            .any(|(m, path)| m == method && *route == template(path));
         assert!(
             found,
             "the code routes {method} {route:?}; openapi.yaml does not describe it"
@@ -303,7 +280,7 @@ fn every_route_of_the_components_is_described_and_nothing_else() {
     for (method, path) in &described {
         let found = routes
             .iter()
-            .any(|(m, route, source)| m == method && takes(route, source, &template(path)));
+            .any(|(m, route)| m == method && *route == template(path));
         let static_file = web.contains(&(method.as_str(), path.as_str()));
         assert!(
             found || static_file,

@@ -7,12 +7,11 @@ mod tables;
 mod trend;
 
 use api::spin::{Desk, NoStore, serve};
-use api::{Incoming, Problem, Reply, Role, Table};
+use api::{Access, Call, Incoming, Problem, Reply, Route, Table, handler};
 use chrono::NaiveDate;
 use credit_core::dispute::DisputeStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::Period;
-use http::Method;
 use ledger::limits::ListQuery;
 use ledger::reports;
 use serde::Serialize;
@@ -20,43 +19,33 @@ use spin_sdk::http::{IntoResponse, Request};
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    serve(request, route).await
+    serve(request, ROUTES, Desk::open_read_only).await
 }
 
-async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open_read_only().await?;
-    let segments = request.segments();
-    match (&request.method, segments.as_slice()) {
-        (&Method::GET, ["reports", "held-orders", "trend"]) => {
-            desk.person(&request, Role::Associate)?;
-            trend::held_orders_trend(&desk, &request).await
-        }
-        (_, ["reports", "held-orders", "trend"]) => Err(Problem::method_not_allowed(&["GET"])),
-        (&Method::GET, ["reports", name]) => report(&desk, &request, name).await,
-        (_, ["reports", _]) => Err(Problem::method_not_allowed(&["GET"])),
-        _ => Err(not_found(&request)),
-    }
-}
+/// The reports read the database alone.
+type Reports = Desk<NoStore>;
 
-fn not_found(request: &Incoming) -> Problem {
-    Problem::not_found(format!(
-        "no report at {}; there are held-orders, held-orders/trend, aging, disputes, worklist, kpis and credit-limit-requests",
-        request.path
-    ))
-}
-
-async fn report(desk: &Desk<NoStore>, request: &Incoming, name: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    match name {
-        "held-orders" => held_orders(desk, request).await,
-        "aging" => aging(desk, request).await,
-        "disputes" => disputes(desk, request).await,
-        "worklist" => worklist(desk, request).await,
-        "kpis" => kpis(desk, request).await,
-        "credit-limit-requests" => credit_limit_requests(desk, request).await,
-        _ => Err(not_found(request)),
-    }
-}
+const ROUTES: &[Route<Reports>] = &[
+    Route::get(
+        "/reports/held-orders",
+        Access::ASSOCIATE,
+        handler!(held_orders),
+    ),
+    Route::get(
+        "/reports/held-orders/trend",
+        Access::ASSOCIATE,
+        handler!(trend::held_orders_trend),
+    ),
+    Route::get("/reports/aging", Access::ASSOCIATE, handler!(aging)),
+    Route::get("/reports/disputes", Access::ASSOCIATE, handler!(disputes)),
+    Route::get("/reports/worklist", Access::ASSOCIATE, handler!(worklist)),
+    Route::get("/reports/kpis", Access::ASSOCIATE, handler!(kpis)),
+    Route::get(
+        "/reports/credit-limit-requests",
+        Access::ASSOCIATE,
+        handler!(credit_limit_requests),
+    ),
+];
 
 /// The report as the caller asked for it: CSV, or JSON by default.
 fn answer<T: Serialize>(request: &Incoming, report: &T, table: fn(&T) -> Table) -> Reply {
@@ -68,24 +57,24 @@ fn answer<T: Serialize>(request: &Incoming, report: &T, table: fn(&T) -> Table) 
 }
 
 /// `GET /reports/held-orders?as_of=`: oldest first; days held to `as_of`.
-async fn held_orders(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let as_of = request.as_of(desk.today())?;
+async fn held_orders(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let as_of = call.as_of(call.today())?;
     let report = reports::held_orders(&desk.db, as_of).await?;
-    Ok(answer(request, &report, tables::held_orders))
+    Ok(answer(call, &report, tables::held_orders))
 }
 
 /// `GET /reports/aging?as_of=`: receivables as they stood on `as_of`.
-async fn aging(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let as_of = request.as_of(desk.today())?;
+async fn aging(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let as_of = call.as_of(call.today())?;
     let report = reports::aging(&desk.db, as_of).await?;
-    Ok(answer(request, &report, tables::aging))
+    Ok(answer(call, &report, tables::aging))
 }
 
 /// `GET /reports/disputes?as_of=&status=`: `status` is one status, `active`
 /// (open and in review, the default) or `all`.
-async fn disputes(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let as_of = request.as_of(desk.today())?;
-    let statuses = match request.query("status") {
+async fn disputes(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let as_of = call.as_of(call.today())?;
+    let statuses = match call.query("status") {
         None | Some("active") => reports::ACTIVE_DISPUTES.to_vec(),
         Some("all") => DisputeStatus::ALL.to_vec(),
         Some(text) => vec![DisputeStatus::parse(text).ok_or_else(|| {
@@ -96,24 +85,24 @@ async fn disputes(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Pro
         })?],
     };
     let report = reports::disputes(&desk.db, as_of, &statuses).await?;
-    Ok(answer(request, &report, tables::disputes))
+    Ok(answer(call, &report, tables::disputes))
 }
 
 /// `GET /reports/worklist?as_of=`: who to call first.
-async fn worklist(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let as_of = request.as_of(desk.today())?;
+async fn worklist(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let as_of = call.as_of(call.today())?;
     let report = reports::worklist(&desk.db, as_of).await?;
-    Ok(answer(request, &report, tables::worklist))
+    Ok(answer(call, &report, tables::worklist))
 }
 
 /// `GET /reports/kpis?from=&to=`: both dates required, `to` not before `from`.
-async fn kpis(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let from = required_date(request, "from")?;
-    let to = required_date(request, "to")?;
+async fn kpis(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let from = required_date(call, "from")?;
+    let to = required_date(call, "to")?;
     let period = Period::new(from, to)
         .ok_or_else(|| Problem::invalid_field("to", "must not be before from"))?;
     let report = reports::kpis(&desk.db, period).await?;
-    Ok(answer(request, &report, tables::kpis))
+    Ok(answer(call, &report, tables::kpis))
 }
 
 fn required_date(request: &Incoming, name: &str) -> Result<NaiveDate, Problem> {
@@ -124,15 +113,15 @@ fn required_date(request: &Incoming, name: &str) -> Result<NaiveDate, Problem> {
 
 /// `GET /reports/credit-limit-requests?status=&customer_id=`: pending ones
 /// unless another status (or `all`) is asked for.
-async fn credit_limit_requests(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let status = match request.query("status") {
+async fn credit_limit_requests(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let status = match call.query("status") {
         None => Some(RequestStatus::Pending),
         Some("all") => None,
         Some(text) => Some(RequestStatus::parse(text).ok_or_else(|| {
             Problem::invalid_field("status", "must be pending, approved, rejected or all")
         })?),
     };
-    let customer_id = request
+    let customer_id = call
         .query("customer_id")
         .map(|id| api::input::check_id(id).map(|()| id.to_string()))
         .transpose()
@@ -142,5 +131,5 @@ async fn credit_limit_requests(desk: &Desk<NoStore>, request: &Incoming) -> Resu
         customer_id,
     };
     let report = reports::credit_limit_requests(&desk.db, &query).await?;
-    Ok(answer(request, &report, tables::credit_limit_requests))
+    Ok(answer(call, &report, tables::credit_limit_requests))
 }

@@ -119,6 +119,11 @@ fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
 }
 
+/// Longest note (on a release, a dispute, a contact, a decision) kept.
+pub const MAX_NOTE: usize = 2000;
+/// Longest name or short text (a customer's name, a contact's outcome).
+pub const MAX_NAME: usize = 200;
+
 /// Collects field problems while a request is turned into a command.
 /// Checks return `None` on a problem; after [`Fields::finish`] succeeds
 /// every returned value is present (unwrap them with [`valid`]).
@@ -237,6 +242,31 @@ impl Fields {
             .filter(|d| *d <= 3650)
             .ok_or_else(|| "must be a whole number of days from 0 to 3650".to_string());
         self.record(field, result)
+    }
+
+    /// A whole-number query parameter in `range`; `default` when absent.
+    pub fn number(
+        &mut self,
+        field: &str,
+        text: Option<&str>,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Option<u32> {
+        let Some(text) = text else {
+            return Some(default);
+        };
+        let parsed = text.parse::<u32>().ok().filter(|n| range.contains(n));
+        if parsed.is_none() {
+            self.error(
+                field,
+                format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+        parsed
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: &str) {

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod replay;
 pub mod reply;
 pub mod request;
+pub mod router;
 pub mod spin;
 pub mod webhook;
 
@@ -23,3 +24,4 @@ pub use input::{Fields, valid};
 pub use problem::Problem;
 pub use reply::{Reply, Table};
 pub use request::Incoming;
+pub use router::{Access, Call, Handled, Route};
