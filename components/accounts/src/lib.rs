@@ -11,6 +11,7 @@ use http::StatusCode;
 use ledger::contacts::{self, NewContact, PromiseToPay};
 use ledger::customers::{self, CustomerUpdate};
 use ledger::invoices::{self, InvoiceFilter, InvoiceUpdate};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -93,7 +94,7 @@ async fn put_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
         let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let put = customers::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let put = workflows::customer::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         Ok(Reply::ok(&put))
     })
     .await
@@ -104,7 +105,7 @@ async fn show_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("customer", call.param("id"))?;
     let as_of = call.as_of(call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let position = customers::position(&desk.db, id, as_of, &policy).await?;
+    let position = workflows::customer::position(&desk.db, id, as_of, &policy).await?;
     Ok(Reply::ok(&position))
 }
 
@@ -147,7 +148,7 @@ async fn put_invoice(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
         let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let put = invoices::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let put = workflows::invoice::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         let status = if put.created {
             StatusCode::CREATED
         } else {

@@ -11,6 +11,7 @@ use credit_core::Currency;
 use credit_core::limit::RequestStatus;
 use ledger::customers;
 use ledger::limits::{self, Decision, ListQuery, NewRequest, Verdict};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -164,6 +165,6 @@ async fn decide(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let decision = decision(&call.json()?, pending.currency, call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
     let stamp = call.stamp();
-    let decided = limits::decide(&desk.db, id, &decision, &policy, &stamp).await?;
+    let decided = workflows::limit::decide(&desk.db, id, &decision, &policy, &stamp).await?;
     Ok(Reply::ok(&decided))
 }

@@ -10,6 +10,7 @@ use credit_core::Currency;
 use credit_core::dispute::DisputeStatus;
 use ledger::disputes::{self, DisputeQuery, DisputeUpdate, NewDispute, StatusFilter};
 use ledger::invoices;
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -80,7 +81,7 @@ async fn open_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
         let (new, as_of) = new_dispute(&body, currency, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
+        let opened = workflows::dispute::open(&desk.db, &new, as_of, &policy, &stamp).await?;
         Ok(Reply::created(&opened))
     })
     .await
@@ -136,7 +137,7 @@ async fn update_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let (update, as_of) = dispute_update(&body, currency, call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
     let stamp = call.stamp();
-    let changed = disputes::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
+    let changed = workflows::dispute::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
     Ok(Reply::ok(&changed))
 }
 

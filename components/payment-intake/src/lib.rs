@@ -8,6 +8,7 @@ use api::{Access, Call, Fields, Problem, Reply, Role, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::allocation::RemittanceLine;
 use ledger::payments::{self, NewPayment};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -111,7 +112,7 @@ async fn post_payment(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     desk.once(call, async || {
         let payment = new_payment(&call.json()?, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let posted = payments::post(&desk.db, &payment, &policy, &call.stamp()).await?;
+        let posted = workflows::payment::post(&desk.db, &payment, &policy, &call.stamp()).await?;
         let reply = Reply::created(&posted.result);
         Ok(if posted.replayed {
             reply.with_header("idempotent-replay", "true")

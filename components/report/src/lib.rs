@@ -13,7 +13,7 @@ use credit_core::dispute::DisputeStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::Period;
 use ledger::limits::ListQuery;
-use ledger::reports;
+use ledger::{disputes, reports};
 use serde::Serialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -75,7 +75,7 @@ async fn aging(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
 async fn disputes(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
     let as_of = call.as_of(call.today())?;
     let statuses = match call.query("status") {
-        None | Some("active") => reports::ACTIVE_DISPUTES.to_vec(),
+        None | Some("active") => disputes::ACTIVE.to_vec(),
         Some("all") => DisputeStatus::ALL.to_vec(),
         Some(text) => vec![DisputeStatus::parse(text).ok_or_else(|| {
             Problem::invalid_field(

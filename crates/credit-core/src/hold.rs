@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::account::Account;
 use crate::policy::Policy;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReasonCode {
-    AccountOnHold,
-    NoCreditLimit,
-    CreditLimitExceeded,
-    PastDue,
-    /// Not a failure: the customer is exempt and was released regardless.
-    Exempt,
+crate::named! {
+    pub enum ReasonCode {
+        AccountOnHold = "ACCOUNT_ON_HOLD",
+        NoCreditLimit = "NO_CREDIT_LIMIT",
+        CreditLimitExceeded = "CREDIT_LIMIT_EXCEEDED",
+        PastDue = "PAST_DUE",
+        /// Not a failure: the customer is exempt and was released regardless.
+        Exempt = "EXEMPT",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,34 +27,12 @@ pub struct Reason {
     pub amount: Option<Decimal>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Released,
-    Held,
-    Cancelled,
-    Invoiced,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Released => "released",
-            OrderStatus::Held => "held",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Invoiced => "invoiced",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<OrderStatus> {
-        [
-            OrderStatus::Released,
-            OrderStatus::Held,
-            OrderStatus::Cancelled,
-            OrderStatus::Invoiced,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+crate::named! {
+    pub enum OrderStatus {
+        Released = "released",
+        Held = "held",
+        Cancelled = "cancelled",
+        Invoiced = "invoiced",
     }
 }
 

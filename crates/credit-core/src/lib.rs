@@ -14,6 +14,7 @@ pub mod hold;
 pub mod limit;
 pub mod metrics;
 pub mod money;
+pub mod named;
 pub mod policy;
 pub mod trend;
 
@@ -22,6 +23,7 @@ mod testing;
 
 pub use account::{Account, OpenInvoice, days_past_due};
 pub use money::{Currency, MoneyError};
+pub use named::Named;
 pub use policy::Policy;
 
 /// A problem with one field of some input, for the caller to fix.

@@ -2,18 +2,18 @@
 //! history behind each order, the held queue, releases and cancellations,
 //! and the re-check of held orders after anything that lowers exposure.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate};
 use credit_core::hold::{self, Decision, HeldOrder, OrderStatus, Reason};
-use credit_core::{Account, Currency, Policy};
+use credit_core::{Account, Currency, Named, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use std::ops::Range;
-use std::sync::LazyLock;
-
+use crate::accounts::{self, Figures, OpenInvoiceRow};
 use crate::customers::{self, Customer};
-use crate::db::{Database, DbError, Row, qualified, transaction};
+use crate::db::{Columns, Database, DbError, Record, Records, transaction};
 use crate::{LedgerError, Result, Stamp, params};
 
 /// An order as the ERP sends it.
@@ -69,38 +69,29 @@ struct StoredOrder {
     updated_at: String,
 }
 
-const ORDER_COLUMNS: &str =
-    "id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at";
-const ORDER_COLUMN_COUNT: usize = 8;
+impl Record for StoredOrder {
+    const SELECT: &'static str = "o.id, o.customer_id, o.amount_minor, o.ordered_on, o.status, o.held_since, o.created_at, o.updated_at";
 
-impl StoredOrder {
-    fn from_row(row: &Row) -> Result<StoredOrder, DbError> {
+    fn read(columns: &mut Columns<'_>) -> Result<StoredOrder, DbError> {
         Ok(StoredOrder {
-            id: row.string(0)?,
-            customer_id: row.string(1)?,
-            amount_minor: row.int(2)?,
-            ordered_on: row.date(3)?,
-            status: status_column(row, 4)?,
-            held_since: row.opt_string(5)?,
-            created_at: row.string(6)?,
-            updated_at: row.string(7)?,
+            id: columns.string()?,
+            customer_id: columns.string()?,
+            amount_minor: columns.int()?,
+            ordered_on: columns.date()?,
+            status: columns.named()?,
+            held_since: columns.opt_string()?,
+            created_at: columns.string()?,
+            updated_at: columns.string()?,
         })
     }
 }
 
-fn status_column(row: &Row, column: usize) -> Result<OrderStatus, DbError> {
-    OrderStatus::parse(row.text(column)?).ok_or(DbError::Decode {
-        column,
-        expected: "an order status",
-    })
-}
-
 async fn find(db: &impl Database, id: &str) -> Result<Option<StoredOrder>, DbError> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?");
-    db.query_row(&sql, params![id])
-        .await?
-        .map(|row| StoredOrder::from_row(&row))
-        .transpose()
+    let sql = format!(
+        "SELECT {} FROM orders o WHERE o.id = ?",
+        StoredOrder::SELECT
+    );
+    db.record(&sql, params![id]).await
 }
 
 async fn get(db: &impl Database, id: &str) -> Result<StoredOrder> {
@@ -155,7 +146,7 @@ pub async fn check(
             ],
         )
         .await?;
-        let entry = DecisionEntry::new("check", trigger, &decision, stamp);
+        let entry = DecisionEntry::new(DecisionKind::Check, trigger, &decision, stamp);
         record(db, &order.id, &entry, inputs(&account, order.amount, order.as_of, policy)).await?;
         Ok(CheckResult::new(&order.id, decision, stamp.at_text()))
     })
@@ -172,43 +163,40 @@ async fn load_for_check(
 ) -> Result<(Customer, Account, Option<StoredOrder>)> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {}, figures.unapplied, figures.released, {}, {}
+            "SELECT {}, {}, {}, {}
              FROM customers c
              JOIN {}
              LEFT JOIN orders o ON o.id = ?2
              LEFT JOIN invoices i ON i.customer_id = c.id AND i.open_minor > 0
              WHERE c.id = ?1",
-            customers::C_COLUMNS,
-            qualified("o", ORDER_COLUMNS),
-            qualified("i", customers::OPEN_INVOICE_COLUMNS),
-            customers::FIGURES,
+            Customer::SELECT,
+            Figures::SELECT,
+            StoredOrder::SELECT,
+            OpenInvoiceRow::SELECT,
+            Figures::subquery(),
         )
     });
-    const FIGURES: usize = customers::COLUMN_COUNT;
-    const ORDER: Range<usize> = FIGURES + 2..FIGURES + 2 + ORDER_COLUMN_COUNT;
-    const INVOICE: Range<usize> = ORDER.end..ORDER.end + customers::OPEN_INVOICE_COLUMN_COUNT;
     let rows = db
         .query(&SQL, params![&order.customer_id, &order.id])
         .await?;
     let Some(first) = rows.first() else {
         return Err(LedgerError::not_found("customer", &order.customer_id));
     };
-    let customer = Customer::from_row(first)?;
-    let stored = match first.all_null(ORDER) {
-        true => None,
-        false => Some(StoredOrder::from_row(&first.columns(ORDER))?),
-    };
-    let invoices = rows
-        .iter()
-        .filter(|row| !row.all_null(INVOICE))
-        .map(|row| customers::open_invoice(&row.columns(INVOICE), &customer))
-        .collect::<Result<Vec<_>, DbError>>()?;
-    let account = customers::account_of(
-        &customer,
-        first.int(FIGURES)?,
-        first.int(FIGURES + 1)?,
-        invoices,
-    );
+    let mut columns = first.columns();
+    let customer: Customer = columns.record()?;
+    let figures: Figures = columns.record()?;
+    let stored: Option<StoredOrder> = columns.optional()?;
+    let mut invoices = vec![];
+    for row in &rows {
+        let mut columns = row.columns();
+        columns.skip::<Customer>();
+        columns.skip::<Figures>();
+        columns.skip::<StoredOrder>();
+        if let Some(invoice) = columns.optional::<OpenInvoiceRow>()? {
+            invoices.push(invoice.of(&customer));
+        }
+    }
+    let account = accounts::account_of(&customer, &figures, invoices);
     Ok((customer, account, stored))
 }
 
@@ -311,12 +299,26 @@ fn account_figures(account: &Account) -> Json {
     })
 }
 
+credit_core::named! {
+    /// What made a decision on an order.
+    pub enum DecisionKind {
+        /// The hold check of an order the ERP sent.
+        Check = "check",
+        /// A held order checked again after its account changed.
+        Recheck = "recheck",
+        /// A person released it by hand.
+        ManualRelease = "manual_release",
+        Cancel = "cancel",
+        /// An invoice was posted for it.
+        Invoiced = "invoiced",
+    }
+}
+
 /// One entry of an order's decision history.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DecisionEntry {
     pub decided_at: String,
-    /// check, recheck, manual_release, cancel or invoiced.
-    pub kind: String,
+    pub kind: DecisionKind,
     /// What caused it: the order webhook, a payment, a limit approval...
     pub trigger: String,
     pub by: String,
@@ -327,10 +329,10 @@ pub struct DecisionEntry {
 }
 
 impl DecisionEntry {
-    fn new(kind: &str, trigger: &str, decision: &Decision, stamp: &Stamp) -> DecisionEntry {
+    fn new(kind: DecisionKind, trigger: &str, decision: &Decision, stamp: &Stamp) -> DecisionEntry {
         DecisionEntry {
             decided_at: stamp.at_text(),
-            kind: kind.into(),
+            kind,
             trigger: trigger.into(),
             by: stamp.by.clone(),
             note: None,
@@ -338,21 +340,24 @@ impl DecisionEntry {
             inputs: Json::Null,
         }
     }
+}
 
-    fn from_row(row: &Row) -> Result<DecisionEntry, DbError> {
+impl Record for DecisionEntry {
+    const SELECT: &'static str =
+        "od.decided_at, od.kind, od.trigger, od.actor, od.note, od.decision, od.inputs";
+
+    fn read(columns: &mut Columns<'_>) -> Result<DecisionEntry, DbError> {
         Ok(DecisionEntry {
-            decided_at: row.string(0)?,
-            kind: row.string(1)?,
-            trigger: row.string(2)?,
-            by: row.string(3)?,
-            note: row.opt_string(4)?,
-            decision: row.json(5)?,
-            inputs: row.json(6)?,
+            decided_at: columns.string()?,
+            kind: columns.named()?,
+            trigger: columns.string()?,
+            by: columns.string()?,
+            note: columns.opt_string()?,
+            decision: columns.json()?,
+            inputs: columns.json()?,
         })
     }
 }
-
-const DECISION_COLUMNS: &str = "decided_at, kind, trigger, actor, note, decision, inputs";
 
 async fn record(
     db: &impl Database,
@@ -367,7 +372,7 @@ async fn record(
         params![
             order_id,
             &entry.decided_at,
-            &entry.kind,
+            entry.kind.as_str(),
             &entry.trigger,
             &entry.by,
             entry.decision.status.as_str(),
@@ -381,13 +386,15 @@ async fn record(
 
 async fn latest_decision(db: &impl Database, order_id: &str) -> Result<DecisionEntry, DbError> {
     let sql = format!(
-        "SELECT {DECISION_COLUMNS} FROM order_decisions WHERE order_id = ? ORDER BY id DESC LIMIT 1"
+        "SELECT {} FROM order_decisions od WHERE od.order_id = ? ORDER BY od.id DESC LIMIT 1",
+        DecisionEntry::SELECT
     );
-    let row = db.query_row(&sql, params![order_id]).await?;
-    DecisionEntry::from_row(&row.ok_or(DbError::Decode {
-        column: 0,
-        expected: "a decision for every order",
-    })?)
+    db.record(&sql, params![order_id])
+        .await?
+        .ok_or(DbError::Decode {
+            column: 0,
+            expected: "a decision for every order",
+        })
 }
 
 /// `GET /orders/{id}`: the order and every decision on it, oldest first.
@@ -408,14 +415,11 @@ pub struct OrderView {
 pub async fn view(db: &impl Database, id: &str) -> Result<OrderView> {
     let order = get(db, id).await?;
     let customer = customers::get(db, &order.customer_id).await?;
-    let sql =
-        format!("SELECT {DECISION_COLUMNS} FROM order_decisions WHERE order_id = ? ORDER BY id");
-    let decisions = db
-        .query(&sql, params![id])
-        .await?
-        .iter()
-        .map(DecisionEntry::from_row)
-        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {} FROM order_decisions od WHERE od.order_id = ? ORDER BY od.id",
+        DecisionEntry::SELECT
+    );
+    let decisions = db.records(&sql, params![id]).await?;
     Ok(OrderView {
         amount: customer.money(order.amount_minor),
         currency: customer.currency,
@@ -470,11 +474,64 @@ pub struct QueueEntry {
     pub reasons: Vec<Reason>,
 }
 
-/// What [`queue_entry`] reads: orders `o` with their customer `c` and
-/// latest decision; the caller adds `WHERE` and `ORDER BY`.
-pub(crate) const QUEUE_SELECT: &str = "SELECT o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
-        (SELECT d.decision FROM order_decisions d WHERE d.order_id = o.id ORDER BY d.id DESC LIMIT 1)
-     FROM orders o JOIN customers c ON c.id = o.customer_id";
+/// An order in a list as stored: the order `o`, its customer `c` and the
+/// reasons of its latest decision. Statements add `WHERE` and `ORDER BY`
+/// to [`Self::FROM`].
+pub(crate) struct ListedOrder {
+    order_id: String,
+    customer_id: String,
+    customer_name: String,
+    currency: Currency,
+    amount_minor: i64,
+    ordered_on: NaiveDate,
+    status: OrderStatus,
+    held_since: Option<String>,
+    decision: Decision,
+}
+
+impl Record for ListedOrder {
+    const SELECT: &'static str = "o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
+        (SELECT od.decision FROM order_decisions od WHERE od.order_id = o.id ORDER BY od.id DESC LIMIT 1)";
+
+    fn read(columns: &mut Columns<'_>) -> Result<ListedOrder, DbError> {
+        Ok(ListedOrder {
+            order_id: columns.string()?,
+            customer_id: columns.string()?,
+            customer_name: columns.string()?,
+            currency: columns.currency()?,
+            amount_minor: columns.int()?,
+            ordered_on: columns.date()?,
+            status: columns.named()?,
+            held_since: columns.opt_string()?,
+            decision: columns.json()?,
+        })
+    }
+}
+
+impl ListedOrder {
+    pub(crate) const FROM: &'static str = "FROM orders o JOIN customers c ON c.id = o.customer_id";
+
+    /// The entry, with the whole days it has been held by `as_of`.
+    pub(crate) fn entry(self, as_of: NaiveDate) -> QueueEntry {
+        let days_held = self
+            .held_since
+            .as_deref()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| (as_of - at.date_naive()).num_days().max(0));
+        QueueEntry {
+            order_id: self.order_id,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            amount: self.currency.from_minor(self.amount_minor),
+            currency: self.currency,
+            ordered_on: self.ordered_on,
+            status: self.status,
+            held_since: self.held_since,
+            days_held,
+            reasons: self.decision.reasons,
+        }
+    }
+}
 
 /// Orders in a status, oldest first (the held queue by default).
 pub async fn queue(
@@ -489,41 +546,23 @@ pub async fn queue(
     // orders across every customer, a list nobody works, have no index of
     // their own.
     const ORDER: &str = "ORDER BY o.ordered_on, o.held_since, o.id";
+    let held = OrderStatus::sql_list(&[OrderStatus::Held]);
     let (filter, mut params) = match (&query.customer_id, query.status) {
         (Some(customer_id), status) => (
-            "o.customer_id = ? AND o.status = ?",
+            "o.customer_id = ? AND o.status = ?".to_string(),
             params![customer_id, status.as_str()],
         ),
-        (None, OrderStatus::Held) => ("o.status = 'held'", vec![]),
-        (None, status) => ("o.status = ?", params![status.as_str()]),
+        (None, OrderStatus::Held) => (format!("o.status = {held}"), vec![]),
+        (None, status) => ("o.status = ?".to_string(), params![status.as_str()]),
     };
-    let sql = format!("{QUEUE_SELECT} WHERE {filter} {ORDER} LIMIT ? OFFSET ?");
+    let sql = format!(
+        "SELECT {} {} WHERE {filter} {ORDER} LIMIT ? OFFSET ?",
+        ListedOrder::SELECT,
+        ListedOrder::FROM
+    );
     params.extend(params![query.limit, query.offset]);
-    let rows = db.query(&sql, params).await?;
-    rows.iter().map(|row| queue_entry(row, as_of)).collect()
-}
-
-/// An order read with [`QUEUE_SELECT`].
-pub(crate) fn queue_entry(row: &Row, as_of: NaiveDate) -> Result<QueueEntry, DbError> {
-    let currency = row.currency(3)?;
-    let held_since = row.opt_string(7)?;
-    let days_held = held_since
-        .as_deref()
-        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-        .map(|at| (as_of - at.date_naive()).num_days().max(0));
-    let decision: Decision = row.json(8)?;
-    Ok(QueueEntry {
-        order_id: row.string(0)?,
-        customer_id: row.string(1)?,
-        customer_name: row.string(2)?,
-        amount: currency.from_minor(row.int(4)?),
-        currency,
-        ordered_on: row.date(5)?,
-        status: status_column(row, 6)?,
-        held_since,
-        days_held,
-        reasons: decision.reasons,
-    })
+    let rows: Vec<ListedOrder> = db.records(&sql, params).await?;
+    Ok(rows.into_iter().map(|row| row.entry(as_of)).collect())
 }
 
 /// A manual release by an associate: the override is recorded with the
@@ -561,14 +600,19 @@ async fn release_one(
         )));
     }
     let customer = customers::get(db, &order.customer_id).await?;
-    let account = customers::account(db, &customer, Some(id)).await?;
+    let account = accounts::account(db, &customer, Some(id)).await?;
     let amount = customer.money(order.amount_minor);
     let standing = hold::check_order(&account, amount, as_of, policy);
     set_status(db, id, OrderStatus::Released, stamp).await?;
     let overridden = latest_decision(db, id).await?;
     let mut decision = overridden.decision;
     decision.status = OrderStatus::Released;
-    let mut entry = DecisionEntry::new("manual_release", "released by hand", &decision, stamp);
+    let mut entry = DecisionEntry::new(
+        DecisionKind::ManualRelease,
+        "released by hand",
+        &decision,
+        stamp,
+    );
     entry.note = Some(note.to_string());
     let mut inputs = inputs(&account, amount, as_of, policy);
     inputs["overrides"] = json!(overridden.decided_at);
@@ -580,12 +624,20 @@ async fn release_one(
     Ok(())
 }
 
+credit_core::named! {
+    /// What a bulk release did with one order.
+    pub enum BulkResult {
+        Released = "released",
+        NotFound = "not_found",
+        NotHeld = "not_held",
+    }
+}
+
 /// What happened to one order of a bulk release.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BulkOutcome {
     pub order_id: String,
-    /// `released`, `not_found` or `not_held`.
-    pub outcome: &'static str,
+    pub outcome: BulkResult,
     pub detail: String,
 }
 
@@ -603,11 +655,11 @@ pub async fn release_many(
         let mut outcomes = vec![];
         for id in ids {
             let (outcome, detail) = match release_one(db, id, note, policy, as_of, stamp).await {
-                Ok(()) => ("released", format!("order '{id}' released")),
+                Ok(()) => (BulkResult::Released, format!("order '{id}' released")),
                 Err(LedgerError::NotFound { .. }) => {
-                    ("not_found", format!("order '{id}' does not exist"))
+                    (BulkResult::NotFound, format!("order '{id}' does not exist"))
                 }
-                Err(LedgerError::Conflict(detail)) => ("not_held", detail),
+                Err(LedgerError::Conflict(detail)) => (BulkResult::NotHeld, detail),
                 Err(other) => return Err(other),
             };
             outcomes.push(BulkOutcome {
@@ -657,7 +709,7 @@ pub async fn cancel(
                     order: &order,
                     customer: &customer,
                     to: OrderStatus::Cancelled,
-                    kind: "cancel",
+                    kind: DecisionKind::Cancel,
                     trigger: "order cancelled",
                     details: json!({ "as_of": as_of }),
                 };
@@ -698,7 +750,7 @@ pub async fn mark_invoiced(
         order: &order,
         customer,
         to: OrderStatus::Invoiced,
-        kind: "invoiced",
+        kind: DecisionKind::Invoiced,
         trigger: &trigger,
         details: json!({ "invoice_id": invoice_id }),
     };
@@ -725,7 +777,7 @@ struct StatusChange<'a> {
     order: &'a StoredOrder,
     customer: &'a Customer,
     to: OrderStatus,
-    kind: &'a str,
+    kind: DecisionKind,
     trigger: &'a str,
     /// More inputs to record (the invoice posted, the date).
     details: Json,
@@ -744,7 +796,7 @@ async fn note_status_change(
     let mut decision = latest_decision(db, id).await?.decision;
     decision.status = change.to;
     let entry = DecisionEntry::new(change.kind, change.trigger, &decision, stamp);
-    let account = customers::account(db, change.customer, None).await?;
+    let account = accounts::account(db, change.customer, None).await?;
     let mut inputs = json!({
         "order_amount": change.customer.money(change.order.amount_minor),
         "previous_status": change.order.status,
@@ -778,7 +830,7 @@ pub async fn recheck_held(
     if held.is_empty() {
         return Ok(Recheck::default());
     }
-    let account = customers::account(db, customer, None).await?;
+    let account = accounts::account(db, customer, None).await?;
     let mut recheck = Recheck::default();
     let mut running = account.clone();
     for (order, decision) in hold::recheck_held_orders(&account, &held, as_of, policy) {
@@ -788,7 +840,7 @@ pub async fn recheck_held(
         } else {
             recheck.still_held.push(order.id.clone());
         }
-        let entry = DecisionEntry::new("recheck", trigger, &decision, stamp);
+        let entry = DecisionEntry::new(DecisionKind::Recheck, trigger, &decision, stamp);
         record(
             db,
             &order.id,
@@ -809,9 +861,9 @@ async fn held_orders_oldest_first(
 ) -> Result<Vec<HeldOrder>, DbError> {
     let rows = db
         .query(
-            "SELECT id, amount_minor FROM orders WHERE customer_id = ? AND status = 'held'
+            "SELECT id, amount_minor FROM orders WHERE customer_id = ? AND status = ?
              ORDER BY ordered_on, held_since, id",
-            params![&customer.id],
+            params![&customer.id, OrderStatus::Held.as_str()],
         )
         .await?;
     rows.iter()

@@ -14,17 +14,18 @@ use chrono::NaiveDate;
 use credit_core::aging::Aging;
 use credit_core::collections::{PromiseStatus, WorklistEntry, rank_worklist};
 use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
+use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
-use credit_core::{Account, Currency, OpenInvoice, days_past_due};
+use credit_core::{Account, Currency, Named, OpenInvoice, days_past_due};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::contacts;
-use crate::db::{Database, DbError, Row};
+use crate::db::{Database, DbError, Record, Records, Row};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
-use crate::orders::{self, QueueEntry};
+use crate::orders::{ListedOrder, QueueEntry};
 use crate::params;
 
 /// `GET /reports/held-orders`: every held order, oldest first.
@@ -41,14 +42,13 @@ pub async fn held_orders(db: &impl Database, as_of: NaiveDate) -> Result<HeldOrd
     // The status is written out, not bound, so the partial index of held
     // orders serves the query.
     let sql = format!(
-        "{} WHERE o.status = 'held' ORDER BY o.ordered_on, o.held_since, o.id",
-        orders::QUEUE_SELECT
+        "SELECT {} {} WHERE o.status = {} ORDER BY o.ordered_on, o.held_since, o.id",
+        ListedOrder::SELECT,
+        ListedOrder::FROM,
+        OrderStatus::sql_list(&[OrderStatus::Held]),
     );
-    let rows = db.query(&sql, vec![]).await?;
-    let orders = rows
-        .iter()
-        .map(|row| orders::queue_entry(row, as_of))
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<ListedOrder> = db.records(&sql, vec![]).await?;
+    let orders = rows.into_iter().map(|row| row.entry(as_of)).collect();
     Ok(HeldOrders { as_of, orders })
 }
 

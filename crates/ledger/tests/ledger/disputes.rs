@@ -6,6 +6,7 @@ use crate::support::*;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::{OrderStatus, ReasonCode};
 use ledger::disputes::{self, DisputeChanged, DisputeQuery, DisputeUpdate, StatusFilter};
+use ledger::workflows;
 use ledger::{LedgerError, orders};
 
 /// Case 7's book: L 50,000; INV-0971 5,000 due 05-15.
@@ -17,7 +18,7 @@ fn case_7_books() -> Books {
 }
 
 fn change(books: &Books, id: &str, update: DisputeUpdate) -> ledger::Result<DisputeChanged> {
-    block_on(disputes::update(
+    block_on(workflows::dispute::update(
         &books.db,
         id,
         &update,
@@ -163,7 +164,7 @@ fn a_credit_lowers_the_balance_and_every_step_is_kept() {
         .view
         .history
         .iter()
-        .map(|e| (e.kind, e.from, e.to))
+        .map(|e| (e.kind.as_str(), e.from, e.to))
         .collect();
     use DisputeStatus::*;
     assert_eq!(

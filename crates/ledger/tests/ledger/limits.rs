@@ -6,6 +6,7 @@ use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use ledger::limits::{self, Decided, Decision, LimitRequest, ListQuery, NewRequest, Verdict};
 use ledger::orders::{self, QueueQuery};
+use ledger::workflows;
 use ledger::{Database, LedgerError, customers};
 
 /// Case 10: L 20,000; AR 16,000 current; SO-10 5,000 (06-20) and SO-11
@@ -37,7 +38,7 @@ fn decide(books: &Books, id: &str, verdict: Verdict, by: &str) -> ledger::Result
         note: "Reviewed the payment history".into(),
         as_of: date(AS_OF),
     };
-    block_on(limits::decide(
+    block_on(workflows::limit::decide(
         &books.db,
         id,
         &decision,

@@ -70,7 +70,7 @@ fn case_8_pays_oldest_first_and_releases_the_held_order() {
     let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
     assert_eq!(order.status, OrderStatus::Released);
     let recheck = order.decisions.last().unwrap();
-    assert_eq!(recheck.kind, "recheck");
+    assert_eq!(recheck.kind.as_str(), "recheck");
     assert_eq!(recheck.trigger, "payment P-1");
     assert_eq!(recheck.decision.exposure.to_string(), "19000.00");
 }
@@ -420,7 +420,7 @@ fn paying_into_part_of_a_disputed_amount_keeps_disputed_within_the_open_balance(
         amount: amount("5999.99"),
         currency: usd(),
     };
-    let refused = block_on(ledger::invoices::put(
+    let refused = block_on(ledger::workflows::invoice::put(
         &books.db,
         "INV-B",
         &update,

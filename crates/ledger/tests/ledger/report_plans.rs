@@ -158,8 +158,8 @@ fn aging_reads_only_open_or_later_settled_invoices() {
 fn disputes_use_the_status_index_for_every_filter() {
     let books = books();
     for statuses in [
-        &reports::ACTIVE_DISPUTES[..],
-        &DisputeStatus::ALL,
+        ledger::disputes::ACTIVE,
+        DisputeStatus::ALL,
         &[DisputeStatus::Withdrawn],
     ] {
         let plans = plans_of(&books, async |db| {

@@ -205,7 +205,7 @@ fn report_timings_on_a_large_book() {
     );
     time(
         "disputes (active)",
-        async || reports::disputes(&db, as_of, &reports::ACTIVE_DISPUTES).await,
+        async || reports::disputes(&db, as_of, ledger::disputes::ACTIVE).await,
         |r| r.disputes.len(),
     );
     time(

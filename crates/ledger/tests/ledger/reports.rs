@@ -9,6 +9,7 @@ use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::ReasonCode;
 use credit_core::metrics::Period;
 use ledger::reports::{self, ACTIVE_DISPUTES, AgingReport, CustomerAging};
+use ledger::workflows;
 use ledger::{invoices, params};
 use rust_decimal::Decimal;
 
@@ -72,7 +73,7 @@ fn euro_invoice(books: &Books, id: &str, customer: &str, due_on: &str, value: &s
         amount: amount(value),
         currency: credit_core::Currency::parse("EUR").unwrap(),
     };
-    block_on(invoices::put(
+    block_on(workflows::invoice::put(
         &books.db,
         id,
         &update,
@@ -203,7 +204,7 @@ fn aging_as_of_today_matches_each_customers_position() {
         ]
     );
     for line in &report.customers {
-        let position = block_on(ledger::customers::position(
+        let position = block_on(ledger::workflows::customer::position(
             &books.db,
             &line.customer_id,
             today,
@@ -331,7 +332,7 @@ fn closed_disputes_show_whether_the_sla_was_met() {
     let all = block_on(reports::disputes(
         &books.db,
         date(AS_OF),
-        &DisputeStatus::ALL,
+        DisputeStatus::ALL,
     ))
     .unwrap();
     assert_eq!(all.disputes.len(), 4);

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::{Currency, Policy};
-use ledger::customers::{self, CustomerUpdate};
+use ledger::customers::CustomerUpdate;
 use ledger::db::native::NativeDb;
-use ledger::disputes::{self, DisputeChanged, NewDispute};
+use ledger::disputes::{DisputeChanged, NewDispute};
 use ledger::invoices::{self, InvoiceUpdate};
 use ledger::orders::{self, CheckResult, OrderWebhook};
-use ledger::payments::{self, NewPayment, Posted};
+use ledger::payments::{NewPayment, Posted};
+use ledger::workflows;
 use ledger::{Stamp, schema};
 use rust_decimal::Decimal;
 
@@ -62,7 +63,7 @@ impl Books {
             on_hold: false,
             exempt: false,
         };
-        block_on(customers::put(
+        block_on(workflows::customer::put(
             &self.db,
             id,
             &update,
@@ -129,8 +130,8 @@ impl Books {
         self.put_invoice(id, &update);
     }
 
-    pub fn put_invoice(&self, id: &str, update: &InvoiceUpdate) -> invoices::PutInvoice {
-        block_on(invoices::put(
+    pub fn put_invoice(&self, id: &str, update: &InvoiceUpdate) -> workflows::invoice::PutInvoice {
+        block_on(workflows::invoice::put(
             &self.db,
             id,
             update,
@@ -179,7 +180,7 @@ impl Books {
     }
 
     pub fn post(&self, payment: &NewPayment) -> ledger::Result<Posted> {
-        block_on(payments::post(
+        block_on(workflows::payment::post(
             &self.db,
             payment,
             &self.policy,
@@ -196,7 +197,7 @@ impl Books {
             note: "price differs from the quote".into(),
             opened_on: date(AS_OF),
         };
-        block_on(disputes::open(
+        block_on(workflows::dispute::open(
             &self.db,
             &new,
             date(AS_OF),
@@ -214,8 +215,8 @@ impl Books {
         )
     }
 
-    pub fn position(&self, customer_id: &str) -> customers::Position {
-        block_on(customers::position(
+    pub fn position(&self, customer_id: &str) -> workflows::customer::Position {
+        block_on(workflows::customer::position(
             &self.db,
             customer_id,
             date(AS_OF),

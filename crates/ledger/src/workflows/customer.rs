@@ -1,0 +1,113 @@
+//! A customer from the ERP, and where its account stands.
+
+use chrono::NaiveDate;
+use credit_core::Policy;
+use credit_core::aging::Aging;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::customers::{self, Customer, CustomerUpdate};
+use crate::db::transaction;
+use crate::orders::{self, QueueEntry, QueueQuery, Recheck};
+use crate::{Database, LedgerError, Result, Stamp, accounts, audit};
+
+/// The answer to `PUT /customers/{id}`.
+#[derive(Debug, Serialize)]
+pub struct PutCustomer {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// Held orders the change released (a higher limit, hold lifted, ...).
+    pub released_orders: Vec<String>,
+    #[serde(skip)]
+    pub created: bool,
+}
+
+/// Creates or replaces a customer's master data. A customer's currency
+/// cannot change once it has business on the books. Held orders are
+/// re-checked as of `as_of`, since a new limit or a lifted hold may clear them.
+pub async fn put(
+    db: &impl Database,
+    id: &str,
+    update: &CustomerUpdate,
+    policy: &Policy,
+    as_of: NaiveDate,
+    stamp: &Stamp,
+) -> Result<PutCustomer> {
+    transaction(db, async |db| {
+        let before = customers::find(db, id).await?;
+        if let Some(before) = &before
+            && before.currency != update.currency
+            && customers::has_business(db, id).await?
+        {
+            return Err(LedgerError::Conflict(format!(
+                "customer '{id}' has invoices, orders or payments in {}; its currency cannot change to {}",
+                before.currency, update.currency
+            )));
+        }
+        customers::write(db, id, update, stamp).await?;
+        let customer = customers::get(db, id).await?;
+        let action = if before.is_some() { "update" } else { "create" };
+        let details = json!({ "before": before, "after": customer });
+        audit::record(db, stamp, action, "customer", id, details).await?;
+        let Recheck { released, .. } = match before {
+            Some(_) => {
+                let trigger = "customer master data change";
+                orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?
+            }
+            None => Recheck::default(),
+        };
+        Ok(PutCustomer {
+            customer,
+            released_orders: released,
+            created: before.is_none(),
+        })
+    })
+    .await
+}
+
+/// `GET /customers/{id}`: master data and the credit position as of a date.
+#[derive(Debug, Serialize)]
+pub struct Position {
+    #[serde(flatten)]
+    pub customer: Customer,
+    pub as_of: NaiveDate,
+    pub open_balance: Decimal,
+    pub unapplied_cash: Decimal,
+    pub released_orders_total: Decimal,
+    pub exposure: Decimal,
+    pub available: Option<Decimal>,
+    pub past_due: Decimal,
+    pub grace_days_applied: u32,
+    pub aging: Aging,
+    pub held_orders: Vec<QueueEntry>,
+}
+
+pub async fn position(
+    db: &impl Database,
+    id: &str,
+    as_of: NaiveDate,
+    policy: &Policy,
+) -> Result<Position> {
+    let customer = customers::get(db, id).await?;
+    let account = accounts::account(db, &customer, None).await?;
+    let exposure = account.exposure();
+    let grace_days = account.grace_days(policy);
+    let query = QueueQuery {
+        customer_id: Some(customer.id.clone()),
+        ..QueueQuery::held()
+    };
+    Ok(Position {
+        as_of,
+        open_balance: account.open_balance(),
+        unapplied_cash: account.unapplied_cash,
+        released_orders_total: account.released_orders_total,
+        exposure,
+        available: account.credit_limit.map(|limit| limit - exposure),
+        past_due: account.past_due(as_of, grace_days),
+        grace_days_applied: grace_days,
+        aging: account.aging(as_of),
+        held_orders: orders::queue(db, &query, as_of).await?,
+        customer,
+    })
+}
