@@ -626,3 +626,39 @@ fn answers_are_never_cached_nor_sniffed() {
         );
     }
 }
+
+#[test]
+fn a_payment_that_would_overflow_a_customer_is_refused_and_the_customer_stays_usable() {
+    let app = App::start();
+    let put = app.erp(
+        "PUT",
+        "/customers/C-K",
+        &json!({"name": "Kuwait Traders", "currency": "KWD", "credit_limit": "5000.000", "payment_terms_days": 30}),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    // As if thousands of payments of the largest amount had come before.
+    let db = rusqlite::Connection::open(app.state_dir.path().join("sqlite_db.db")).unwrap();
+    db.execute(
+        "UPDATE customers SET unapplied_minor = ?1 WHERE id = 'C-K'",
+        [i64::MAX - 500_000_000_000_000],
+    )
+    .unwrap();
+    let payment = json!({
+        "id": "P-BIG", "customer_id": "C-K", "amount": "1000000000000.000", "currency": "KWD",
+        "received_on": AS_OF, "method": "wire",
+    });
+    let refused = app.json_as(ASSOCIATE, "POST", "/payments", &payment);
+    assert_eq!(problem_fields(&refused), ["amount"], "{}", refused.text());
+    problem(&app.get_as(MANAGER, "/payments/P-BIG"), 404);
+    let position = get_json(&app, "/customers/C-K");
+    assert_eq!(
+        position["unapplied_cash"], "9222872036854775.807",
+        "unchanged"
+    );
+    let checked = app.erp(
+        "POST",
+        "/orders",
+        &json!({"id": "SO-K", "customer_id": "C-K", "amount": "10.000", "currency": "KWD", "ordered_on": AS_OF, "as_of": AS_OF}),
+    );
+    assert_eq!(checked.status, 200, "{}", checked.text());
+}

@@ -316,3 +316,35 @@ fn bad_requests_are_named_and_change_nothing() {
     let request = get_json(&app, &format!("/credit-limit-requests/{id}"));
     assert_eq!(request["status"], "pending");
 }
+
+#[test]
+fn a_manager_setting_the_limit_directly_supersedes_the_pending_request() {
+    let app = case_10_book();
+    let id = asked(&app, ASSOCIATE, "C-10", "30000.00");
+    let put = app.json_as(
+        MANAGER,
+        "PUT",
+        "/customers/C-10",
+        &json!({"name": "C-10 Ltd", "currency": "USD", "credit_limit": "26000.00", "payment_terms_days": 30}),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    let request = get_json(&app, &format!("/credit-limit-requests/{id}"));
+    assert_eq!(request["status"], "superseded");
+    assert_eq!(request["decided_by"], "maria");
+    assert!(
+        request["note"]
+            .as_str()
+            .unwrap()
+            .contains("from 20000.00 to 26000.00 USD"),
+        "{request}"
+    );
+    let pending = get_json(&app, "/reports/credit-limit-requests");
+    assert_eq!(pending["requests"], json!([]), "no longer pending");
+    let late = app.json_as(
+        MIKE,
+        "POST",
+        &format!("/credit-limit-requests/{id}/decision"),
+        &json!({"decision": "approve", "note": "too late"}),
+    );
+    problem(&late, 409);
+}

@@ -188,10 +188,7 @@ fn new_contact(
     today: NaiveDate,
 ) -> Result<NewContact, Problem> {
     let mut fields = Fields::new();
-    let channel = Channel::parse(&body.channel).or_else(|| {
-        fields.error("channel", "must be call, email, letter or visit");
-        None
-    });
+    let channel = fields.named::<Channel>("channel", &body.channel);
     let outcome = fields.text("outcome", &body.outcome, MAX_NAME);
     let note = fields.text("note", &body.note, MAX_NOTE);
     let contacted_on = match &body.contacted_on {
@@ -246,10 +243,7 @@ async fn list_invoices(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
     let filter = match call.query("status") {
         None => Some(InvoiceFilter::Open),
-        Some(text) => InvoiceFilter::parse(text).or_else(|| {
-            fields.error("status", "must be open or all");
-            None
-        }),
+        Some(text) => fields.named::<InvoiceFilter>("status", text),
     };
     let as_of = call.as_of(call.today());
     fields.finish()?;

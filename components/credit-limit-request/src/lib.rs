@@ -8,6 +8,7 @@ use api::spin::{Desk, serve};
 use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
+use credit_core::Named;
 use credit_core::limit::RequestStatus;
 use ledger::customers;
 use ledger::limits::{self, Decision, ListQuery, NewRequest, Verdict};
@@ -84,7 +85,8 @@ async fn list(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let status = match call.query("status") {
         None | Some("all") => None,
         Some(text) => RequestStatus::parse(text).or_else(|| {
-            fields.error("status", "must be pending, approved, rejected or all");
+            let expected = RequestStatus::expected_or(&["all"]);
+            fields.error("status", format!("must be {expected}"));
             None
         }),
     };

@@ -7,6 +7,7 @@ use api::spin::{Desk, serve};
 use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
+use credit_core::Named;
 use credit_core::dispute::DisputeStatus;
 use ledger::disputes::{self, DisputeQuery, DisputeUpdate, NewDispute, StatusFilter};
 use ledger::invoices;
@@ -155,10 +156,8 @@ async fn list_disputes(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let status = match call.query("status") {
         None => Some(StatusFilter::Any),
         Some(text) => StatusFilter::parse(text).or_else(|| {
-            fields.error(
-                "status",
-                "must be open, in_review, resolved_credit, resolved_rejected, withdrawn or active",
-            );
+            let expected = DisputeStatus::expected_or(&["active"]);
+            fields.error("status", format!("must be {expected}"));
             None
         }),
     };

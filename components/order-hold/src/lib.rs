@@ -73,10 +73,7 @@ async fn list_orders(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
     let status = match call.query("status") {
         None => Some(OrderStatus::Held),
-        Some(text) => OrderStatus::parse(text).or_else(|| {
-            fields.error("status", "must be held, released, cancelled or invoiced");
-            None
-        }),
+        Some(text) => fields.named::<OrderStatus>("status", text),
     };
     let customer_id = call
         .query("customer_id")

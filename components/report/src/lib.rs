@@ -9,6 +9,7 @@ mod trend;
 use api::spin::{Desk, NoStore, serve};
 use api::{Access, Call, Incoming, Problem, Reply, Route, Table, handler};
 use chrono::NaiveDate;
+use credit_core::Named;
 use credit_core::dispute::DisputeStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::Period;
@@ -78,10 +79,8 @@ async fn disputes(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
         None | Some("active") => disputes::ACTIVE.to_vec(),
         Some("all") => DisputeStatus::ALL.to_vec(),
         Some(text) => vec![DisputeStatus::parse(text).ok_or_else(|| {
-            Problem::invalid_field(
-                "status",
-                "must be active, all, open, in_review, resolved_credit, resolved_rejected or withdrawn",
-            )
+            let expected = DisputeStatus::expected_or(&["active", "all"]);
+            Problem::invalid_field("status", format!("must be {expected}"))
         })?],
     };
     let report = reports::disputes(&desk.db, as_of, &statuses).await?;
@@ -118,7 +117,8 @@ async fn credit_limit_requests(desk: &Reports, call: &Call) -> Result<Reply, Pro
         None => Some(RequestStatus::Pending),
         Some("all") => None,
         Some(text) => Some(RequestStatus::parse(text).ok_or_else(|| {
-            Problem::invalid_field("status", "must be pending, approved, rejected or all")
+            let expected = RequestStatus::expected_or(&["all"]);
+            Problem::invalid_field("status", format!("must be {expected}"))
         })?),
     };
     let customer_id = call

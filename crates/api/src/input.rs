@@ -244,6 +244,16 @@ impl Fields {
         self.record(field, result)
     }
 
+    /// One of a closed set of names (a status, a channel): "must be a, b
+    /// or c" otherwise.
+    pub fn named<T: credit_core::Named>(&mut self, field: &str, text: &str) -> Option<T> {
+        let value = T::from_name(text);
+        if value.is_none() {
+            self.error(field, format!("must be {}", T::expected()));
+        }
+        value
+    }
+
     /// A whole-number query parameter in `range`; `default` when absent.
     pub fn number(
         &mut self,

@@ -9,6 +9,9 @@ crate::named! {
         Pending = "pending",
         Approved = "approved",
         Rejected = "rejected",
+        /// Left undecided: the limit was set directly (a manager or the
+        /// ERP put the customer with another limit) while it was pending.
+        Superseded = "superseded",
     }
 }
 

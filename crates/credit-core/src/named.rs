@@ -16,12 +16,14 @@ pub trait Named: Copy + PartialEq + 'static {
 
     /// Every name, for a message: `open, in_review or withdrawn`.
     fn expected() -> String {
-        one_of(
-            &Self::ALL
-                .iter()
-                .map(|value| value.name())
-                .collect::<Vec<_>>(),
-        )
+        Self::expected_or(&[])
+    }
+
+    /// Every name and then `more`: `open, in_review, withdrawn or all`.
+    fn expected_or(more: &[&str]) -> String {
+        let mut names: Vec<&str> = Self::ALL.iter().map(|value| value.name()).collect();
+        names.extend(more);
+        one_of(&names)
     }
 
     /// The names of `values` as SQL literals: `'open', 'in_review'`. Names
@@ -138,6 +140,7 @@ mod tests {
         assert_eq!(Light::parse("green"), Some(Light::Green));
         assert_eq!(Light::parse("Green"), None);
         assert_eq!(Light::expected(), "red, amber or green");
+        assert_eq!(Light::expected_or(&["off"]), "red, amber, green or off");
         assert_eq!(
             Light::sql_list(&[Light::Red, Light::Green]),
             "'red', 'green'"

@@ -239,6 +239,41 @@ pub(crate) async fn record_decision(
     .await
 }
 
+/// A limit set directly (the customer put with another limit) supersedes
+/// the customer's pending request: it is closed as `superseded`, with who
+/// set the limit, when, and to what, and the closing is audited.
+pub async fn supersede_pending(
+    db: &impl Database,
+    customer: &Customer,
+    before: Option<Decimal>,
+    stamp: &Stamp,
+) -> Result<Option<String>, DbError> {
+    let Some(id) = pending_for(db, &customer.id).await? else {
+        return Ok(None);
+    };
+    let shown = |limit: Option<Decimal>| limit.map_or("none".to_string(), |l| l.to_string());
+    let note = format!(
+        "superseded: the credit limit was set directly from {} to {} {}",
+        shown(before),
+        shown(customer.credit_limit),
+        customer.currency
+    );
+    db.execute(
+        "UPDATE credit_limit_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?",
+        params![
+            RequestStatus::Superseded.as_str(),
+            &stamp.by,
+            stamp.at_text(),
+            &note,
+            request_number(&id),
+        ],
+    )
+    .await?;
+    let details = serde_json::json!({ "customer_id": customer.id, "note": note });
+    crate::audit::record(db, stamp, "supersede", "credit_limit_request", &id, details).await?;
+    Ok(Some(id))
+}
+
 /// Which requests a list shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {

@@ -9,6 +9,7 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use credit_core::aging::Aging;
@@ -17,12 +18,14 @@ use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_
 use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
-use credit_core::{Account, Currency, Named, OpenInvoice, days_past_due};
+use credit_core::{Account, Currency, Named, days_past_due};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::accounts::OpenInvoiceRow;
 use crate::contacts;
-use crate::db::{Database, DbError, Record, Records, Row};
+use crate::customers::Customer;
+use crate::db::{Columns, Database, DbError, Record, Records, exact_sum};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
 use crate::orders::{ListedOrder, QueueEntry};
@@ -105,49 +108,65 @@ const RECEIVABLES_AS_OF: &str = "
           FROM credits r JOIN invoices i ON i.id = r.invoice_id
          WHERE r.credited_on > ?1 AND i.issued_on <= ?1
     )
-    SELECT k.customer_id, c.name, c.currency, k.due_on, SUM(k.amount)
+    SELECT k.customer_id, c.name, c.currency, k.due_on, {open}
     FROM contributions k JOIN customers c ON c.id = k.customer_id
     GROUP BY c.currency, k.customer_id, k.due_on
     ORDER BY c.currency, k.customer_id, k.due_on";
 
+/// What one customer had open on one due date, summed exactly.
+struct Receivable {
+    customer_id: String,
+    customer_name: String,
+    currency: Currency,
+    due_on: NaiveDate,
+    open_minor: i128,
+}
+
+impl Record for Receivable {
+    const SELECT: &'static str = "k.customer_id, c.name, c.currency, k.due_on, open_high, open_low";
+
+    fn read(columns: &mut Columns<'_>) -> Result<Receivable, DbError> {
+        Ok(Receivable {
+            customer_id: columns.string()?,
+            customer_name: columns.string()?,
+            currency: columns.currency()?,
+            due_on: columns.date()?,
+            open_minor: columns.sum()?,
+        })
+    }
+}
+
 /// Receivables as they stood at the end of `as_of`, per customer (those
 /// with something open) and per currency.
 pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, DbError> {
-    let rows = db.query(RECEIVABLES_AS_OF, params![as_of]).await?;
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| RECEIVABLES_AS_OF.replace("{open}", &exact_sum("k.amount", "open")));
+    let rows: Vec<Receivable> = db.records(&SQL, params![as_of]).await?;
     let mut customers: Vec<CustomerAging> = vec![];
-    for row in &rows {
-        let open = row.int(4)?;
-        if open == 0 {
+    for row in rows {
+        if row.open_minor == 0 {
             continue;
         }
-        let customer_id = row.text(0)?;
         if customers
             .last()
-            .is_none_or(|c| c.customer_id != customer_id)
+            .is_none_or(|c| c.customer_id != row.customer_id)
         {
-            customers.push(customer_aging(row)?);
+            customers.push(CustomerAging {
+                customer_id: row.customer_id,
+                customer_name: row.customer_name,
+                currency: row.currency,
+                aging: Aging::zero(row.currency.minor_units()),
+            });
         }
         let customer = customers.last_mut().expect("pushed above");
-        let amount = customer.currency.from_minor(open);
-        customer
-            .aging
-            .add(days_past_due(as_of, row.date(3)?), amount);
+        let amount = row.currency.from_minor_sum(row.open_minor);
+        customer.aging.add(days_past_due(as_of, row.due_on), amount);
     }
     let totals = totals_by_currency(&customers);
     Ok(AgingReport {
         as_of,
         customers,
         totals,
-    })
-}
-
-fn customer_aging(row: &Row) -> Result<CustomerAging, DbError> {
-    let currency = row.currency(2)?;
-    Ok(CustomerAging {
-        customer_id: row.string(0)?,
-        customer_name: row.string(1)?,
-        currency,
-        aging: Aging::zero(currency.minor_units()),
     })
 }
 
@@ -198,9 +217,6 @@ pub struct DisputesReport {
     pub disputes: Vec<DisputeLine>,
 }
 
-/// What the disputes report shows unless asked otherwise.
-pub const ACTIVE_DISPUTES: [DisputeStatus; 2] = [DisputeStatus::Open, DisputeStatus::InReview];
-
 /// Disputes in `statuses` opened by `as_of`, with their service level
 /// measured at `as_of`. The status is the dispute's current one.
 pub async fn disputes(
@@ -224,48 +240,65 @@ pub async fn disputes(
         .take(DisputeStatus::ALL.len())
         .map(|s| s.as_str())
         .collect();
-    let rows = db
-        .query(
-            "SELECT d.id, d.invoice_id, d.customer_id, c.name, c.currency, d.amount_minor, d.reason_code,
-                    d.status, d.opened_on, d.sla_due_on, d.closed_on
-             FROM disputes d JOIN customers c ON c.id = d.customer_id
-             WHERE d.status IN (?1, ?2, ?3, ?4, ?5) AND d.opened_on <= ?6
-             ORDER BY d.sla_due_on, d.id",
-            params![wanted[0], wanted[1], wanted[2], wanted[3], wanted[4], as_of],
-        )
-        .await?;
-    report.disputes = rows
-        .iter()
-        .map(|row| dispute_line(row, as_of))
-        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {} FROM disputes d JOIN customers c ON c.id = d.customer_id
+         WHERE d.status IN (?1, ?2, ?3, ?4, ?5) AND d.opened_on <= ?6
+         ORDER BY d.sla_due_on, d.id",
+        DisputeLine::SELECT
+    );
+    let params = params![wanted[0], wanted[1], wanted[2], wanted[3], wanted[4], as_of];
+    let lines: Vec<DisputeLine> = db.records(&sql, params).await?;
+    report.disputes = lines
+        .into_iter()
+        .map(|line| line.measured_at(as_of))
+        .collect();
     Ok(report)
 }
 
-fn dispute_line(row: &Row, as_of: NaiveDate) -> Result<DisputeLine, DbError> {
-    let currency = row.currency(4)?;
-    let status = DisputeStatus::parse(row.text(7)?).ok_or(DbError::Decode {
-        column: 7,
-        expected: "a dispute status",
-    })?;
-    let sla_due_on = row.date(9)?;
-    let closed_on = row.opt_date(10)?;
-    Ok(DisputeLine {
-        dispute_id: dispute_id(row.int(0)?),
-        invoice_id: row.string(1)?,
-        customer_id: row.string(2)?,
-        customer_name: row.string(3)?,
-        currency,
-        amount: currency.from_minor(row.int(5)?),
-        reason_code: row.string(6)?,
-        status,
-        opened_on: row.date(8)?,
-        sla_due_on,
-        closed_on,
-        sla_status: sla_status(sla_due_on, as_of, closed_on),
-        business_days_left: status
-            .is_active()
-            .then(|| business_days_between(as_of, sla_due_on)),
-    })
+/// Read with the service level left to [`DisputeLine::measured_at`].
+impl Record for DisputeLine {
+    const SELECT: &'static str =
+        "d.id, d.invoice_id, d.customer_id, c.name, c.currency, d.amount_minor, d.reason_code,
+        d.status, d.opened_on, d.sla_due_on, d.closed_on";
+
+    fn read(columns: &mut Columns<'_>) -> Result<DisputeLine, DbError> {
+        let (dispute_id, invoice_id, customer_id, customer_name) = (
+            dispute_id(columns.int()?),
+            columns.string()?,
+            columns.string()?,
+            columns.string()?,
+        );
+        let currency = columns.currency()?;
+        Ok(DisputeLine {
+            dispute_id,
+            invoice_id,
+            customer_id,
+            customer_name,
+            currency,
+            amount: currency.from_minor(columns.int()?),
+            reason_code: columns.string()?,
+            status: columns.named()?,
+            opened_on: columns.date()?,
+            sla_due_on: columns.date()?,
+            closed_on: columns.opt_date()?,
+            sla_status: SlaStatus::OnTrack,
+            business_days_left: None,
+        })
+    }
+}
+
+impl DisputeLine {
+    /// With its service level measured at `as_of`.
+    fn measured_at(self, as_of: NaiveDate) -> DisputeLine {
+        DisputeLine {
+            sla_status: sla_status(self.sla_due_on, as_of, self.closed_on),
+            business_days_left: self
+                .status
+                .is_active()
+                .then(|| business_days_between(as_of, self.sla_due_on)),
+            ..self
+        }
+    }
 }
 
 /// A customer on the worklist.
@@ -305,7 +338,7 @@ pub async fn worklist(db: &impl Database, as_of: NaiveDate) -> Result<Worklist, 
             id.clone(),
             debtor.name,
             debtor.account.past_due(as_of, 0),
-            currency.from_minor(held.get(&id).copied().unwrap_or(0)),
+            currency.from_minor_sum(held.get(&id).copied().unwrap_or(0)),
             debtor.account.oldest_days_past_due(as_of),
             broken.get(&id).copied().unwrap_or(0),
         );
@@ -347,48 +380,43 @@ async fn debtors(
     db: &impl Database,
     as_of: NaiveDate,
 ) -> Result<BTreeMap<String, Debtor>, DbError> {
-    let rows = db
-        .query(
-            "SELECT i.customer_id, c.name, c.currency, i.id, i.issued_on, i.due_on, i.open_minor, i.disputed_minor
-             FROM invoices i JOIN customers c ON c.id = i.customer_id
-             WHERE i.open_minor > 0 AND i.due_on < ?1 AND i.open_minor > i.disputed_minor",
-            params![as_of],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT {}, {} FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.open_minor > 0 AND i.due_on < ?1 AND i.open_minor > i.disputed_minor",
+        Customer::SELECT,
+        OpenInvoiceRow::SELECT
+    );
+    let rows = db.query(&sql, params![as_of]).await?;
     let mut debtors = BTreeMap::new();
     for row in &rows {
-        let currency = row.currency(2)?;
-        let debtor = match debtors.entry(row.string(0)?) {
+        let mut columns = row.columns();
+        let customer: Customer = columns.record()?;
+        let invoice: OpenInvoiceRow = columns.record()?;
+        let invoice = invoice.of(&customer);
+        let debtor = match debtors.entry(customer.id) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => entry.insert(Debtor {
-                name: row.string(1)?,
-                account: Account::new(currency, None),
+                name: customer.name,
+                account: Account::new(customer.currency, None),
             }),
         };
-        debtor.account.invoices.push(OpenInvoice {
-            id: row.string(3)?,
-            issued_on: row.date(4)?,
-            due_on: row.date(5)?,
-            open: currency.from_minor(row.int(6)?),
-            disputed: currency.from_minor(row.int(7)?),
-        });
+        debtor.account.invoices.push(invoice);
     }
     Ok(debtors)
 }
 
 /// Minor units of held orders per customer.
-async fn held_value_by_customer(db: &impl Database) -> Result<HashMap<String, i64>, DbError> {
+async fn held_value_by_customer(db: &impl Database) -> Result<HashMap<String, i128>, DbError> {
     // Summed here rather than in SQL: a GROUP BY would trade the partial
     // index of held orders for a scan of every order.
-    let rows = db
-        .query(
-            "SELECT customer_id, amount_minor FROM orders WHERE status = 'held'",
-            vec![],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT customer_id, amount_minor FROM orders WHERE status = {}",
+        OrderStatus::sql_list(&[OrderStatus::Held])
+    );
+    let rows = db.query(&sql, vec![]).await?;
     let mut held = HashMap::new();
     for row in &rows {
-        *held.entry(row.string(0)?).or_insert(0) += row.int(1)?;
+        *held.entry(row.string(0)?).or_insert(0) += i128::from(row.int(1)?);
     }
     Ok(held)
 }
@@ -488,19 +516,19 @@ async fn credit_sales(
     db: &impl Database,
     period: Period,
 ) -> Result<Vec<(Currency, Decimal)>, DbError> {
-    let rows = db
-        .query(
-            "SELECT c.currency, SUM(i.amount_minor)
-             FROM invoices i JOIN customers c ON c.id = i.customer_id
-             WHERE i.issued_on BETWEEN ?1 AND ?2
-             GROUP BY c.currency",
-            params![period.from, period.to],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT c.currency, {}
+         FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.issued_on BETWEEN ?1 AND ?2
+         GROUP BY c.currency",
+        exact_sum("i.amount_minor", "sales")
+    );
+    let rows = db.query(&sql, params![period.from, period.to]).await?;
     rows.iter()
         .map(|row| {
-            let currency = row.currency(0)?;
-            Ok((currency, currency.from_minor(row.int(1)?)))
+            let mut columns = row.columns();
+            let currency = columns.currency()?;
+            Ok((currency, currency.from_minor_sum(columns.sum()?)))
         })
         .collect()
 }
@@ -547,12 +575,12 @@ pub async fn held_orders_trend(
 
     let rows = db
         .query(
-            "SELECT d.order_id, d.decided_at, d.status, d.inputs, o.amount_minor, c.currency
-             FROM order_decisions d
-             JOIN orders o ON o.id = d.order_id
+            "SELECT od.order_id, od.decided_at, od.status, od.inputs, o.amount_minor, c.currency
+             FROM order_decisions od
+             JOIN orders o ON o.id = od.order_id
              JOIN customers c ON c.id = o.customer_id
-             WHERE d.order_id IN (SELECT order_id FROM order_decisions WHERE decided_at >= ?1)
-             ORDER BY d.order_id, d.id",
+             WHERE od.order_id IN (SELECT order_id FROM order_decisions WHERE decided_at >= ?1)
+             ORDER BY od.order_id, od.id",
             params![period.from],
         )
         .await?;
@@ -570,8 +598,8 @@ pub async fn held_orders_trend(
             .date_naive();
         let currency = row.currency(5)?;
         let stored = currency.from_minor(row.int(4)?);
-        let held = match row.text(2)? {
-            "held" => {
+        let held = match row.named(2)? {
+            OrderStatus::Held => {
                 let inputs: serde_json::Value = row.json(3)?;
                 let checked = inputs["order_amount"]
                     .as_str()
@@ -588,14 +616,13 @@ pub async fn held_orders_trend(
             held,
         });
     }
-    let rows = db
-        .query(
-            "SELECT o.id, o.amount_minor, c.currency
-             FROM orders o JOIN customers c ON c.id = o.customer_id
-             WHERE o.status = 'held'",
-            vec![],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT o.id, o.amount_minor, c.currency
+         FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE o.status = {}",
+        OrderStatus::sql_list(&[OrderStatus::Held])
+    );
+    let rows = db.query(&sql, vec![]).await?;
     let mut held_at_start = vec![];
     for row in &rows {
         let order_id = row.string(0)?;

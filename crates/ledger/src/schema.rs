@@ -21,6 +21,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/0005_order_decisions_by_time.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/0006_superseded_limit_requests.sql"),
+    ),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

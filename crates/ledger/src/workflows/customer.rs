@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::customers::{self, Customer, CustomerUpdate};
 use crate::db::transaction;
 use crate::orders::{self, QueueEntry, QueueQuery, Recheck};
-use crate::{Database, LedgerError, Result, Stamp, accounts, audit};
+use crate::{Database, LedgerError, Result, Stamp, accounts, audit, limits};
 
 /// The answer to `PUT /customers/{id}`.
 #[derive(Debug, Serialize)]
@@ -24,8 +24,9 @@ pub struct PutCustomer {
 }
 
 /// Creates or replaces a customer's master data. A customer's currency
-/// cannot change once it has business on the books. Held orders are
-/// re-checked as of `as_of`, since a new limit or a lifted hold may clear them.
+/// cannot change once it has business on the books. A new limit
+/// supersedes a pending credit-limit request. Held orders are re-checked
+/// as of `as_of`, since a new limit or a lifted hold may clear them.
 pub async fn put(
     db: &impl Database,
     id: &str,
@@ -50,6 +51,11 @@ pub async fn put(
         let action = if before.is_some() { "update" } else { "create" };
         let details = json!({ "before": before, "after": customer });
         audit::record(db, stamp, action, "customer", id, details).await?;
+        if let Some(before) = &before
+            && before.credit_limit != customer.credit_limit
+        {
+            limits::supersede_pending(db, &customer, before.credit_limit, stamp).await?;
+        }
         let Recheck { released, .. } = match before {
             Some(_) => {
                 let trigger = "customer master data change";

@@ -256,3 +256,56 @@ fn unknown_requests_and_customers_are_not_found() {
         }
     ));
 }
+
+#[test]
+fn a_limit_set_directly_supersedes_the_pending_request() {
+    let books = case_10_books();
+    let asked = request(&books, "C-10", "30000.00", "alice").unwrap();
+    // The same limit again is no change: the request stays pending.
+    books.customer("C-10", Some("20000.00"));
+    assert_eq!(
+        block_on(limits::get(&books.db, &asked.id)).unwrap().status,
+        RequestStatus::Pending
+    );
+
+    let mut update = books.customer_update("C-10", Some("26000.00"));
+    update.name = "C-10 Holdings".into();
+    let put = block_on(workflows::customer::put(
+        &books.db,
+        "C-10",
+        &update,
+        &books.policy,
+        date(AS_OF),
+        &stamp("maria"),
+    ))
+    .unwrap();
+    assert_eq!(put.released_orders, ["SO-10"]);
+    let superseded = block_on(limits::get(&books.db, &asked.id)).unwrap();
+    assert_eq!(superseded.status, RequestStatus::Superseded);
+    assert_eq!(superseded.decided_by.as_deref(), Some("maria"));
+    assert!(superseded.decided_at.is_some());
+    assert_eq!(
+        superseded.note.as_deref(),
+        Some("superseded: the credit limit was set directly from 20000.00 to 26000.00 USD")
+    );
+    assert_eq!(superseded.approved_limit, None);
+    // It can no longer be decided, and a new request may be made.
+    let late = approve(&books, &asked.id, None, "mike").unwrap_err();
+    assert!(matches!(late, LedgerError::Conflict(_)), "{late:?}");
+    assert_eq!(limit_of(&books, "C-10"), "26000.00");
+    request(&books, "C-10", "32000.00", "alice").unwrap();
+    let pending = ListQuery {
+        status: Some(RequestStatus::Superseded),
+        customer_id: None,
+    };
+    assert_eq!(
+        block_on(limits::list(&books.db, &pending)).unwrap().len(),
+        1
+    );
+    let audit = block_on(books.db.query(
+        "SELECT actor FROM audit_log WHERE action = 'supersede' AND entity_id = ?",
+        ledger::params![&asked.id],
+    ))
+    .unwrap();
+    assert_eq!(audit.len(), 1);
+}

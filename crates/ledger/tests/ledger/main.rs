@@ -7,6 +7,7 @@ mod support;
 mod disputes;
 mod limits;
 mod orders;
+mod overflow;
 mod payments;
 mod policy;
 mod report_plans;

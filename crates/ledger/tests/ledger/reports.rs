@@ -8,7 +8,8 @@ use credit_core::aging::Aging;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::ReasonCode;
 use credit_core::metrics::Period;
-use ledger::reports::{self, ACTIVE_DISPUTES, AgingReport, CustomerAging};
+use ledger::disputes::ACTIVE as ACTIVE_DISPUTES;
+use ledger::reports::{self, AgingReport, CustomerAging};
 use ledger::workflows;
 use ledger::{invoices, params};
 use rust_decimal::Decimal;
@@ -295,7 +296,7 @@ fn dispute_books() -> Books {
 #[test]
 fn active_disputes_by_sla_date_with_business_days_left() {
     let books = dispute_books();
-    let report = block_on(reports::disputes(&books.db, date(AS_OF), &ACTIVE_DISPUTES)).unwrap();
+    let report = block_on(reports::disputes(&books.db, date(AS_OF), ACTIVE_DISPUTES)).unwrap();
     let lines: Vec<(&str, String, SlaStatus, Option<i64>)> = report
         .disputes
         .iter()

@@ -52,16 +52,24 @@ impl Books {
         self.customer_in(id, "USD", limit);
     }
 
-    /// A customer in any currency; `limit` None means no credit limit.
-    pub fn customer_in(&self, id: &str, currency: &str, limit: Option<&str>) {
-        let update = CustomerUpdate {
+    /// A USD customer's master data as the ERP sends it.
+    pub fn customer_update(&self, id: &str, limit: Option<&str>) -> CustomerUpdate {
+        CustomerUpdate {
             name: format!("{id} Ltd"),
-            currency: Currency::parse(currency).unwrap(),
+            currency: usd(),
             credit_limit: limit.map(amount),
             payment_terms_days: 30,
             grace_days: None,
             on_hold: false,
             exempt: false,
+        }
+    }
+
+    /// A customer in any currency; `limit` None means no credit limit.
+    pub fn customer_in(&self, id: &str, currency: &str, limit: Option<&str>) {
+        let update = CustomerUpdate {
+            currency: Currency::parse(currency).unwrap(),
+            ..self.customer_update(id, limit)
         };
         block_on(workflows::customer::put(
             &self.db,
