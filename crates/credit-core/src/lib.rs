@@ -10,6 +10,7 @@ pub mod aging;
 pub mod allocation;
 pub mod collections;
 pub mod dispute;
+pub mod events;
 pub mod hold;
 pub mod limit;
 pub mod metrics;

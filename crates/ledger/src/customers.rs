@@ -3,11 +3,13 @@
 //! customers table alone.
 
 use credit_core::Currency;
+use credit_core::events::EventType;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::db::{Columns, Database, DbError, Record, Records};
+use crate::events::{self, NewEvent, Trigger};
 use crate::{LedgerError, Result, Stamp, audit, params};
 
 /// Customer master data as the ERP sends it.
@@ -178,6 +180,52 @@ pub async fn add_unapplied_cash(
     )
     .await?;
     Ok(())
+}
+
+/// Tells the ERP the customer's credit limit changed, and why.
+pub async fn announce_limit_change(
+    db: &impl Database,
+    customer: &Customer,
+    before: Option<Decimal>,
+    trigger: &Trigger,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "customer_id": customer.id,
+        "currency": customer.currency,
+        "credit_limit": customer.credit_limit,
+        "previous_limit": before,
+        "cause": trigger.cause,
+        "cause_id": trigger.reference,
+        "by": stamp.by,
+        "why": trigger.text,
+    });
+    let event = NewEvent {
+        kind: EventType::CreditLimitChanged,
+        subject: customer.id.clone(),
+        data,
+    };
+    events::record(db, event, stamp).await
+}
+
+/// Tells the ERP the customer's account went on or came off credit hold.
+pub async fn announce_hold_change(
+    db: &impl Database,
+    customer: &Customer,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "customer_id": customer.id,
+        "on_hold": customer.on_hold,
+        "by": stamp.by,
+        "why": "customer master data change",
+    });
+    let event = NewEvent {
+        kind: EventType::AccountHoldChanged,
+        subject: customer.id.clone(),
+        data,
+    };
+    events::record(db, event, stamp).await
 }
 
 fn too_much_unapplied_cash(customer: &Customer) -> LedgerError {

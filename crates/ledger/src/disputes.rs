@@ -6,11 +6,14 @@
 
 use chrono::NaiveDate;
 use credit_core::dispute::{self, DisputeStatus, IllegalTransition, SlaStatus};
+use credit_core::events::EventType;
 use credit_core::{Currency, Named, Policy};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::db::{Columns, Database, DbError, Record, Records};
+use crate::events::NewEvent;
 use crate::invoices::{self, Balances, Invoice, dispute_id};
 use crate::{LedgerError, Result, Stamp, params};
 
@@ -381,16 +384,64 @@ pub async fn record_new(
         credit: None,
     };
     record_event(db, number, &event, stamp).await?;
+    let summary = OpenedDispute {
+        id: dispute_id(number),
+        invoice_id: invoice.id,
+        amount: invoice.currency.from_minor(amount),
+        reason_code: new.reason_code.clone(),
+        sla_due_on,
+    };
+    let data = json!({
+        "dispute_id": summary.id,
+        "invoice_id": summary.invoice_id,
+        "customer_id": invoice.customer_id,
+        "amount": summary.amount,
+        "currency": invoice.currency,
+        "reason_code": summary.reason_code,
+        "opened_on": new.opened_on,
+        "sla_due_on": sla_due_on,
+        "by": stamp.by,
+        "why": new.note,
+    });
+    let opened = NewEvent {
+        kind: EventType::DisputeOpened,
+        subject: summary.id.clone(),
+        data,
+    };
+    crate::events::record(db, opened, stamp).await?;
     Ok(Opened {
-        summary: OpenedDispute {
-            id: dispute_id(number),
-            invoice_id: invoice.id,
-            amount: invoice.currency.from_minor(amount),
-            reason_code: new.reason_code.clone(),
-            sla_due_on,
-        },
+        summary,
         customer_id: invoice.customer_id,
     })
+}
+
+/// Tells the ERP a dispute closed: resolved with a credit, rejected, or
+/// withdrawn (by hand, or paid by the customer).
+async fn announce_closed(
+    db: &impl Database,
+    dispute: &Stored,
+    status: DisputeStatus,
+    credit: Option<i64>,
+    why: Option<&str>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "dispute_id": dispute.id(),
+        "invoice_id": dispute.invoice_id,
+        "customer_id": dispute.customer_id,
+        "status": status,
+        "amount": dispute.money(dispute.amount),
+        "currency": dispute.currency,
+        "credited": credit.map(|minor| dispute.money(minor)),
+        "by": stamp.by,
+        "why": why,
+    });
+    let event = NewEvent {
+        kind: EventType::DisputeResolved,
+        subject: dispute.id(),
+        data,
+    };
+    crate::events::record(db, event, stamp).await
 }
 
 /// The invoice's active disputes together may not exceed its open balance.
@@ -499,6 +550,9 @@ pub async fn change(
         credit,
     };
     record_event(db, dispute.number, &event, stamp).await?;
+    if let Some(closed) = next.filter(|to| !to.is_active()) {
+        announce_closed(db, &dispute, closed, credit, change.note.as_deref(), stamp).await?;
+    }
     Ok((dispute.to_dispute(as_of), credit))
 }
 
@@ -664,7 +718,9 @@ pub(crate) async fn payment_applied(
                 "payment {payment_id} paid the disputed {}; withdrawn",
                 money(given_up)
             );
-            (DisputeStatus::Withdrawn, note)
+            let withdrawn = DisputeStatus::Withdrawn;
+            announce_closed(db, dispute, withdrawn, None, Some(&note), stamp).await?;
+            (withdrawn, note)
         } else {
             db.execute(
                 "UPDATE disputes SET amount_minor = amount_minor - ?, updated_at = ? WHERE id = ?",

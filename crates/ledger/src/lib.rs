@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod disputes;
+pub mod events;
 pub mod invoices;
 pub mod limits;
 pub mod orders;

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate};
+use credit_core::events::{Cause, EventType};
 use credit_core::hold::{self, Decision, HeldOrder, OrderStatus, Reason};
 use credit_core::{Account, Currency, Named, Policy};
 use rust_decimal::Decimal;
@@ -14,6 +15,7 @@ use serde_json::{Value as Json, json};
 use crate::accounts::{self, Figures, OpenInvoiceRow};
 use crate::customers::{self, Customer};
 use crate::db::{Columns, Database, DbError, Record, Records, transaction};
+use crate::events::{self, NewEvent, Trigger};
 use crate::{LedgerError, Result, Stamp, params};
 
 /// An order as the ERP sends it.
@@ -120,7 +122,7 @@ pub async fn check(
                 ),
             ));
         }
-        let trigger = match &existing {
+        let said = match &existing {
             None => "order created",
             Some(stored) => {
                 if let Some(unchanged) = redelivery(db, stored, order, &customer).await? {
@@ -129,6 +131,7 @@ pub async fn check(
                 "order changed"
             }
         };
+        let trigger = Trigger::new(Cause::Check, None, said);
         let decision = hold::check_order(&account, order.amount, order.as_of, policy);
         let held_since = next_held_since(existing.as_ref(), &decision, stamp);
         db.execute(
@@ -146,8 +149,17 @@ pub async fn check(
             ],
         )
         .await?;
-        let entry = DecisionEntry::new(DecisionKind::Check, trigger, &decision, stamp);
+        let entry = DecisionEntry::new(DecisionKind::Check, &trigger.text, &decision, stamp);
         record(db, &order.id, &entry, inputs(&account, order.amount, order.as_of, policy)).await?;
+        let change = OrderChange {
+            order_id: &order.id,
+            customer: &customer,
+            amount: order.amount,
+            decision: &decision,
+            trigger: &trigger,
+            note: None,
+        };
+        announce(db, &change, stamp).await?;
         Ok(CheckResult::new(&order.id, decision, stamp.at_text()))
     })
     .await
@@ -577,21 +589,32 @@ pub async fn release(
     as_of: NaiveDate,
     stamp: &Stamp,
 ) -> Result<OrderView> {
-    transaction(db, async |db| {
-        release_one(db, id, note, policy, as_of, stamp).await
-    })
-    .await?;
+    let release = Release {
+        note,
+        cause: Cause::ManualRelease,
+        policy,
+        as_of,
+    };
+    transaction(db, async |db| release_one(db, id, &release, stamp).await).await?;
     view(db, id).await
+}
+
+/// A release by hand, of one order or many.
+struct Release<'a> {
+    note: &'a str,
+    /// [`Cause::ManualRelease`] or [`Cause::BulkRelease`].
+    cause: Cause,
+    policy: &'a Policy,
+    as_of: NaiveDate,
 }
 
 async fn release_one(
     db: &impl Database,
     id: &str,
-    note: &str,
-    policy: &Policy,
-    as_of: NaiveDate,
+    release: &Release<'_>,
     stamp: &Stamp,
 ) -> Result<()> {
+    let (policy, as_of) = (release.policy, release.as_of);
     let order = get(db, id).await?;
     if order.status != OrderStatus::Held {
         return Err(LedgerError::Conflict(format!(
@@ -613,7 +636,7 @@ async fn release_one(
         &decision,
         stamp,
     );
-    entry.note = Some(note.to_string());
+    entry.note = Some(release.note.to_string());
     let mut inputs = inputs(&account, amount, as_of, policy);
     inputs["overrides"] = json!(overridden.decided_at);
     inputs["exposure"] = json!(standing.exposure);
@@ -621,7 +644,16 @@ async fn release_one(
     inputs["past_due"] = json!(standing.past_due);
     inputs["failing_reasons"] = json!(standing.reasons);
     record(db, id, &entry, inputs).await?;
-    Ok(())
+    let trigger = Trigger::new(release.cause, None, entry.trigger.as_str());
+    let change = OrderChange {
+        order_id: id,
+        customer: &customer,
+        amount,
+        decision: &decision,
+        trigger: &trigger,
+        note: Some(release.note),
+    };
+    Ok(announce(db, &change, stamp).await?)
 }
 
 credit_core::named! {
@@ -651,10 +683,16 @@ pub async fn release_many(
     as_of: NaiveDate,
     stamp: &Stamp,
 ) -> Result<Vec<BulkOutcome>> {
+    let release = Release {
+        note,
+        cause: Cause::BulkRelease,
+        policy,
+        as_of,
+    };
     transaction(db, async |db| {
         let mut outcomes = vec![];
         for id in ids {
-            let (outcome, detail) = match release_one(db, id, note, policy, as_of, stamp).await {
+            let (outcome, detail) = match release_one(db, id, &release, stamp).await {
                 Ok(()) => (BulkResult::Released, format!("order '{id}' released")),
                 Err(LedgerError::NotFound { .. }) => {
                     (BulkResult::NotFound, format!("order '{id}' does not exist"))
@@ -713,8 +751,21 @@ pub async fn cancel(
                     trigger: "order cancelled",
                     details: json!({ "as_of": as_of }),
                 };
-                note_status_change(db, &change, stamp).await?;
-                let trigger = format!("order {id} cancelled");
+                let decision = note_status_change(db, &change, stamp).await?;
+                let cancelled = OrderChange {
+                    order_id: id,
+                    customer: &customer,
+                    amount: customer.money(order.amount_minor),
+                    decision: &decision,
+                    trigger: &Trigger::new(Cause::Cancellation, Some(id), "order cancelled"),
+                    note: None,
+                };
+                announce(db, &cancelled, stamp).await?;
+                let trigger = Trigger::new(
+                    Cause::Cancellation,
+                    Some(id),
+                    format!("order {id} cancelled"),
+                );
                 recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
             }
         };
@@ -786,12 +837,12 @@ struct StatusChange<'a> {
 /// Records a status change that is not a credit decision, keeping the
 /// figures of the latest decision for reference; its inputs are the
 /// order's amount and former status, and the account's figures after the
-/// change.
+/// change. Gives the decision recorded.
 async fn note_status_change(
     db: &impl Database,
     change: &StatusChange<'_>,
     stamp: &Stamp,
-) -> Result<(), DbError> {
+) -> Result<Decision, DbError> {
     let id = &change.order.id;
     let mut decision = latest_decision(db, id).await?.decision;
     decision.status = change.to;
@@ -805,7 +856,58 @@ async fn note_status_change(
     if let (Some(inputs), Json::Object(details)) = (inputs.as_object_mut(), &change.details) {
         inputs.extend(details.clone());
     }
-    record(db, id, &entry, inputs).await
+    record(db, id, &entry, inputs).await?;
+    Ok(decision)
+}
+
+/// A decision on an order the ERP is told of.
+struct OrderChange<'a> {
+    order_id: &'a str,
+    customer: &'a Customer,
+    amount: Decimal,
+    decision: &'a Decision,
+    trigger: &'a Trigger,
+    /// What a person wrote with a release by hand.
+    note: Option<&'a str>,
+}
+
+/// Records the event of an order held, released or cancelled: the
+/// decision with its reasons and figures, what caused it, who and why.
+async fn announce(
+    db: &impl Database,
+    change: &OrderChange<'_>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let decision = change.decision;
+    let kind = match decision.status {
+        OrderStatus::Held => EventType::OrderHeld,
+        OrderStatus::Released => EventType::OrderReleased,
+        OrderStatus::Cancelled => EventType::OrderCancelled,
+        OrderStatus::Invoiced => return Ok(()),
+    };
+    let data = json!({
+        "order_id": change.order_id,
+        "customer_id": change.customer.id,
+        "status": decision.status,
+        "amount": change.amount,
+        "currency": change.customer.currency,
+        "reasons": decision.reasons,
+        "exposure": decision.exposure,
+        "credit_limit": decision.credit_limit,
+        "available": decision.available,
+        "past_due": decision.past_due,
+        "cause": change.trigger.cause,
+        "cause_id": change.trigger.reference,
+        "by": stamp.by,
+        "why": change.trigger.text,
+        "note": change.note,
+    });
+    let event = NewEvent {
+        kind,
+        subject: change.order_id.to_string(),
+        data,
+    };
+    events::record(db, event, stamp).await
 }
 
 /// Held orders a re-check released, and those it left held.
@@ -823,7 +925,7 @@ pub async fn recheck_held(
     customer: &Customer,
     as_of: NaiveDate,
     policy: &Policy,
-    trigger: &str,
+    trigger: &Trigger,
     stamp: &Stamp,
 ) -> Result<Recheck, DbError> {
     let held = held_orders_oldest_first(db, customer).await?;
@@ -840,7 +942,7 @@ pub async fn recheck_held(
         } else {
             recheck.still_held.push(order.id.clone());
         }
-        let entry = DecisionEntry::new(DecisionKind::Recheck, trigger, &decision, stamp);
+        let entry = DecisionEntry::new(DecisionKind::Recheck, &trigger.text, &decision, stamp);
         record(
             db,
             &order.id,
@@ -848,6 +950,17 @@ pub async fn recheck_held(
             inputs(&running, order.amount, as_of, policy),
         )
         .await?;
+        if decision.is_released() {
+            let change = OrderChange {
+                order_id: &order.id,
+                customer,
+                amount: order.amount,
+                decision: &decision,
+                trigger,
+                note: None,
+            };
+            announce(db, &change, stamp).await?;
+        }
         if decision.is_released() {
             running.released_orders_total += order.amount;
         }

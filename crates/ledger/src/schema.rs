@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/0006_superseded_limit_requests.sql"),
     ),
+    (7, include_str!("../migrations/0007_events.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -3,12 +3,14 @@
 use chrono::NaiveDate;
 use credit_core::Policy;
 use credit_core::aging::Aging;
+use credit_core::events::Cause;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::customers::{self, Customer, CustomerUpdate};
 use crate::db::transaction;
+use crate::events::Trigger;
 use crate::orders::{self, QueueEntry, QueueQuery, Recheck};
 use crate::{Database, LedgerError, Result, Stamp, accounts, audit, limits};
 
@@ -51,16 +53,19 @@ pub async fn put(
         let action = if before.is_some() { "update" } else { "create" };
         let details = json!({ "before": before, "after": customer });
         audit::record(db, stamp, action, "customer", id, details).await?;
-        if let Some(before) = &before
-            && before.credit_limit != customer.credit_limit
-        {
-            limits::supersede_pending(db, &customer, before.credit_limit, stamp).await?;
+        let trigger = Trigger::new(Cause::CustomerChange, Some(id), "customer master data change");
+        if let Some(before) = &before {
+            if before.credit_limit != customer.credit_limit {
+                limits::supersede_pending(db, &customer, before.credit_limit, stamp).await?;
+                customers::announce_limit_change(db, &customer, before.credit_limit, &trigger, stamp)
+                    .await?;
+            }
+            if before.on_hold != customer.on_hold {
+                customers::announce_hold_change(db, &customer, stamp).await?;
+            }
         }
         let Recheck { released, .. } = match before {
-            Some(_) => {
-                let trigger = "customer master data change";
-                orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?
-            }
+            Some(_) => orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?,
             None => Recheck::default(),
         };
         Ok(PutCustomer {

@@ -3,10 +3,12 @@
 
 use chrono::NaiveDate;
 use credit_core::Policy;
+use credit_core::events::Cause;
 
 use crate::customers;
 use crate::db::transaction;
 use crate::disputes::{self, DisputeChanged, DisputeUpdate, NewDispute};
+use crate::events::Trigger;
 use crate::orders::{self, Recheck};
 use crate::{Database, LedgerError, Result, Stamp};
 
@@ -22,7 +24,11 @@ pub async fn open(
     let (id, recheck) = transaction(db, async |db| {
         let opened = disputes::record_new(db, new, policy, stamp).await?;
         let id = opened.summary.id;
-        let trigger = format!("dispute {id} opened");
+        let trigger = Trigger::new(
+            Cause::DisputeOpened,
+            Some(&id),
+            format!("dispute {id} opened"),
+        );
         let recheck = recheck(db, &opened.customer_id, as_of, policy, &trigger, stamp).await?;
         Ok::<_, LedgerError>((id, recheck))
     })
@@ -44,7 +50,8 @@ pub async fn update(
         let (dispute, credit) = disputes::change(db, id, change, as_of, stamp).await?;
         match credit {
             Some(_) => {
-                let trigger = format!("dispute {id} resolved with a credit");
+                let said = format!("dispute {id} resolved with a credit");
+                let trigger = Trigger::new(Cause::DisputeCredit, Some(id), said);
                 recheck(db, &dispute.customer_id, as_of, policy, &trigger, stamp).await
             }
             None => Ok(Recheck::default()),
@@ -59,7 +66,7 @@ async fn recheck(
     customer_id: &str,
     as_of: NaiveDate,
     policy: &Policy,
-    trigger: &str,
+    trigger: &Trigger,
     stamp: &Stamp,
 ) -> Result<Recheck> {
     let customer = customers::get(db, customer_id).await?;

@@ -3,11 +3,13 @@
 
 use chrono::NaiveDate;
 use credit_core::Policy;
+use credit_core::events::Cause;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::customers;
 use crate::db::transaction;
+use crate::events::Trigger;
 use crate::invoices::{self, Invoice, InvoiceUpdate};
 use crate::orders::{self, Recheck};
 use crate::{Database, Result, Stamp, audit};
@@ -63,7 +65,8 @@ pub async fn put(
             .is_some_and(|(_, balances)| amount < balances.amount);
         let recheck = match lowered {
             true => {
-                let trigger = format!("invoice {id} amount lowered");
+                let said = format!("invoice {id} amount lowered");
+                let trigger = Trigger::new(Cause::InvoiceChange, Some(id), said);
                 orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
             }
             false => Recheck::default(),

@@ -3,11 +3,13 @@
 //! held orders oldest first — all in one transaction.
 
 use credit_core::Policy;
+use credit_core::events::Cause;
 use credit_core::limit::{self, RequestStatus};
 use rust_decimal::Decimal;
 
 use crate::customers::{self, Customer};
 use crate::db::transaction;
+use crate::events::Trigger;
 use crate::limits::{self, Decided, Decision, LimitRequest, Verdict, refusal};
 use crate::orders::{self, Recheck};
 use crate::{Database, Result, Stamp, accounts};
@@ -68,7 +70,11 @@ async fn approve(
     limit::check_new_limit(&account, limit).map_err(|e| refusal(e, "approved_limit"))?;
     let why = format!("credit-limit request {} approved", request.id);
     customers::set_credit_limit(db, customer, limit, &why, stamp).await?;
+    let trigger = Trigger::new(Cause::LimitApproval, Some(&request.id), why);
+    let before = customer.credit_limit;
     let customer = customers::get(db, &customer.id).await?;
-    let recheck = orders::recheck_held(db, &customer, decision.as_of, policy, &why, stamp).await?;
+    customers::announce_limit_change(db, &customer, before, &trigger, stamp).await?;
+    let recheck =
+        orders::recheck_held(db, &customer, decision.as_of, policy, &trigger, stamp).await?;
     Ok(recheck)
 }

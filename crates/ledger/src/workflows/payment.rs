@@ -6,11 +6,13 @@
 use credit_core::allocation::{
     self, Allocation, AllocationError, AllocationPlan, RemittanceLine, ShortPay,
 };
+use credit_core::events::{Cause, EventType};
 use credit_core::{Currency, FieldError, OpenInvoice, Policy};
 
 use crate::customers::{self, Customer};
 use crate::db::transaction;
 use crate::disputes::{self, NewDispute, OpenedDispute};
+use crate::events::{self, NewEvent, Trigger};
 use crate::orders::{self, Recheck};
 use crate::payments::{self, NewPayment, PaymentResult, Posted};
 use crate::{Database, LedgerError, Result, Stamp, accounts, invoices};
@@ -59,7 +61,8 @@ pub async fn post(
         customers::add_unapplied_cash(db, &customer, plan.unapplied).await?;
         let disputes_opened =
             dispute_short_pays(db, payment, &plan.short_pays, policy, stamp).await?;
-        let trigger = format!("payment {}", payment.id);
+        let said = format!("payment {}", payment.id);
+        let trigger = Trigger::new(Cause::Payment, Some(&payment.id), said);
         let Recheck {
             released,
             still_held,
@@ -78,6 +81,14 @@ pub async fn post(
             still_held,
         };
         payments::store_result(db, &result).await?;
+        let mut data = serde_json::to_value(&result).expect("payment results serialise");
+        data["by"] = stamp.by.clone().into();
+        let posted = NewEvent {
+            kind: EventType::PaymentPosted,
+            subject: result.payment_id.clone(),
+            data,
+        };
+        events::record(db, posted, stamp).await?;
         Ok(Posted {
             result,
             replayed: false,

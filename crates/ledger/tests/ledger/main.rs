@@ -5,6 +5,7 @@
 mod support;
 
 mod disputes;
+mod events;
 mod limits;
 mod orders;
 mod overflow;
