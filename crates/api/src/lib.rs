@@ -11,6 +11,7 @@ pub mod caller;
 pub mod input;
 mod objects;
 pub mod problem;
+pub mod push;
 pub mod replay;
 pub mod reply;
 pub mod request;

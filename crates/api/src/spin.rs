@@ -179,7 +179,8 @@ async fn read_credentials(webhooks: Webhooks) -> Result<Credentials, Problem> {
     })
 }
 
-async fn variable(name: &str) -> Result<String, Problem> {
+/// An application variable granted to the component (500 when it is not).
+pub async fn variable(name: &str) -> Result<String, Problem> {
     spin_sdk::variables::get(name).await.map_err(|e| {
         eprintln!("error: variable {name}: {e:?}");
         Problem::internal()

@@ -26,7 +26,12 @@ pub struct Policy {
     pub dispute_sla_business_days: u32,
     /// Service levels for particular reason codes.
     pub dispute_sla_by_reason: BTreeMap<String, u32>,
+    /// Days the ERP's event feed keeps an event (at least 30).
+    pub event_retention_days: u32,
 }
+
+/// The shortest and longest event retention accepted, in days.
+const EVENT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=3650;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -36,6 +41,7 @@ impl Default for Policy {
             hold_when_no_limit: true,
             dispute_sla_business_days: 10,
             dispute_sla_by_reason: BTreeMap::new(),
+            event_retention_days: 30,
         }
     }
 }
@@ -98,6 +104,16 @@ impl Policy {
                 format!("must be between 1 and {MAX_DAYS}"),
             ));
         }
+        if !EVENT_RETENTION_DAYS.contains(&self.event_retention_days) {
+            errors.push(FieldError::new(
+                "event_retention_days",
+                format!(
+                    "must be between {} and {}",
+                    EVENT_RETENTION_DAYS.start(),
+                    EVENT_RETENTION_DAYS.end()
+                ),
+            ));
+        }
         for (reason, days) in &self.dispute_sla_by_reason {
             if !crate::is_valid_code(reason) {
                 errors.push(FieldError::new(
@@ -138,6 +154,7 @@ mod tests {
         assert_eq!(policy.past_due_tolerance, dec!(0));
         assert!(policy.hold_when_no_limit);
         assert_eq!(policy.dispute_sla_business_days, 10);
+        assert_eq!(policy.event_retention_days, 30);
         assert!(policy.validate().is_ok());
     }
 
@@ -193,6 +210,7 @@ mod tests {
             grace_days: 400,
             past_due_tolerance: dec!(-1),
             dispute_sla_business_days: 0,
+            event_retention_days: 29,
             ..Policy::default()
         };
         policy.dispute_sla_by_reason.insert("bad code!".into(), 3);
@@ -209,6 +227,7 @@ mod tests {
                 "grace_days",
                 "past_due_tolerance",
                 "dispute_sla_business_days",
+                "event_retention_days",
                 "dispute_sla_by_reason.LATE",
                 "dispute_sla_by_reason.bad code!",
             ]
