@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasData, ResourceTable};
 
+use crate::outbound::AllowedHosts;
+
 pub use key_value::KvStore;
 pub use sqlite::SqlConn;
 
@@ -50,6 +52,8 @@ pub struct ComponentGrants {
     pub sqlite_databases: BTreeSet<String>,
     /// Component variables with their templates already resolved.
     pub variables: BTreeMap<String, String>,
+    /// Where the component may connect (HTTP, sockets, Redis, ...).
+    pub allowed_outbound_hosts: Arc<AllowedHosts>,
 }
 
 /// The stores and databases of the whole application, by label.
