@@ -8,6 +8,7 @@ mod lifecycle;
 mod outbound;
 mod routing;
 mod runtime_config;
+mod sockets;
 mod sqlite;
 mod state_dir;
 mod variables;

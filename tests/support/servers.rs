@@ -1,10 +1,10 @@
 //! Small servers the host's components talk to in tests, on loopback with a
-//! free port each: an HTTP echo, a server that never answers, and a TCP
-//! echo. Each lives until it is dropped.
+//! free port each: an HTTP echo, a server that never answers, TCP and UDP
+//! echoes. Each lives until it is dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,7 +22,11 @@ struct Listener {
 
 impl Listener {
     fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        Listener::start_on(Ipv4Addr::LOCALHOST, serve)
+    }
+
+    fn start_on(ip: Ipv4Addr, serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
+        let listener = TcpListener::bind((ip, 0)).expect("bind a loopback port");
         let address = listener.local_addr().expect("local address");
         let stopped = Arc::new(AtomicBool::new(false));
         let serve = Arc::new(serve);
@@ -165,5 +169,97 @@ impl Silent {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address())
+    }
+}
+
+/// A TCP server that sends back whatever it receives; it counts the
+/// connections it accepted.
+pub struct TcpEcho {
+    listener: Listener,
+    connections: Arc<AtomicUsize>,
+}
+
+impl TcpEcho {
+    pub fn start() -> TcpEcho {
+        TcpEcho::start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// On another loopback address (`127.x.y.z`: Linux routes all of
+    /// 127.0.0.0/8 to loopback).
+    pub fn start_on(ip: Ipv4Addr) -> TcpEcho {
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = connections.clone();
+        let listener = Listener::start_on(ip, move |mut stream| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut buffer) {
+                if stream.write_all(&buffer[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+        TcpEcho {
+            listener,
+            connections,
+        }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.address
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// A UDP server that sends every datagram back to its sender; it counts
+/// the datagrams it received.
+pub struct UdpEcho {
+    address: SocketAddr,
+    datagrams: Arc<AtomicUsize>,
+    stopped: Arc<AtomicBool>,
+}
+
+impl UdpEcho {
+    pub fn start() -> UdpEcho {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a loopback port");
+        let address = socket.local_addr().expect("local address");
+        let datagrams = Arc::new(AtomicUsize::new(0));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (count, stop) = (datagrams.clone(), stopped.clone());
+        std::thread::spawn(move || {
+            let mut buffer = [0; 65536];
+            while let Ok((n, sender)) = socket.recv_from(&mut buffer) {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = socket.send_to(&buffer[..n], sender);
+            }
+        });
+        UdpEcho {
+            address,
+            datagrams,
+            stopped,
+        }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn datagrams(&self) -> usize {
+        self.datagrams.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for UdpEcho {
+    fn drop(&mut self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        // Wake the receive loop so that it sees the flag.
+        if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
+            let _ = socket.send_to(b"", self.address);
+        }
     }
 }

@@ -25,8 +25,8 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::outbound::AppAddress;
 use crate::outbound::http::OutboundHttp;
+use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
 
 /// Instance reuse limits (Spin's defaults, but one request at a time).
@@ -250,6 +250,7 @@ impl ComponentInstances {
         for (host_path, guest_path) in &self.isolation.files {
             wasi.preopened_dir(host_path, guest_path, wasmtime_wasi::FsPerms::ReadOnly)?;
         }
+        outbound::sockets::restrict(&mut wasi, &self.grants.allowed_outbound_hosts);
         let data = StoreData {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

@@ -15,6 +15,7 @@
 //! Addresses are matched as written: `localhost` does not match `127.0.0.1`.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::ops::Range;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -66,6 +67,12 @@ impl AllowedHosts {
 
     pub fn allows(&self, target: &Target) -> bool {
         self.entries.iter().any(|entry| entry.allows(target))
+    }
+
+    /// Whether any entry could let a connection with this scheme out
+    /// (`tcp`, `udp`): without one, the socket interface is not offered.
+    pub fn may_allow_scheme(&self, scheme: &str) -> bool {
+        self.entries.iter().any(|entry| entry.scheme.allows(scheme))
     }
 
     /// Whether requests to the application itself (`http://self`) are allowed.
@@ -313,6 +320,22 @@ pub struct Target {
 }
 
 impl Target {
+    /// A socket address, for a `tcp` or `udp` connection.
+    pub fn from_socket(scheme: &str, address: SocketAddr) -> Target {
+        let host = match address {
+            SocketAddr::V4(v4) => Host::Ipv4(*v4.ip()),
+            SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+                Some(v4) => Host::Ipv4(v4),
+                None => Host::Ipv6(*v6.ip()),
+            },
+        };
+        Target {
+            scheme: scheme.to_string(),
+            host,
+            port: Some(address.port()),
+        }
+    }
+
     /// The target of an outgoing HTTP request's absolute URI.
     pub fn from_uri(uri: &http::Uri) -> Option<Target> {
         let authority = uri.authority()?;
@@ -397,6 +420,11 @@ mod tests {
         assert!(!network.allows(&socket("127.0.1.1:7")));
         assert!(!network.allows(&socket("127.0.0.1:8")));
         assert!(network.allows(&socket("[fd12::1]:9")));
+        let mapped = Target::from_socket("tcp", "[::ffff:127.0.0.1]:7".parse().unwrap());
+        assert!(
+            network.allows(&mapped),
+            "an IPv4-mapped address is its IPv4 address"
+        );
         assert!(!network.allows(&url("http://localhost:7")));
         // Host bits in the network are ignored, as in Spin.
         assert!(hosts(&["tcp://127.0.0.9/24:7"]).allows(&socket("127.0.0.1:7")));

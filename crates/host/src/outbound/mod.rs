@@ -1,9 +1,11 @@
 //! What a component may reach outside the host, as Spin grants it: every
 //! outbound interface checks the component's `allowed_outbound_hosts`
-//! (`allowed_hosts`) before it connects. Outgoing HTTP is in `http`.
+//! (`allowed_hosts`) before it connects. Outgoing HTTP is in `http`,
+//! `wasi:sockets` in `sockets`; Redis, MQTT and PostgreSQL in `crate::spin`.
 
 pub mod allowed_hosts;
 pub mod http;
+pub mod sockets;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::OnceLock;
