@@ -6,6 +6,7 @@ mod common;
 mod key_value;
 mod lifecycle;
 mod outbound;
+mod redis;
 mod routing;
 mod runtime_config;
 mod sockets;

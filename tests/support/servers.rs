@@ -1,12 +1,14 @@
-//! Small servers the host's components talk to in tests, on loopback with a
-//! free port each: an HTTP echo, a server that never answers, TCP and UDP
-//! echoes. Each lives until it is dropped.
+//! Servers the host's components talk to in tests, on loopback with a free
+//! port each: an HTTP echo, a server that never answers, TCP and UDP echoes,
+//! and Debian's Redis, Mosquitto and PostgreSQL started in a temporary
+//! directory. Each lives until it is dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
@@ -261,5 +263,98 @@ impl Drop for UdpEcho {
         if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
             let _ = socket.send_to(b"", self.address);
         }
+    }
+}
+
+/// A loopback port nothing listens on now (for servers that need a port
+/// number up front).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A program the test started; killed when dropped.
+pub struct Service {
+    name: &'static str,
+    child: Child,
+    pub port: u16,
+    /// Its files (configuration, data), removed when dropped.
+    pub dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// Starts `command` (which should listen on `port`) and waits until a
+    /// TCP connection to the port succeeds and `ready` says so.
+    fn start(
+        name: &'static str,
+        mut command: Command,
+        port: u16,
+        dir: tempfile::TempDir,
+        ready: impl Fn(&mut TcpStream) -> bool,
+    ) -> Service {
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} (is it installed?): {e}"));
+        let mut service = Service {
+            name,
+            child,
+            port,
+            dir,
+        };
+        let deadline = Instant::now() + SERVICE_START;
+        loop {
+            if let Ok(Some(status)) = service.child.try_wait() {
+                panic!("{name} exited at start: {status}");
+            }
+            let ready = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut stream| {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                ready(&mut stream)
+            });
+            if ready {
+                return service;
+            }
+            assert!(Instant::now() < deadline, "{name} did not start in time");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        if self.child.wait().is_err() {
+            eprintln!("{} did not exit", self.name);
+        }
+    }
+}
+
+/// How long a service may take to start on a loaded machine.
+const SERVICE_START: Duration = Duration::from_secs(60);
+
+/// Debian's `redis-server` on a loopback port, without persistence.
+pub fn redis_server() -> Service {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new("redis-server");
+    command
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+        .arg("--dir")
+        .arg(dir.path());
+    Service::start("redis-server", command, port, dir, |stream| {
+        let mut answer = [0; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG\r\n"
+    })
+}
+
+impl Service {
+    /// `redis://127.0.0.1:PORT`, for a Redis service.
+    pub fn redis_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
     }
 }

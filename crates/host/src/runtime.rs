@@ -250,7 +250,7 @@ impl ComponentInstances {
         for (host_path, guest_path) in &self.isolation.files {
             wasi.preopened_dir(host_path, guest_path, wasmtime_wasi::FsPerms::ReadOnly)?;
         }
-        outbound::sockets::restrict(&mut wasi, &self.grants.allowed_outbound_hosts);
+        outbound::sockets::restrict(&mut wasi, &self.id, &self.grants.allowed_outbound_hosts);
         let data = StoreData {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

@@ -320,6 +320,27 @@ pub struct Target {
 }
 
 impl Target {
+    /// An address as a guest gives it (`redis://host:port/0`,
+    /// `mqtt://host?client_id=x`, or `host:port`, which is read with
+    /// `default_scheme`). It is parsed as the clients parse it (the `url`
+    /// crate), so that the host checked is the host connected to.
+    pub fn from_url(address: &str, default_scheme: &str) -> Result<Target> {
+        let url = if address.contains("://") {
+            url::Url::parse(address)
+        } else {
+            url::Url::parse(&format!("{default_scheme}://{address}"))
+        }
+        .with_context(|| format!("\"{address}\" is not an address"))?;
+        let host = url
+            .host_str()
+            .with_context(|| format!("\"{address}\" has no host"))?;
+        Ok(Target {
+            scheme: url.scheme().to_string(),
+            host: Host::parse(host).with_context(|| format!("\"{host}\" is not a host"))?,
+            port: url.port(),
+        })
+    }
+
     /// A socket address, for a `tcp` or `udp` connection.
     pub fn from_socket(scheme: &str, address: SocketAddr) -> Target {
         let host = match address {
@@ -447,6 +468,27 @@ mod tests {
         }
         assert!(!hosts(&["http://example.com"]).allows_self());
         assert!(!hosts(&["redis://self:6379"]).allows_self());
+    }
+
+    #[test]
+    fn addresses_without_a_scheme_take_the_default_one() {
+        let read = |address: &str, scheme: &str| Target::from_url(address, scheme).unwrap();
+        assert_eq!(
+            read("localhost:6379", "redis"),
+            read("redis://localhost:6379", "redis")
+        );
+        assert_eq!(read("127.0.0.1:7", "tcp").to_string(), "tcp://127.0.0.1:7");
+        assert_eq!(
+            read("mqtt://broker?client_id=x", "mqtt").to_string(),
+            "mqtt://broker:1883"
+        );
+        let with_password = read("redis://user:secret@cache:6380/0", "redis");
+        assert_eq!(with_password.to_string(), "redis://cache:6380");
+        // An `@` after the host is not user information: the host checked
+        // is the one a client connects to.
+        let tricky = read("redis://evil/@cache:6380", "redis");
+        assert_eq!(tricky.to_string(), "redis://evil:6379");
+        assert!(Target::from_url("redis://", "redis").is_err());
     }
 
     #[test]

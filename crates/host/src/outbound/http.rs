@@ -93,10 +93,7 @@ impl OutboundHttp {
     }
 
     fn report_denied(&self, destination: &str) {
-        tracing::warn!(
-            "component '{}' may not send HTTP requests to {destination}; to allow it, add \"{destination}\" to its allowed_outbound_hosts",
-            self.component_id
-        );
+        super::warn_denied(&self.component_id, "send HTTP requests to", destination);
     }
 }
 

@@ -12,6 +12,14 @@ use std::sync::OnceLock;
 
 pub use allowed_hosts::{AllowedHosts, Target};
 
+/// Says on stderr that a component was refused `destination`, and what
+/// would allow it (`action` reads "may not {action} {destination}").
+pub fn warn_denied(component_id: &str, action: &str, destination: &str) {
+    tracing::warn!(
+        "component '{component_id}' may not {action} {destination}; to allow it, add \"{destination}\" to its allowed_outbound_hosts"
+    );
+}
+
 /// Where the application itself listens, for requests a component sends to
 /// `http://self.alt` (allowed by `http://self`). Set once the host listens.
 #[derive(Debug, Default)]

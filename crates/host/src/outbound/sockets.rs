@@ -21,7 +21,7 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use super::{AllowedHosts, Target};
 
 /// Applies the component's grants to its WASI context.
-pub fn restrict(wasi: &mut WasiCtxBuilder, allowed: &Arc<AllowedHosts>) {
+pub fn restrict(wasi: &mut WasiCtxBuilder, component_id: &str, allowed: &Arc<AllowedHosts>) {
     let tcp = allowed.may_allow_scheme("tcp");
     let udp = allowed.may_allow_scheme("udp");
     wasi.allow_tcp(tcp)
@@ -29,11 +29,27 @@ pub fn restrict(wasi: &mut WasiCtxBuilder, allowed: &Arc<AllowedHosts>) {
         .allow_ip_name_lookup(tcp || udp);
     if tcp || udp {
         let allowed = allowed.clone();
+        let component_id = component_id.to_string();
         wasi.socket_addr_check(move |address, usage| {
             let permitted = permits(&allowed, address, usage);
+            if !permitted {
+                report_denied(&component_id, address, usage);
+            }
             Box::pin(async move { permitted })
         });
     }
+}
+
+/// Connections and datagrams a component was refused are worth a line on
+/// stderr; binds and incoming datagrams are not its doing.
+fn report_denied(component_id: &str, address: SocketAddr, usage: SocketAddrUse) {
+    let scheme = match usage {
+        SocketAddrUse::TcpConnect => "tcp",
+        SocketAddrUse::UdpSend => "udp",
+        _ => return,
+    };
+    let destination = Target::from_socket(scheme, address).to_string();
+    super::warn_denied(component_id, "connect to", &destination);
 }
 
 fn permits(allowed: &AllowedHosts, address: SocketAddr, usage: SocketAddrUse) -> bool {
