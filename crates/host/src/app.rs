@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use crate::manifest::{self, Manifest, Route, StaticResponse};
+use crate::outbound::{AllowedHosts, AppAddress};
 use crate::router::{Router, Target};
 use crate::runtime::{self, ComponentInstances, Handler, Isolation};
 use crate::runtime_config::RuntimeConfig;
@@ -39,6 +40,8 @@ pub struct App {
     pub router: Router,
     pub components: Vec<Handler>,
     pub statics: Vec<StaticResponse>,
+    /// Where the host listens, once it does (for `http://self.alt`).
+    pub app_address: Arc<AppAddress>,
 }
 
 impl App {
@@ -67,15 +70,11 @@ impl App {
             .cache_dir
             .clone()
             .unwrap_or_else(|| state_dir.join("cache"));
+        let app_address = Arc::new(AppAddress::default());
         let mut components = vec![];
         let mut index_of = BTreeMap::new();
         for (id, component) in &manifest.component {
             let grants = Arc::new(grants(id, component, &values)?);
-            if !component.allowed_outbound_hosts.is_empty() {
-                tracing::warn!(
-                    "component '{id}' declares allowed_outbound_hosts; outgoing requests are not available in this host"
-                );
-            }
             let path = component.source_path(&app_dir);
             if !path.exists() {
                 bail!(
@@ -101,7 +100,11 @@ impl App {
                 pre,
                 grants,
                 backends.clone(),
-                Isolation { environment, files },
+                Isolation {
+                    environment,
+                    files,
+                    app_address: app_address.clone(),
+                },
                 settings.max_instance_reuse_count,
             );
             index_of.insert(id.clone(), components.len());
@@ -130,6 +133,7 @@ impl App {
             router,
             components,
             statics,
+            app_address,
         })
     }
 
@@ -185,11 +189,18 @@ fn grants(
             .with_context(|| format!("component '{id}' variable '{name}'"))?;
         variables.insert(name.clone(), value);
     }
+    let allowed_outbound_hosts = AllowedHosts::resolve(
+        &component.allowed_outbound_hosts,
+        &component.allowed_http_hosts,
+        |reference| values.get(reference).cloned(),
+    )
+    .with_context(|| format!("component '{id}'"))?;
     Ok(ComponentGrants {
         component_id: id.to_string(),
         key_value_stores: component.key_value_stores.iter().cloned().collect(),
         sqlite_databases: component.sqlite_databases.iter().cloned().collect(),
         variables,
+        allowed_outbound_hosts: Arc::new(allowed_outbound_hosts),
     })
 }
 

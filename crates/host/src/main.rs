@@ -4,6 +4,7 @@
 
 mod app;
 mod manifest;
+mod outbound;
 mod router;
 mod runtime;
 mod runtime_config;
@@ -146,6 +147,7 @@ fn run(args: UpArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
+        app.app_address.set(address);
         announce(&app, address, started);
         server::serve(app, listener, shutdown_signal()).await
     })

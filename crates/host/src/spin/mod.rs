@@ -1,5 +1,6 @@
-//! Spin's platform interfaces — key-value, SQLite and variables — in both
-//! generations: `spin:*@3` (spin-sdk 5+) and `fermyon:spin@2.0.0` (older SDKs).
+//! Spin's platform interfaces — key-value, SQLite, variables and outbound
+//! Redis — in both generations: `spin:*@3` (spin-sdk 5+) and
+//! `fermyon:spin@2.0.0` (older SDKs).
 //!
 //! Each interface has one implementation of its semantics (`key_value`,
 //! `sqlite`, `variables`); the generation-specific trait impls only convert
@@ -7,6 +8,7 @@
 //! request waiting on a database lock never stalls other requests.
 
 pub mod key_value;
+pub mod redis;
 pub mod sqlite;
 pub mod variables;
 
@@ -14,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use wasmtime::component::{HasData, ResourceTable};
+
+use crate::outbound::AllowedHosts;
 
 pub use key_value::KvStore;
 pub use sqlite::SqlConn;
@@ -31,6 +35,7 @@ pub mod bindings {
             "spin:sqlite/sqlite.[method]connection.last-insert-rowid": store | trappable,
             "spin:sqlite/sqlite.[method]connection.changes": store | trappable,
             "spin:variables/variables": async | store | trappable,
+            "spin:redis/redis": async | store | trappable,
             default: async | trappable,
         },
         with: {
@@ -38,6 +43,8 @@ pub mod bindings {
             "spin:sqlite/sqlite.connection": crate::spin::SqlConn,
             "fermyon:spin/key-value.store": crate::spin::KvStore,
             "fermyon:spin/sqlite.connection": crate::spin::SqlConn,
+            "spin:redis/redis.connection": crate::spin::redis::RedisConnection,
+            "fermyon:spin/redis.connection": crate::spin::redis::RedisConnection,
         },
     });
 }
@@ -50,6 +57,8 @@ pub struct ComponentGrants {
     pub sqlite_databases: BTreeSet<String>,
     /// Component variables with their templates already resolved.
     pub variables: BTreeMap<String, String>,
+    /// Where the component may connect (HTTP, sockets, Redis, ...).
+    pub allowed_outbound_hosts: Arc<AllowedHosts>,
 }
 
 /// The stores and databases of the whole application, by label.
@@ -60,6 +69,7 @@ pub struct Backends {
 }
 
 /// Per-instance Spin state, kept in the wasmtime `Store`.
+#[derive(Clone)]
 pub struct SpinCtx {
     pub grants: Arc<ComponentGrants>,
     pub backends: Arc<Backends>,
