@@ -7,6 +7,8 @@ mod accounts;
 mod bad_input;
 mod crash;
 mod disputes;
+/// Decisions back to the ERP: the event feed and pushed webhooks.
+mod events;
 mod hostile;
 mod limits;
 /// spin.toml's build commands and sources against the component crates.

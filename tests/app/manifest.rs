@@ -177,5 +177,35 @@ fn each_component_is_granted_only_the_stores_and_secrets_it_opens() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 6, "six components open a desk");
+    assert_eq!(checked, 8, "eight components open a desk");
+}
+
+/// Only event-delivery calls out, to the ERP's event address alone, and
+/// only it holds the secret pushed events are signed with.
+#[test]
+fn only_the_event_delivery_component_may_call_out_and_sign_events() {
+    let manifest = read_toml(&repo_root().join("spin.toml"));
+    let components = manifest["component"].as_table().expect("[component.*]");
+    for (id, component) in components {
+        let outbound = component
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array());
+        let variables = component.get("variables").and_then(|v| v.as_table());
+        let has = |name: &str| variables.is_some_and(|v| v.contains_key(name));
+        if id == "event-delivery" {
+            let hosts: Vec<&str> = outbound
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap())
+                .collect();
+            assert_eq!(hosts, ["{{ erp_events_host }}"]);
+            assert!(has("erp_events_url") && has("erp_events_secret"));
+        } else {
+            assert!(outbound.is_none(), "component '{id}' may not call out");
+            assert!(
+                !has("erp_events_secret"),
+                "component '{id}' may not sign events"
+            );
+        }
+    }
 }

@@ -942,6 +942,55 @@ fn real_answers_match_the_document() {
         413,
     );
 
+    // The event feed and its delivery (nothing is pushed: no erp_events_url).
+    let feed = s.call(
+        Some(e2e::INTEGRATION),
+        ("GET", "/events"),
+        "/events?limit=5",
+        None,
+        200,
+    );
+    let next = feed.json()["next"].as_str().unwrap().to_string();
+    s.call(
+        manager,
+        ("GET", "/events"),
+        &format!("/events?after={next}&type=order.held"),
+        None,
+        200,
+    );
+    s.call(manager, ("GET", "/events"), "/events?after=x", None, 400);
+    s.call(associate, ("GET", "/events"), "/events", None, 403);
+    s.call(
+        manager,
+        ("GET", "/events/deliveries"),
+        "/events/deliveries",
+        None,
+        200,
+    );
+    s.call(
+        manager,
+        ("GET", "/events/deliveries/failed"),
+        "/events/deliveries/failed",
+        None,
+        200,
+    );
+    let redeliver = json!({"event_ids": ["evt_1"]});
+    s.call(
+        manager,
+        ("POST", "/events/deliveries/redeliver"),
+        "/events/deliveries/redeliver",
+        Some(redeliver),
+        200,
+    );
+    let run = ("POST", "/events/deliveries/run");
+    s.call(
+        Some(e2e::INTEGRATION),
+        run,
+        "/events/deliveries/run",
+        None,
+        200,
+    );
+
     // At least one success of every operation was seen and matched.
     let missing: Vec<_> = operations(&s.check.doc)
         .difference(&s.check.succeeded)

@@ -77,10 +77,11 @@ impl Options {
 /// Webhook secret the tests configure (Standard Webhooks format).
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Bearer tokens the tests configure: `token=name:role`.
-pub const API_TOKENS: &str =
-    "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager";
+pub const API_TOKENS: &str = "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager,tok-erp=erp-feed:integration";
 pub const ASSOCIATE: &str = "tok-alice";
 pub const MANAGER: &str = "tok-maria";
+/// The ERP's integration: reads the event feed, runs event delivery.
+pub const INTEGRATION: &str = "tok-erp";
 
 /// A running host; killed when dropped.
 pub struct App {

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,25 +56,29 @@ impl Drop for Listener {
     }
 }
 
-/// An HTTP/1.1 server that answers every request with 200 and a JSON echo
-/// of it: `{"method", "path", "headers": {name: value}, "body"}`; it keeps
-/// what it received for the test to look at.
+/// An HTTP/1.1 server that answers every request with a JSON echo of it:
+/// `{"method", "path", "headers": {name: value}, "body"}`, with status 200
+/// unless told another ([`HttpEcho::answer`]); it keeps what it received
+/// for the test to look at.
 pub struct HttpEcho {
     listener: Listener,
     received: Arc<Mutex<Vec<Value>>>,
+    status: Arc<AtomicU16>,
 }
 
 impl HttpEcho {
     pub fn start() -> HttpEcho {
         let received = Arc::new(Mutex::new(vec![]));
-        let log = received.clone();
+        let status = Arc::new(AtomicU16::new(200));
+        let (log, answer) = (received.clone(), status.clone());
         let listener = Listener::start(move |stream| {
             let mut reader = BufReader::new(&stream);
             while let Some(request) = read_request(&mut reader) {
                 log.lock().unwrap().push(request.clone());
                 let body = request.to_string();
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    "HTTP/1.1 {} Echo\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    answer.load(Ordering::SeqCst),
                     body.len()
                 );
                 if (&stream).write_all(response.as_bytes()).is_err() {
@@ -82,7 +86,16 @@ impl HttpEcho {
                 }
             }
         });
-        HttpEcho { listener, received }
+        HttpEcho {
+            listener,
+            received,
+            status,
+        }
+    }
+
+    /// Answers every request from now on with `status`.
+    pub fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
     }
 
     pub fn address(&self) -> SocketAddr {

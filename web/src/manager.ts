@@ -4,6 +4,7 @@
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
+import { deliveriesSection } from "./deliveries";
 import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
@@ -28,6 +29,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const requestsError = h("div", { class: "error", role: "alert" });
   const downloadsId = uid("downloads-title");
   const isAssociate = ctx.me?.role === "associate";
+  const deliveries = isAssociate ? null : deliveriesSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -115,6 +117,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       requestsError,
       requests,
     ),
+    deliveries?.element ?? null,
     h(
       "section",
       { "aria-labelledby": reportsId },
@@ -374,6 +377,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
 
   void loadRequests();
   void loadReports();
+  void deliveries?.load();
 }
 
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {

@@ -191,3 +191,24 @@ export function listOf<T>(value: unknown, key: string): T[] {
   }
   return [];
 }
+
+export interface DeliveryHealth {
+  pushing: boolean;
+  url: string | null;
+  pending: number;
+  failed: number;
+  oldest_pending_at: string | null;
+  last_run_at: string | null;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  last_error: string | null;
+}
+
+export interface FailedEvent {
+  id: string;
+  type: string;
+  subject: string;
+  time: string;
+  attempts: number;
+  last_error: string | null;
+}

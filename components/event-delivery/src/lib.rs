@@ -25,8 +25,16 @@ const SCHEDULER: Access = Access::Person(Role::Integration);
 
 const ROUTES: &[Route<Desk>] = &[
     Route::get("/events/deliveries", Access::MANAGER, handler!(health)),
-    Route::get("/events/deliveries/failed", Access::MANAGER, handler!(failed)),
-    Route::post("/events/deliveries/redeliver", Access::MANAGER, handler!(redeliver)),
+    Route::get(
+        "/events/deliveries/failed",
+        Access::MANAGER,
+        handler!(failed),
+    ),
+    Route::post(
+        "/events/deliveries/redeliver",
+        Access::MANAGER,
+        handler!(redeliver),
+    ),
     Route::post("/events/deliveries/run", SCHEDULER, handler!(run)),
 ];
 

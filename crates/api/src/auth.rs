@@ -267,7 +267,10 @@ mod tests {
         assert!(Role::Manager > Role::Associate);
         assert!(Role::Manager.allows(Role::Integration));
         assert!(Role::Integration.allows(Role::Integration));
-        assert!(!Role::Integration.allows(Role::Associate), "the feed and nothing else");
+        assert!(
+            !Role::Integration.allows(Role::Associate),
+            "the feed and nothing else"
+        );
         assert!(!Role::Associate.allows(Role::Integration));
     }
 

@@ -65,8 +65,9 @@ pub trait Sender {
 pub const RUN_FOR: Duration = Duration::seconds(5);
 
 /// How long a run's lease lasts unless renewed: longer than a round of
-/// sends may take (every request has its own time limits).
-pub const LEASE_FOR: Duration = Duration::seconds(60);
+/// sends may take (5 s to connect and 10 s to answer, all at once), short
+/// enough that pushing goes on soon after a crashed run.
+pub const LEASE_FOR: Duration = Duration::seconds(20);
 
 /// Most events sent at once in a round.
 pub const ROUND_SIZE: u32 = 64;
@@ -163,7 +164,9 @@ async fn round(
             let outcome = outcome(&event, answer, now);
             match &outcome {
                 Outcome::Delivered => summary.delivered += 1,
-                Outcome::Failed { retry_at: Some(_), .. } => summary.retrying += 1,
+                Outcome::Failed {
+                    retry_at: Some(_), ..
+                } => summary.retrying += 1,
                 Outcome::Failed { retry_at: None, .. } => summary.failed += 1,
             }
             (event, outcome)
@@ -215,7 +218,10 @@ mod tests {
                 subject: subject.to_string(),
                 data: serde_json::json!({ "order_id": subject }),
             };
-            block_on(transaction(&db, async |db| events::record(db, event, &stamp).await)).unwrap();
+            block_on(transaction(&db, async |db| {
+                events::record(db, event, &stamp).await
+            }))
+            .unwrap();
         }
         db
     }
@@ -245,7 +251,14 @@ mod tests {
             self.received
                 .borrow()
                 .iter()
-                .map(|m| m.headers.iter().find(|(n, _)| *n == "webhook-id").unwrap().1.clone())
+                .map(|m| {
+                    m.headers
+                        .iter()
+                        .find(|(n, _)| *n == "webhook-id")
+                        .unwrap()
+                        .1
+                        .clone()
+                })
                 .collect()
         }
     }
@@ -256,7 +269,11 @@ mod tests {
                 .iter()
                 .map(|_| {
                     let mut answers = self.answers.borrow_mut();
-                    if answers.is_empty() { Ok(204) } else { answers.remove(0) }
+                    if answers.is_empty() {
+                        Ok(204)
+                    } else {
+                        answers.remove(0)
+                    }
                 })
                 .collect();
             self.received.borrow_mut().extend(messages);
@@ -285,7 +302,15 @@ mod tests {
         assert_eq!(summary.delivered, 2);
         assert_eq!(erp.ids(), ["evt_1", "evt_2"]);
         let message = erp.received.borrow()[0].clone();
-        let header = |name: &str| message.headers.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        let header = |name: &str| {
+            message
+                .headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1
+                .clone()
+        };
         let headers = WebhookHeaders {
             id: &header("webhook-id"),
             timestamp: &header("webhook-timestamp"),
@@ -312,7 +337,11 @@ mod tests {
         assert_eq!(early.delivered, 0, "not due yet");
         let later = block_on(run(&db, &destination(), &erp, "run-3", ticking(60))).unwrap();
         assert_eq!(later.delivered, 2);
-        assert_eq!(erp.ids(), ["evt_1", "evt_2", "evt_1", "evt_3"], "in order, same id again");
+        assert_eq!(
+            erp.ids(),
+            ["evt_1", "evt_2", "evt_1", "evt_3"],
+            "in order, same id again"
+        );
         let health = block_on(events::push_health(&db)).unwrap();
         assert_eq!((health.pending, health.failed), (0, 0));
     }
@@ -329,12 +358,18 @@ mod tests {
         }
         let sent = erp.ids();
         let (last, before) = sent.split_last().unwrap();
-        assert!(before.iter().all(|id| id == "evt_1"), "evt_2 waited: {sent:?}");
+        assert!(
+            before.iter().all(|id| id == "evt_1"),
+            "evt_2 waited: {sent:?}"
+        );
         assert_eq!(last, "evt_2", "the subject moved on once evt_1 failed");
         assert!((20..=40).contains(&before.len()), "{}", before.len());
         let failed = block_on(events::failed(&db, 10)).unwrap();
         assert_eq!(failed[0].event.id, "evt_1");
-        assert_eq!(failed[0].last_error.as_deref(), Some("the ERP answered HTTP 500"));
+        assert_eq!(
+            failed[0].last_error.as_deref(),
+            Some("the ERP answered HTTP 500")
+        );
     }
 
     #[test]
