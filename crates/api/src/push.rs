@@ -11,7 +11,7 @@
 //! goes on while there is something due, for at most [`RUN_FOR`].
 
 use chrono::{DateTime, Duration, Utc};
-use credit_core::events::{Pending, next_attempt, sendable};
+use credit_core::events::next_attempt;
 use ledger::events::{self, CloudEvent, Outcome, ToPush};
 use ledger::{Database, DbError};
 use serde::Serialize;
@@ -119,26 +119,9 @@ pub async fn run(
     outcome.map(|()| summary)
 }
 
-/// The events that may go now (see [`credit_core::events::sendable`]).
+/// The events that may go now (see [`events::to_push`]).
 async fn due(db: &impl Database, now: DateTime<Utc>) -> Result<Vec<ToPush>, DbError> {
-    let waiting = events::to_push(db, ROUND_SIZE * 8).await?;
-    let pending: Vec<Pending<'_>> = waiting
-        .iter()
-        .map(|event| Pending {
-            sequence: event.sequence,
-            subject: &event.event.subject,
-            next_attempt_at: event.next_attempt_at,
-        })
-        .collect();
-    let chosen: Vec<i64> = sendable(&pending, now)
-        .iter()
-        .take(ROUND_SIZE as usize)
-        .map(|event| event.sequence)
-        .collect();
-    Ok(waiting
-        .into_iter()
-        .filter(|event| chosen.contains(&event.sequence))
-        .collect())
+    events::to_push(db, now, ROUND_SIZE).await
 }
 
 /// Sends one round and records what each send gave.

@@ -1,7 +1,7 @@
 //! Decisions back to the ERP: the kinds of event the desk publishes, what
-//! caused a change, and the rules of pushing events out — the retry
-//! schedule, when to give up, and which pending events may go now without
-//! overtaking an earlier event of the same subject.
+//! caused a change, and the retry schedule of pushing events out and when
+//! to give up. (Which events may go now — never before an earlier one of
+//! their subject — is the ledger's `events::to_push` query.)
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -66,33 +66,6 @@ pub fn next_attempt(
     (next - first <= GIVE_UP_AFTER).then_some(next)
 }
 
-/// A pending event as the pusher sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pending<'a> {
-    pub sequence: i64,
-    pub subject: &'a str,
-    /// `None`: never tried.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// The pending events (in feed order) that may be pushed at `now`: due,
-/// and not behind an earlier pending event of the same subject, which
-/// must arrive first. At most one per subject, so that events of one
-/// subject are never in flight together.
-pub fn sendable<'a>(pending: &[Pending<'a>], now: DateTime<Utc>) -> Vec<Pending<'a>> {
-    let mut waiting_subjects = std::collections::HashSet::new();
-    let mut chosen = vec![];
-    for event in pending {
-        if !waiting_subjects.insert(event.subject) {
-            continue;
-        }
-        if event.next_attempt_at.is_none_or(|at| at <= now) {
-            chosen.push(event.clone());
-        }
-    }
-    chosen
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,45 +113,6 @@ mod tests {
         }
         assert!((30..=40).contains(&attempts), "{attempts}");
         assert!(now - first <= GIVE_UP_AFTER);
-    }
-
-    #[test]
-    fn an_event_waits_behind_its_subjects_earlier_event() {
-        let now = at("2025-06-30T09:00:00Z");
-        let later = Some(at("2025-06-30T09:00:30Z"));
-        let pending = [
-            Pending {
-                sequence: 1,
-                subject: "SO-1",
-                next_attempt_at: later,
-            },
-            Pending {
-                sequence: 2,
-                subject: "SO-2",
-                next_attempt_at: None,
-            },
-            Pending {
-                sequence: 3,
-                subject: "SO-1",
-                next_attempt_at: None,
-            },
-            Pending {
-                sequence: 4,
-                subject: "SO-2",
-                next_attempt_at: None,
-            },
-            Pending {
-                sequence: 5,
-                subject: "PAY-1",
-                next_attempt_at: Some(now),
-            },
-        ];
-        let chosen: Vec<i64> = sendable(&pending, now).iter().map(|e| e.sequence).collect();
-        assert_eq!(
-            chosen,
-            [2, 5],
-            "SO-1 waits for its retry; SO-2 one at a time"
-        );
     }
 
     #[test]

@@ -20,8 +20,10 @@ CREATE TABLE events (
 );
 -- The feed of one type.
 CREATE INDEX events_by_type ON events(type, seq);
--- What is left to push, and what failed, in feed order.
+-- What is left to push, and what failed, in feed order; what is left to
+-- push of one subject (an event waits behind its subject's earlier one).
 CREATE INDEX events_to_push ON events(seq) WHERE push_status = 'pending';
+CREATE INDEX events_to_push_by_subject ON events(subject, seq) WHERE push_status = 'pending';
 CREATE INDEX events_failed ON events(seq) WHERE push_status = 'failed';
 -- The retention purge, oldest first.
 CREATE INDEX events_by_time ON events(time);

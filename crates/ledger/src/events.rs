@@ -207,13 +207,24 @@ fn instant(text: Option<String>) -> Result<Option<DateTime<Utc>>, DbError> {
     .transpose()
 }
 
-/// The oldest events still to push, at most `limit`, in feed order.
-pub async fn to_push(db: &impl Database, limit: u32) -> Result<Vec<ToPush>, DbError> {
+/// The events that may be pushed at `now`, oldest first, at most `limit`:
+/// due (never tried, or their retry time has come), and each the oldest
+/// event of its subject still to push — an event never overtakes its
+/// subject's earlier one, and no two of one subject go together.
+pub async fn to_push(
+    db: &impl Database,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ToPush>, DbError> {
     let sql = format!(
-        "SELECT {} FROM events e WHERE e.push_status = 'pending' ORDER BY e.seq LIMIT ?",
+        "SELECT {} FROM events e
+         WHERE e.push_status = 'pending' AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= ?1)
+           AND NOT EXISTS (SELECT 1 FROM events p
+                           WHERE p.subject = e.subject AND p.push_status = 'pending' AND p.seq < e.seq)
+         ORDER BY e.seq LIMIT ?2",
         ToPush::SELECT
     );
-    db.records(&sql, params![limit]).await
+    db.records(&sql, params![timestamp(now), limit]).await
 }
 
 /// What one push of one event gave.
@@ -228,44 +239,55 @@ pub enum Outcome {
     },
 }
 
-/// Records the outcome of a round of pushes, in one transaction.
+/// Records the outcome of a round of pushes, in one transaction (the
+/// delivered ones in one statement: a round's write is the pusher's one
+/// turn at the database, taken from everyone else's writes).
 pub async fn record_outcomes(
     db: &impl Database,
     outcomes: &[(ToPush, Outcome)],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let now = timestamp(now);
+    let delivered: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, outcome)| *outcome == Outcome::Delivered)
+        .map(|(pushed, _)| pushed.sequence.to_string())
+        .collect();
     transaction(db, async |db| {
+        if !delivered.is_empty() {
+            // Sequence numbers are integers we read: safe to write out.
+            let sql = format!(
+                "UPDATE events SET push_status = 'delivered', attempts = attempts + 1,
+                     first_attempt_at = COALESCE(first_attempt_at, ?1), last_attempt_at = ?1,
+                     next_attempt_at = NULL, delivered_at = ?1
+                 WHERE seq IN ({})",
+                delivered.join(", ")
+            );
+            db.execute(&sql, params![now.as_str()]).await?;
+        }
         for (pushed, outcome) in outcomes {
-            let first = pushed
-                .first_attempt_at
-                .map_or(now.clone(), timestamp);
-            match outcome {
-                Outcome::Delivered => {
-                    db.execute(
-                        "UPDATE events SET push_status = 'delivered', attempts = attempts + 1, first_attempt_at = ?1,
-                             last_attempt_at = ?2, next_attempt_at = NULL, delivered_at = ?2 WHERE seq = ?3",
-                        params![first, now.as_str(), pushed.sequence],
-                    )
-                    .await?;
-                }
-                Outcome::Failed { error, retry_at } => {
-                    let status = if retry_at.is_some() { "pending" } else { "failed" };
-                    db.execute(
-                        "UPDATE events SET push_status = ?1, attempts = attempts + 1, first_attempt_at = ?2,
-                             last_attempt_at = ?3, next_attempt_at = ?4, last_error = ?5 WHERE seq = ?6",
-                        params![
-                            status,
-                            first,
-                            now.as_str(),
-                            retry_at.map(timestamp),
-                            error.as_str(),
-                            pushed.sequence
-                        ],
-                    )
-                    .await?;
-                }
-            }
+            let Outcome::Failed { error, retry_at } = outcome else {
+                continue;
+            };
+            let status = if retry_at.is_some() {
+                "pending"
+            } else {
+                "failed"
+            };
+            db.execute(
+                "UPDATE events SET push_status = ?1, attempts = attempts + 1,
+                     first_attempt_at = COALESCE(first_attempt_at, ?2), last_attempt_at = ?2,
+                     next_attempt_at = ?3, last_error = ?4
+                 WHERE seq = ?5",
+                params![
+                    status,
+                    now.as_str(),
+                    retry_at.map(timestamp),
+                    error.as_str(),
+                    pushed.sequence
+                ],
+            )
+            .await?;
         }
         note_run(db, outcomes, &now).await
     })

@@ -286,36 +286,48 @@ fn the_feed_pages_by_cursor_and_filters_by_type() {
 fn pushing_delivers_retries_gives_up_and_redelivers() {
     let books = held_then_paid();
     let now = Utc::now();
-    let pending = block_on(events::to_push(&books.db, 10)).unwrap();
-    assert_eq!(pending.len(), 3);
+    let later = now + Duration::hours(1);
+    let ids = |pushable: &[events::ToPush]| -> Vec<String> {
+        pushable.iter().map(|p| p.event.id.clone()).collect()
+    };
+    let first = block_on(events::to_push(&books.db, now, 10)).unwrap();
+    assert_eq!(ids(&first), ["evt_1", "evt_3"], "evt_2 waits behind evt_1");
     let failed_once = Outcome::Failed {
         error: "HTTP 500".into(),
         retry_at: Some(now + Duration::seconds(5)),
     };
+    let outcomes = vec![
+        (first[0].clone(), Outcome::Delivered),
+        (first[1].clone(), failed_once),
+    ];
+    block_on(events::record_outcomes(&books.db, &outcomes, now)).unwrap();
+    assert_eq!(
+        ids(&block_on(events::to_push(&books.db, now, 10)).unwrap()),
+        ["evt_2"]
+    );
+    let second = block_on(events::to_push(&books.db, later, 10)).unwrap();
+    assert_eq!(ids(&second), ["evt_2", "evt_3"]);
+    assert_eq!(second[1].attempts, 1);
+    assert!(second[1].next_attempt_at.is_some() && second[1].first_attempt_at.is_some());
     let gave_up = Outcome::Failed {
         error: "HTTP 410".into(),
         retry_at: None,
     };
-    let outcomes = vec![
-        (pending[0].clone(), Outcome::Delivered),
-        (pending[1].clone(), failed_once),
-        (pending[2].clone(), gave_up),
-    ];
-    block_on(events::record_outcomes(&books.db, &outcomes, now)).unwrap();
-    let left = block_on(events::to_push(&books.db, 10)).unwrap();
-    assert_eq!(left.len(), 1);
-    assert_eq!(left[0].event.id, "evt_2");
-    assert_eq!(left[0].attempts, 1);
-    assert!(left[0].next_attempt_at.is_some());
+    block_on(events::record_outcomes(
+        &books.db,
+        &[(second[0].clone(), gave_up)],
+        later,
+    ))
+    .unwrap();
     let health = block_on(events::push_health(&books.db)).unwrap();
     assert_eq!((health.pending, health.failed), (1, 1));
     assert_eq!(health.last_error.as_deref(), Some("HTTP 410"));
     assert!(health.last_success_at.is_some() && health.last_failure_at.is_some());
     let failed = block_on(events::failed(&books.db, 10)).unwrap();
-    assert_eq!(failed[0].event.id, "evt_3");
+    assert_eq!(failed[0].event.id, "evt_2");
     assert_eq!(failed[0].last_error.as_deref(), Some("HTTP 410"));
     let again = block_on(events::redeliver(&books.db, None, &stamp("maria"))).unwrap();
-    assert_eq!(again, ["evt_3"]);
+    assert_eq!(again, ["evt_2"]);
     let health = block_on(events::push_health(&books.db)).unwrap();
     assert_eq!((health.pending, health.failed), (2, 0));
 }
@@ -359,7 +371,12 @@ fn old_events_are_purged_oldest_first_but_never_before_they_are_pushed() {
         0,
         "all still to push"
     );
-    let pending = block_on(events::to_push(&books.db, 10)).unwrap();
+    let pending = block_on(events::to_push(
+        &books.db,
+        Utc::now() + Duration::hours(1),
+        10,
+    ))
+    .unwrap();
     let delivered: Vec<_> = pending
         .into_iter()
         .take(2)
@@ -381,4 +398,35 @@ fn old_events_are_purged_oldest_first_but_never_before_they_are_pushed() {
         "not pushing: age alone"
     );
     assert!(all_events(&books).is_empty());
+}
+
+#[test]
+fn an_event_waits_behind_its_subjects_earlier_one_and_goes_alone() {
+    let books = held_then_paid();
+    books.order("SO-2", "C-8", "1.00");
+    // evt_1 SO-1 held, evt_2 SO-1 released, evt_3 PAY-1, evt_4 SO-2.
+    let later = Utc::now() + Duration::hours(1);
+    let ids = |pushable: Vec<events::ToPush>| -> Vec<String> {
+        pushable.into_iter().map(|p| p.event.id).collect()
+    };
+    let first = block_on(events::to_push(&books.db, later, 10)).unwrap();
+    assert_eq!(
+        ids(first.clone()),
+        ["evt_1", "evt_3", "evt_4"],
+        "SO-1 one at a time"
+    );
+    let retry = Outcome::Failed {
+        error: "timeout".into(),
+        retry_at: Some(later + Duration::minutes(5)),
+    };
+    let outcomes = vec![
+        (first[0].clone(), retry),
+        (first[1].clone(), Outcome::Delivered),
+    ];
+    block_on(events::record_outcomes(&books.db, &outcomes, Utc::now())).unwrap();
+    let next = block_on(events::to_push(&books.db, later, 10)).unwrap();
+    assert_eq!(ids(next), ["evt_4"], "evt_2 waits for evt_1's retry");
+    let after_retry =
+        block_on(events::to_push(&books.db, later + Duration::minutes(6), 10)).unwrap();
+    assert_eq!(ids(after_retry), ["evt_1", "evt_4"]);
 }
