@@ -16,6 +16,8 @@ mod manifest;
 mod openapi;
 mod orders;
 mod payments;
+/// The held queue at volume.
+mod queue;
 mod reports;
 /// The web workspace's files (the `web` component).
 mod web;

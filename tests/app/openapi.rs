@@ -942,6 +942,35 @@ fn real_answers_match_the_document() {
         413,
     );
 
+    // The held queue as associates work it.
+    let queue = ("GET", "/orders/queue");
+    let first = s.call(
+        associate,
+        queue,
+        "/orders/queue?limit=1&sort=amount",
+        None,
+        200,
+    );
+    let after = first.json()["next"].as_str().map(str::to_string);
+    if let Some(after) = after {
+        s.call(
+            associate,
+            queue,
+            &format!("/orders/queue?limit=1&sort=amount&after={after}"),
+            None,
+            200,
+        );
+    }
+    s.call(
+        associate,
+        queue,
+        "/orders/queue?currency=USD&min_amount=1.00&reason=PAST_DUE",
+        None,
+        200,
+    );
+    s.call(associate, queue, "/orders/queue?min_amount=1.00", None, 422);
+    s.call(associate, queue, "/orders/queue?after=nonsense", None, 422);
+
     // The event feed and its delivery (nothing is pushed: no erp_events_url).
     let feed = s.call(
         Some(e2e::INTEGRATION),

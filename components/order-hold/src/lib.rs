@@ -5,8 +5,10 @@
 use api::input::{MAX_NOTE, path_id};
 use api::spin::{Desk, serve};
 use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
+use credit_core::Currency;
 use credit_core::hold::OrderStatus;
-use ledger::orders::{self, OrderWebhook, QueueQuery};
+use ledger::orders::{self, OrderWebhook, QueueCursor, QueueQuery, QueueSort};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -18,6 +20,7 @@ async fn handle(request: Request) -> impl IntoResponse {
 const ROUTES: &[Route<Desk>] = &[
     Route::post("/orders", Access::ERP, handler!(check_order)),
     Route::get("/orders", Access::ASSOCIATE, handler!(list_orders)),
+    Route::get("/orders/queue", Access::ASSOCIATE, handler!(queue)),
     Route::post("/orders/release", Access::ASSOCIATE, handler!(release_many)),
     Route::get("/orders/{id}", Access::ASSOCIATE, handler!(show_order)),
     Route::post("/orders/{id}/release", Access::ASSOCIATE, handler!(release)),
@@ -32,6 +35,7 @@ struct OrderBody {
     amount: String,
     currency: String,
     ordered_on: String,
+    requested_ship_on: Option<String>,
     as_of: Option<String>,
 }
 
@@ -42,6 +46,10 @@ fn order_webhook(body: &OrderBody, today: chrono::NaiveDate) -> Result<OrderWebh
     let currency = fields.currency("currency", &body.currency);
     let amount = fields.amount("amount", &body.amount, currency);
     let ordered_on = fields.date("ordered_on", &body.ordered_on);
+    let requested_ship_on = body
+        .requested_ship_on
+        .as_ref()
+        .map(|text| fields.date("requested_ship_on", text));
     let as_of = match &body.as_of {
         Some(text) => fields.date("as_of", text),
         None => Some(today),
@@ -53,6 +61,7 @@ fn order_webhook(body: &OrderBody, today: chrono::NaiveDate) -> Result<OrderWebh
         amount: valid(amount),
         currency: valid(currency),
         ordered_on: valid(ordered_on),
+        requested_ship_on: requested_ship_on.map(valid),
         as_of: valid(as_of),
     })
 }
@@ -68,12 +77,83 @@ async fn check_order(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     .await
 }
 
-/// `GET /orders?status=held&customer_id=`: oldest first.
+/// `GET /orders?status=held&customer_id=&limit=&offset=`: oldest first.
 async fn list_orders(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
+    let query = list_query(&mut fields, call);
+    let offset = fields.number("offset", call.query("offset"), 0, 0..=u32::MAX);
+    let as_of = call.as_of(call.today());
+    fields.finish()?;
+    let query = QueueQuery {
+        offset: valid(offset),
+        ..query
+    };
+    let entries = orders::queue(&desk.db, &query, as_of?).await?;
+    Ok(Reply::ok(&entries))
+}
+
+/// `GET /orders/queue?...`: a page of the held queue (or of another
+/// status) as associates work it, filtered and sorted, with the totals of
+/// everything that matches and the cursor of the next page.
+async fn queue(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let mut fields = Fields::new();
+    let mut query = list_query(&mut fields, call);
+    query.reason = call.query("reason").and_then(|t| fields.named("reason", t));
+    query.currency = call
+        .query("currency")
+        .and_then(|t| fields.currency("currency", t));
+    query.min_amount = amount_bound(&mut fields, call, "min_amount", query.currency);
+    query.max_amount = amount_bound(&mut fields, call, "max_amount", query.currency);
+    query.min_days_held = call
+        .query("min_days_held")
+        .and_then(|text| fields.number("min_days_held", Some(text), 0, 0..=MAX_DAYS));
+    query.sort = call
+        .query("sort")
+        .map_or(Some(QueueSort::Oldest), |text| fields.named("sort", text))
+        .unwrap_or(QueueSort::Oldest);
+    query.after = call.query("after").and_then(|token| {
+        let cursor = QueueCursor::parse(token);
+        if cursor.is_none() {
+            fields.error(
+                "after",
+                "is not a cursor of this list: send the 'next' of a page you read",
+            );
+        }
+        cursor
+    });
+    let as_of = call.as_of(call.today());
+    fields.finish()?;
+    let page = orders::queue_page(&desk.db, &query, as_of?).await?;
+    Ok(Reply::ok(&page))
+}
+
+/// The longest hold a filter may ask about, in days.
+const MAX_DAYS: u32 = 36_500;
+
+/// An amount bound of the queue: in the currency asked for, which it needs
+/// (amounts of different currencies are never compared).
+fn amount_bound(
+    fields: &mut Fields,
+    call: &Call,
+    field: &str,
+    currency: Option<Currency>,
+) -> Option<Decimal> {
+    let text = call.query(field)?;
+    if currency.is_none() && call.query("currency").is_none() {
+        fields.error(
+            field,
+            "needs a currency: amounts of different currencies are not compared",
+        );
+        return None;
+    }
+    fields.amount(field, text, currency)
+}
+
+/// What both lists read: status (held by default), customer and page size.
+fn list_query(fields: &mut Fields, call: &Call) -> QueueQuery {
     let status = match call.query("status") {
         None => Some(OrderStatus::Held),
-        Some(text) => fields.named::<OrderStatus>("status", text),
+        Some(text) => fields.named("status", text),
     };
     let customer_id = call
         .query("customer_id")
@@ -84,17 +164,12 @@ async fn list_orders(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
         QueueQuery::DEFAULT_LIMIT,
         1..=QueueQuery::MAX_LIMIT,
     );
-    let offset = fields.number("offset", call.query("offset"), 0, 0..=u32::MAX);
-    let as_of = call.as_of(call.today());
-    fields.finish()?;
-    let query = QueueQuery {
-        status: valid(status),
+    QueueQuery {
+        status: status.unwrap_or(OrderStatus::Held),
         customer_id,
-        limit: valid(limit),
-        offset: valid(offset),
-    };
-    let entries = orders::queue(&desk.db, &query, as_of?).await?;
-    Ok(Reply::ok(&entries))
+        limit: limit.unwrap_or(QueueQuery::DEFAULT_LIMIT),
+        ..QueueQuery::held()
+    }
 }
 
 /// `GET /orders/{id}`: the order with its decision history.

@@ -33,6 +33,9 @@ crate::named! {
         Held = "held",
         Cancelled = "cancelled",
         Invoiced = "invoiced",
+        /// Released by an associate beyond what they may release alone:
+        /// held until a manager approves (or rejects) the release.
+        PendingApproval = "pending_approval",
     }
 }
 

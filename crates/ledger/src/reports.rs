@@ -28,7 +28,7 @@ use crate::customers::Customer;
 use crate::db::{Columns, Database, DbError, Record, Records, exact_sum};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
-use crate::orders::{ListedOrder, QueueEntry};
+use crate::orders::{self, QueueEntry, QueueQuery};
 use crate::params;
 
 /// `GET /reports/held-orders`: every held order, oldest first.
@@ -42,16 +42,7 @@ pub struct HeldOrders {
 /// Every held order with the reasons of its latest decision, oldest first;
 /// days held counted to `as_of`.
 pub async fn held_orders(db: &impl Database, as_of: NaiveDate) -> Result<HeldOrders, DbError> {
-    // The status is written out, not bound, so the partial index of held
-    // orders serves the query.
-    let sql = format!(
-        "SELECT {} {} WHERE o.status = {} ORDER BY o.ordered_on, o.held_since, o.id",
-        ListedOrder::SELECT,
-        ListedOrder::FROM,
-        OrderStatus::sql_list(&[OrderStatus::Held]),
-    );
-    let rows: Vec<ListedOrder> = db.records(&sql, vec![]).await?;
-    let orders = rows.into_iter().map(|row| row.entry(as_of)).collect();
+    let orders = orders::queue(db, &QueueQuery::all_held(), as_of).await?;
     Ok(HeldOrders { as_of, orders })
 }
 

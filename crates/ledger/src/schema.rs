@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0006_superseded_limit_requests.sql"),
     ),
     (7, include_str!("../migrations/0007_events.sql")),
+    (8, include_str!("../migrations/0008_orders_at_volume.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -11,6 +11,7 @@ mod orders;
 mod overflow;
 mod payments;
 mod policy;
+mod queue;
 mod report_plans;
 mod report_speed;
 mod reports;

@@ -98,6 +98,7 @@ fn unknown_customers_and_foreign_currencies_are_refused_and_nothing_is_written()
         amount: amount("1.00"),
         currency: credit_core::Currency::parse("EUR").unwrap(),
         ordered_on: date(AS_OF),
+        requested_ship_on: None,
         as_of: date(AS_OF),
     };
     let error = block_on(orders::check(

@@ -77,6 +77,7 @@ fn released_orders_past_64_bits_still_give_an_exact_exposure() {
         amount: amount("1.000"),
         currency: kwd(),
         ordered_on: date(AS_OF),
+        requested_ship_on: None,
         as_of: date(AS_OF),
     };
     let checked = block_on(orders::check(

@@ -113,6 +113,7 @@ impl Books {
             amount: amount(value),
             currency: usd(),
             ordered_on: date(ordered_on),
+            requested_ship_on: None,
             as_of: date(AS_OF),
         };
         block_on(orders::check(&self.db, &order, &self.policy, &stamp("erp")))

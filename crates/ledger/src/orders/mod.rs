@@ -4,13 +4,19 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use credit_core::events::{Cause, EventType};
 use credit_core::hold::{self, Decision, HeldOrder, OrderStatus, Reason};
-use credit_core::{Account, Currency, Named, Policy};
+use credit_core::{Account, Currency, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
+
+mod queue;
+
+pub use queue::{
+    QueueCursor, QueueEntry, QueuePage, QueueQuery, QueueSort, QueueTotal, queue, queue_page,
+};
 
 use crate::accounts::{self, Figures, OpenInvoiceRow};
 use crate::customers::{self, Customer};
@@ -26,6 +32,8 @@ pub struct OrderWebhook {
     pub amount: Decimal,
     pub currency: Currency,
     pub ordered_on: NaiveDate,
+    /// When the customer wants the goods, if the ERP says.
+    pub requested_ship_on: Option<NaiveDate>,
     /// The date the check is made as of (today unless the ERP says).
     pub as_of: NaiveDate,
 }
@@ -65,6 +73,7 @@ struct StoredOrder {
     customer_id: String,
     amount_minor: i64,
     ordered_on: NaiveDate,
+    requested_ship_on: Option<NaiveDate>,
     status: OrderStatus,
     held_since: Option<String>,
     created_at: String,
@@ -72,7 +81,7 @@ struct StoredOrder {
 }
 
 impl Record for StoredOrder {
-    const SELECT: &'static str = "o.id, o.customer_id, o.amount_minor, o.ordered_on, o.status, o.held_since, o.created_at, o.updated_at";
+    const SELECT: &'static str = "o.id, o.customer_id, o.amount_minor, o.ordered_on, o.requested_ship_on, o.status, o.held_since, o.created_at, o.updated_at";
 
     fn read(columns: &mut Columns<'_>) -> Result<StoredOrder, DbError> {
         Ok(StoredOrder {
@@ -80,6 +89,7 @@ impl Record for StoredOrder {
             customer_id: columns.string()?,
             amount_minor: columns.int()?,
             ordered_on: columns.date()?,
+            requested_ship_on: columns.opt_date()?,
             status: columns.named()?,
             held_since: columns.opt_string()?,
             created_at: columns.string()?,
@@ -135,16 +145,21 @@ pub async fn check(
         let decision = hold::check_order(&account, order.amount, order.as_of, policy);
         let held_since = next_held_since(existing.as_ref(), &decision, stamp);
         db.execute(
-            "INSERT INTO orders (id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-             ON CONFLICT (id) DO UPDATE SET amount_minor = ?3, ordered_on = ?4, status = ?5, held_since = ?6, updated_at = ?7",
+            "INSERT INTO orders (id, customer_id, currency, amount_minor, ordered_on, requested_ship_on, status, held_since,
+                 hold_reasons, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (id) DO UPDATE SET currency = ?3, amount_minor = ?4, ordered_on = ?5, requested_ship_on = ?6,
+                 status = ?7, held_since = ?8, hold_reasons = ?9, updated_at = ?10",
             params![
                 &order.id,
                 &customer.id,
+                order.currency.code(),
                 customer.currency.to_minor(order.amount),
                 order.ordered_on,
+                order.requested_ship_on,
                 decision.status.as_str(),
                 held_since,
+                queue::reasons_column(&decision),
                 stamp.at_text(),
             ],
         )
@@ -227,7 +242,8 @@ async fn redelivery(
         )));
     }
     let unchanged = stored.amount_minor == customer.currency.to_minor(order.amount)
-        && stored.ordered_on == order.ordered_on;
+        && stored.ordered_on == order.ordered_on
+        && stored.requested_ship_on == order.requested_ship_on;
     if unchanged {
         let latest = latest_decision(db, &stored.id).await?;
         return Ok(Some(CheckResult::new(
@@ -446,137 +462,6 @@ pub async fn view(db: &impl Database, id: &str) -> Result<OrderView> {
     })
 }
 
-/// Which orders `GET /orders` lists.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueueQuery {
-    pub status: OrderStatus,
-    pub customer_id: Option<String>,
-    pub limit: u32,
-    pub offset: u32,
-}
-
-impl QueueQuery {
-    pub const DEFAULT_LIMIT: u32 = 100;
-    pub const MAX_LIMIT: u32 = 1000;
-
-    /// The held queue, first page.
-    pub fn held() -> QueueQuery {
-        QueueQuery {
-            status: OrderStatus::Held,
-            customer_id: None,
-            limit: Self::DEFAULT_LIMIT,
-            offset: 0,
-        }
-    }
-}
-
-/// An order in a list, with the reasons of its latest decision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct QueueEntry {
-    pub order_id: String,
-    pub customer_id: String,
-    pub customer_name: String,
-    pub amount: Decimal,
-    pub currency: Currency,
-    pub ordered_on: NaiveDate,
-    pub status: OrderStatus,
-    pub held_since: Option<String>,
-    /// Whole days since the hold began, as of the query date.
-    pub days_held: Option<i64>,
-    pub reasons: Vec<Reason>,
-}
-
-/// An order in a list as stored: the order `o`, its customer `c` and the
-/// reasons of its latest decision. Statements add `WHERE` and `ORDER BY`
-/// to [`Self::FROM`].
-pub(crate) struct ListedOrder {
-    order_id: String,
-    customer_id: String,
-    customer_name: String,
-    currency: Currency,
-    amount_minor: i64,
-    ordered_on: NaiveDate,
-    status: OrderStatus,
-    held_since: Option<String>,
-    decision: Decision,
-}
-
-impl Record for ListedOrder {
-    const SELECT: &'static str = "o.id, o.customer_id, c.name, c.currency, o.amount_minor, o.ordered_on, o.status, o.held_since,
-        (SELECT od.decision FROM order_decisions od WHERE od.order_id = o.id ORDER BY od.id DESC LIMIT 1)";
-
-    fn read(columns: &mut Columns<'_>) -> Result<ListedOrder, DbError> {
-        Ok(ListedOrder {
-            order_id: columns.string()?,
-            customer_id: columns.string()?,
-            customer_name: columns.string()?,
-            currency: columns.currency()?,
-            amount_minor: columns.int()?,
-            ordered_on: columns.date()?,
-            status: columns.named()?,
-            held_since: columns.opt_string()?,
-            decision: columns.json()?,
-        })
-    }
-}
-
-impl ListedOrder {
-    pub(crate) const FROM: &'static str = "FROM orders o JOIN customers c ON c.id = o.customer_id";
-
-    /// The entry, with the whole days it has been held by `as_of`.
-    pub(crate) fn entry(self, as_of: NaiveDate) -> QueueEntry {
-        let days_held = self
-            .held_since
-            .as_deref()
-            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-            .map(|at| (as_of - at.date_naive()).num_days().max(0));
-        QueueEntry {
-            order_id: self.order_id,
-            customer_id: self.customer_id,
-            customer_name: self.customer_name,
-            amount: self.currency.from_minor(self.amount_minor),
-            currency: self.currency,
-            ordered_on: self.ordered_on,
-            status: self.status,
-            held_since: self.held_since,
-            days_held,
-            reasons: self.decision.reasons,
-        }
-    }
-}
-
-/// Orders in a status, oldest first (the held queue by default).
-pub async fn queue(
-    db: &impl Database,
-    query: &QueueQuery,
-    as_of: NaiveDate,
-) -> Result<Vec<QueueEntry>, DbError> {
-    // One statement per filter, so each is served by its index: a
-    // customer's orders by status, or the held queue across customers by
-    // its partial index (the status written out, not bound: a bound status
-    // cannot match the index's `WHERE`). Released, cancelled or invoiced
-    // orders across every customer, a list nobody works, have no index of
-    // their own.
-    const ORDER: &str = "ORDER BY o.ordered_on, o.held_since, o.id";
-    let held = OrderStatus::sql_list(&[OrderStatus::Held]);
-    let (filter, mut params) = match (&query.customer_id, query.status) {
-        (Some(customer_id), status) => (
-            "o.customer_id = ? AND o.status = ?".to_string(),
-            params![customer_id, status.as_str()],
-        ),
-        (None, OrderStatus::Held) => (format!("o.status = {held}"), vec![]),
-        (None, status) => ("o.status = ?".to_string(), params![status.as_str()]),
-    };
-    let sql = format!(
-        "SELECT {} {} WHERE {filter} {ORDER} LIMIT ? OFFSET ?",
-        ListedOrder::SELECT,
-        ListedOrder::FROM
-    );
-    params.extend(params![query.limit, query.offset]);
-    let rows: Vec<ListedOrder> = db.records(&sql, params).await?;
-    Ok(rows.into_iter().map(|row| row.entry(as_of)).collect())
-}
-
 /// A manual release by an associate: the override is recorded with the
 /// note, the decision it overrides and the account as it stood as of
 /// `as_of` — exposure with this order, limit, available and past due, and
@@ -626,7 +511,14 @@ async fn release_one(
     let account = accounts::account(db, &customer, Some(id)).await?;
     let amount = customer.money(order.amount_minor);
     let standing = hold::check_order(&account, amount, as_of, policy);
-    set_status(db, id, OrderStatus::Released, stamp).await?;
+    set_status(
+        db,
+        id,
+        OrderStatus::Released,
+        &queue::reasons_column(&standing),
+        stamp,
+    )
+    .await?;
     let overridden = latest_decision(db, id).await?;
     let mut decision = overridden.decision;
     decision.status = OrderStatus::Released;
@@ -740,8 +632,8 @@ pub async fn cancel(
                     "order '{id}' is invoiced; cancel the invoice in the ERP instead"
                 )));
             }
-            OrderStatus::Released | OrderStatus::Held => {
-                set_status(db, id, OrderStatus::Cancelled, stamp).await?;
+            OrderStatus::Released | OrderStatus::Held | OrderStatus::PendingApproval => {
+                set_status(db, id, OrderStatus::Cancelled, NO_REASONS, stamp).await?;
                 let customer = customers::get(db, &order.customer_id).await?;
                 let change = StatusChange {
                     order: &order,
@@ -795,7 +687,7 @@ pub async fn mark_invoiced(
     if order.customer_id != customer.id || !open {
         return Ok(false);
     }
-    set_status(db, order_id, OrderStatus::Invoiced, stamp).await?;
+    set_status(db, order_id, OrderStatus::Invoiced, NO_REASONS, stamp).await?;
     let trigger = format!("invoice {invoice_id} posted");
     let change = StatusChange {
         order: &order,
@@ -809,15 +701,21 @@ pub async fn mark_invoiced(
     Ok(true)
 }
 
+/// The reasons column of an order no longer held for any reason.
+const NO_REASONS: &str = " ";
+
+/// Moves an order to `status`; `reasons` are its latest decision's (see
+/// [`queue::reasons_column`]). Only a check or a re-check starts a hold.
 async fn set_status(
     db: &impl Database,
     id: &str,
     status: OrderStatus,
+    reasons: &str,
     stamp: &Stamp,
 ) -> Result<(), DbError> {
     db.execute(
-        "UPDATE orders SET status = ?, held_since = NULL, updated_at = ? WHERE id = ?",
-        params![status.as_str(), stamp.at_text(), id],
+        "UPDATE orders SET status = ?, held_since = NULL, hold_reasons = ?, updated_at = ? WHERE id = ?",
+        params![status.as_str(), reasons, stamp.at_text(), id],
     )
     .await
 }
@@ -883,7 +781,7 @@ async fn announce(
         OrderStatus::Held => EventType::OrderHeld,
         OrderStatus::Released => EventType::OrderReleased,
         OrderStatus::Cancelled => EventType::OrderCancelled,
-        OrderStatus::Invoiced => return Ok(()),
+        OrderStatus::Invoiced | OrderStatus::PendingApproval => return Ok(()),
     };
     let data = json!({
         "order_id": change.order_id,
@@ -936,10 +834,16 @@ pub async fn recheck_held(
     let mut recheck = Recheck::default();
     let mut running = account.clone();
     for (order, decision) in hold::recheck_held_orders(&account, &held, as_of, policy) {
+        let reasons = queue::reasons_column(&decision);
         if decision.is_released() {
-            set_status(db, &order.id, OrderStatus::Released, stamp).await?;
+            set_status(db, &order.id, OrderStatus::Released, &reasons, stamp).await?;
             recheck.released.push(order.id.clone());
         } else {
+            db.execute(
+                "UPDATE orders SET hold_reasons = ? WHERE id = ?",
+                params![reasons, &order.id],
+            )
+            .await?;
             recheck.still_held.push(order.id.clone());
         }
         let entry = DecisionEntry::new(DecisionKind::Recheck, &trigger.text, &decision, stamp);
