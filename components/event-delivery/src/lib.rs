@@ -3,9 +3,11 @@
 //! `erp_events_secret` — and shows managers how delivery stands. Spin
 //! components have no timers: a scheduler calls `POST
 //! /events/deliveries/run` (every second or so), and each run pushes what
-//! is due and purges events past the policy's retention.
+//! is due, then purges events, and webhook and Idempotency-Key answers,
+//! past the policy's retention, in small batches.
 
 use api::push::{self, Destination, Message, RunSummary, Sender};
+use api::replay;
 use api::spin::{Desk, serve, variable};
 use api::webhook::WebhookSecret;
 use api::{Access, Call, Problem, Reply, Role, Route, handler};
@@ -112,6 +114,9 @@ struct Run {
     summary: RunSummary,
     /// Events purged, past the policy's retention.
     purged: u64,
+    /// Webhook messages and Idempotency-Keys forgotten, past the policy's
+    /// retention, with their stored answers.
+    requests_purged: usize,
 }
 
 /// Events purged per run at most: a small batch keeps the writer's turn short.
@@ -129,12 +134,16 @@ async fn run(desk: &Desk, _: &Call) -> Result<Reply, Problem> {
         None => RunSummary::default(),
     };
     let policy = ledger::policy::load(&desk.kv).await?;
-    let cutoff = Utc::now() - Duration::days(i64::from(policy.event_retention_days));
-    let purged = events::purge(&desk.db, cutoff, PURGE_BATCH, destination.is_some()).await?;
+    let days = |n: u32| Utc::now() - Duration::days(i64::from(n));
+    let events_before = days(policy.event_retention_days);
+    let purged = events::purge(&desk.db, events_before, PURGE_BATCH, destination.is_some()).await?;
+    let requests_before = days(policy.request_retention_days);
+    let requests_purged = replay::purge(&desk.db, &desk.kv, requests_before, PURGE_BATCH).await?;
     Ok(Reply::ok(&Run {
         pushing: destination.is_some(),
         summary,
         purged,
+        requests_purged,
     }))
 }
 

@@ -28,7 +28,13 @@ pub struct Policy {
     pub dispute_sla_by_reason: BTreeMap<String, u32>,
     /// Days the ERP's event feed keeps an event (at least 30).
     pub event_retention_days: u32,
+    /// Days a webhook message's or an Idempotency-Key's first answer is
+    /// kept to answer a retry with.
+    pub request_retention_days: u32,
 }
+
+/// The shortest and longest request retention accepted, in days.
+const REQUEST_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 
 /// The shortest and longest event retention accepted, in days.
 const EVENT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=3650;
@@ -42,6 +48,7 @@ impl Default for Policy {
             dispute_sla_business_days: 10,
             dispute_sla_by_reason: BTreeMap::new(),
             event_retention_days: 30,
+            request_retention_days: 7,
         }
     }
 }
@@ -114,6 +121,16 @@ impl Policy {
                 ),
             ));
         }
+        if !REQUEST_RETENTION_DAYS.contains(&self.request_retention_days) {
+            errors.push(FieldError::new(
+                "request_retention_days",
+                format!(
+                    "must be between {} and {}",
+                    REQUEST_RETENTION_DAYS.start(),
+                    REQUEST_RETENTION_DAYS.end()
+                ),
+            ));
+        }
         for (reason, days) in &self.dispute_sla_by_reason {
             if !crate::is_valid_code(reason) {
                 errors.push(FieldError::new(
@@ -155,6 +172,7 @@ mod tests {
         assert!(policy.hold_when_no_limit);
         assert_eq!(policy.dispute_sla_business_days, 10);
         assert_eq!(policy.event_retention_days, 30);
+        assert_eq!(policy.request_retention_days, 7);
         assert!(policy.validate().is_ok());
     }
 
@@ -211,6 +229,7 @@ mod tests {
             past_due_tolerance: dec!(-1),
             dispute_sla_business_days: 0,
             event_retention_days: 29,
+            request_retention_days: 0,
             ..Policy::default()
         };
         policy.dispute_sla_by_reason.insert("bad code!".into(), 3);
@@ -228,6 +247,7 @@ mod tests {
                 "past_due_tolerance",
                 "dispute_sla_business_days",
                 "event_retention_days",
+                "request_retention_days",
                 "dispute_sla_by_reason.LATE",
                 "dispute_sla_by_reason.bad code!",
             ]

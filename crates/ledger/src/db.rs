@@ -218,6 +218,8 @@ pub trait Database {
 pub trait KeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, DbError>;
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), DbError>;
+    /// Deletes `key`; deleting a missing key is no error.
+    async fn delete(&self, key: &str) -> Result<(), DbError>;
 }
 
 /// Runs `work` in one write transaction: all of it is committed, or — on an
