@@ -5,7 +5,7 @@
 import { describe, get, post } from "./api";
 import type { Ctx } from "./context";
 import { h, replace, uid, when } from "./dom";
-import { listOf, type DeliveryHealth, type FailedEvent } from "./types";
+import { listOf, type Answer, type DeliveryHealth, type FailedEvent, type RequestBody } from "./types";
 
 export function deliveriesSection(ctx: Ctx): { element: HTMLElement; load: () => Promise<void> } {
   const titleId = uid("deliveries-title");
@@ -109,7 +109,8 @@ export function deliveriesSection(ctx: Ctx): { element: HTMLElement; load: () =>
   async function redeliver(ids: string[] | null, button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
     try {
-      const done = await post<{ redelivered: string[] }>("/events/deliveries/redeliver", ids === null ? {} : { event_ids: ids });
+      const body: RequestBody<"redeliverEvents"> = ids === null ? {} : { event_ids: ids };
+      const done = await post<Answer<"redeliverEvents">>("/events/deliveries/redeliver", body);
       ctx.announce(`${done.redelivered.length} event(s) will be pushed again: ${done.redelivered.join(", ")}.`);
       await load();
     } catch (failure) {

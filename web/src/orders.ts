@@ -4,7 +4,7 @@ import { describe, post, seg } from "./api";
 import { append, h, uid } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
-import type { BulkResult, OrderView, QueueEntry } from "./types";
+import type { BulkRelease, BulkReleaseBody, BulkResult, OrderView, QueueEntry, ReleaseBody } from "./types";
 
 export interface HeldTableOptions {
   caption: string;
@@ -142,8 +142,8 @@ async function releaseInBatches(orderIds: string[], note: string): Promise<strin
   for (let start = 0; start < orderIds.length; start += BULK_MAX) {
     const batch = orderIds.slice(start, start + BULK_MAX);
     try {
-      const answer = await post<{ results: BulkResult[] }>("/orders/release", { order_ids: batch, note });
-      results.push(...(answer.results ?? []));
+      const answer = await post<BulkRelease>("/orders/release", { order_ids: batch, note } satisfies BulkReleaseBody);
+      results.push(...answer.results);
     } catch (failure) {
       // Nothing done yet: the form shows why. Otherwise say what was done.
       if (results.length === 0) throw failure;
@@ -180,8 +180,8 @@ export function openReleaseDialog(orderIds: string[], onDone: (summary: string) 
       const note = f.value("note");
       let summary: string;
       if (single !== undefined) {
-        const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note });
-        summary = `Order ${single} released${view?.status && view.status !== "released" ? ` (now ${view.status})` : ""}.`;
+        const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note } satisfies ReleaseBody);
+        summary = `Order ${single} released${view.status !== "released" ? ` (now ${view.status})` : ""}.`;
       } else {
         summary = await releaseInBatches(orderIds, note);
       }
