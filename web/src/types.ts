@@ -10,6 +10,7 @@ type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
 export type Role = Me["role"];
 export type QueueEntry = Schemas["QueueEntry"];
+export type QueuePage = Schemas["QueuePage"];
 export type Aging = Schemas["Aging"];
 export type Position = Schemas["Position"];
 export type Contact = Schemas["Contact"];
