@@ -942,6 +942,10 @@ fn real_answers_match_the_document() {
         413,
     );
 
+    // The manager's dashboard, as JSON and CSV.
+    s.get("/reports/dashboard", "/reports/dashboard?as_of=2025-06-30");
+    s.csv("/reports/dashboard", "/reports/dashboard?as_of=2025-06-30");
+
     // The held queue as associates work it.
     let queue = ("GET", "/orders/queue");
     let first = s.call(

@@ -4,10 +4,11 @@
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
+import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
 import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
-import { grouped, money } from "./money";
+import { grouped, money, plural } from "./money";
 import {
   agingOf,
   listOf,
@@ -31,6 +32,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const downloadsId = uid("downloads-title");
   const isAssociate = ctx.me?.role === "associate";
   const deliveries = isAssociate ? null : deliveriesSection(ctx);
+  const dashboard = isAssociate ? null : dashboardSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -110,6 +112,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
 
   replace(
     root,
+    dashboard?.element ?? null,
     h(
       "section",
       { "aria-labelledby": requestsId },
@@ -379,6 +382,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void loadRequests();
   void loadReports();
   void deliveries?.load();
+  void dashboard?.load();
 }
 
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
@@ -443,10 +447,6 @@ function reasonBars(orders: QueueEntry[]) {
   return [...counts]
     .sort((a, b) => b[1] - a[1])
     .map(([code, count]) => ({ label: code, value: String(count), shown: plural(count, "order"), tone: 3 }));
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function decisionSummary(request: LimitRequest, decided: Decided, currency: string): string {

@@ -26,6 +26,7 @@ export type BulkResult = BulkRelease["results"][number];
 export type HeldOrdersReport = Schemas["HeldOrdersReport"];
 export type HeldOrdersTrend = Schemas["HeldOrdersTrend"];
 export type AgingReport = Schemas["AgingReport"];
+export type Dashboard = Schemas["Dashboard"];
 export type DeliveryHealth = Schemas["DeliveryHealth"];
 export type FailedEvent = Schemas["FailedEvent"];
 

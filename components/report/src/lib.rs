@@ -37,6 +37,7 @@ const ROUTES: &[Route<Reports>] = &[
         Access::ASSOCIATE,
         handler!(trend::held_orders_trend),
     ),
+    Route::get("/reports/dashboard", Access::ASSOCIATE, handler!(dashboard)),
     Route::get("/reports/aging", Access::ASSOCIATE, handler!(aging)),
     Route::get("/reports/disputes", Access::ASSOCIATE, handler!(disputes)),
     Route::get("/reports/worklist", Access::ASSOCIATE, handler!(worklist)),
@@ -62,6 +63,13 @@ async fn held_orders(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
     let as_of = call.as_of(call.today())?;
     let report = reports::held_orders(&desk.db, as_of).await?;
     Ok(answer(call, &report, tables::held_orders))
+}
+
+/// `GET /reports/dashboard?as_of=`: the manager's tiles and aging.
+async fn dashboard(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let as_of = call.as_of(call.today())?;
+    let report = reports::dashboard(&desk.db, as_of).await?;
+    Ok(answer(call, &report, tables::dashboard))
 }
 
 /// `GET /reports/aging?as_of=`: receivables as they stood on `as_of`.

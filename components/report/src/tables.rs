@@ -13,7 +13,7 @@
 use api::Table;
 use credit_core::aging::Bucket;
 use ledger::reports::{
-    AgingReport, DisputesReport, HeldOrders, KpiReport, LimitRequests, Worklist,
+    AgingReport, Dashboard, DisputesReport, HeldOrders, KpiReport, LimitRequests, Worklist,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -113,6 +113,23 @@ pub fn kpis(report: &KpiReport) -> Table {
     ];
     // Every column but the currency is a figure (ADD can be negative).
     let name = format!("kpis-{}-{}", report.from, report.to);
+    table(&name, &columns, &columns[1..], &report.currencies)
+}
+
+/// The dashboard's tiles of each currency (the counts across currencies —
+/// disputes breaching their SLA, pending requests — are in its JSON).
+pub fn dashboard(report: &Dashboard) -> Table {
+    let columns = [
+        "currency",
+        "held_orders",
+        "held_amount",
+        "open_receivables",
+        "past_due",
+        "past_due_share",
+        "dso",
+        "cei",
+    ];
+    let name = format!("dashboard-{}", report.as_of);
     table(&name, &columns, &columns[1..], &report.currencies)
 }
 

@@ -11,7 +11,7 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use credit_core::aging::Aging;
 use credit_core::collections::{PromiseStatus, WorklistEntry, rank_worklist};
 use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::accounts::OpenInvoiceRow;
 use crate::contacts;
 use crate::customers::Customer;
-use crate::db::{Columns, Database, DbError, Record, Records, exact_sum};
+use crate::db::{Columns, Database, DbError, Record, Records, Value, exact_sum};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
 use crate::orders::{self, QueueEntry, QueueQuery};
@@ -454,11 +454,21 @@ pub struct KpiReport {
 /// The KPIs of `period` per currency: receivables at its opening date and
 /// at its end, and the invoices issued within it.
 pub async fn kpis(db: &impl Database, period: Period) -> Result<KpiReport, DbError> {
+    let closing = aging(db, period.to).await?;
+    kpis_closing_with(db, period, &closing).await
+}
+
+/// [`kpis`], with the receivables at the period's end already read.
+async fn kpis_closing_with(
+    db: &impl Database,
+    period: Period,
+    closing: &AgingReport,
+) -> Result<KpiReport, DbError> {
     let mut figures: BTreeMap<&'static str, (Currency, PeriodFigures)> = BTreeMap::new();
     for total in aging(db, period.opening_date()).await?.totals {
         figures_of(&mut figures, total.currency, period).begin_ar = total.aging.total;
     }
-    for total in aging(db, period.to).await?.totals {
+    for total in closing.totals.iter().cloned() {
         let closing = figures_of(&mut figures, total.currency, period);
         closing.end_ar = total.aging.total;
         closing.end_current_ar = total.aging.current;
@@ -632,4 +642,131 @@ pub async fn held_orders_trend(
         to: period.to,
         days: held_trend(period, &held_at_start, &events),
     })
+}
+
+/// `GET /reports/dashboard`: what a manager sees first — per currency the
+/// held orders, receivables and how much is past due, DSO and CEI for the
+/// month to date; the disputes breaching their service level, the pending
+/// limit requests and the oldest held order; and the aging per currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    pub as_of: NaiveDate,
+    /// The first day of the month the KPIs cover (to `as_of`).
+    pub month_from: NaiveDate,
+    pub currencies: Vec<CurrencyTiles>,
+    pub held_orders: u64,
+    pub disputes_breaching_sla: u64,
+    pub pending_limit_requests: u64,
+    pub oldest_held: Option<QueueEntry>,
+    /// Receivables by age as of `as_of`, per currency.
+    pub aging: Vec<CurrencyAging>,
+}
+
+/// One currency's tiles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CurrencyTiles {
+    pub currency: Currency,
+    pub held_orders: u64,
+    pub held_amount: Decimal,
+    pub open_receivables: Decimal,
+    /// Receivables past their due date.
+    pub past_due: Decimal,
+    /// Past due as a share of receivables, in percent (none without receivables).
+    pub past_due_share: Option<Decimal>,
+    pub dso: Option<Decimal>,
+    pub cei: Option<Decimal>,
+}
+
+pub async fn dashboard(db: &impl Database, as_of: NaiveDate) -> Result<Dashboard, DbError> {
+    let month_from = as_of.with_day(1).unwrap_or(as_of);
+    let month = Period::new(month_from, as_of).expect("the first of a month is not after it");
+    let receivables = aging(db, as_of).await?;
+    let kpis = kpis_closing_with(db, month, &receivables).await?;
+    let held = orders::queue_page(
+        db,
+        &QueueQuery {
+            limit: 1,
+            ..QueueQuery::held()
+        },
+        as_of,
+    )
+    .await?;
+    let mut tiles: BTreeMap<&'static str, CurrencyTiles> = BTreeMap::new();
+    for total in &held.totals {
+        let entry = tiles
+            .entry(total.currency.code())
+            .or_insert_with(|| empty_tiles(total.currency));
+        entry.held_orders = total.orders;
+        entry.held_amount = total.amount;
+    }
+    for total in &receivables.totals {
+        let entry = tiles
+            .entry(total.currency.code())
+            .or_insert_with(|| empty_tiles(total.currency));
+        entry.open_receivables = total.aging.total;
+        entry.past_due = total.aging.total - total.aging.current;
+        entry.past_due_share = percent(entry.past_due, entry.open_receivables);
+    }
+    for currency in &kpis.currencies {
+        let entry = tiles
+            .entry(currency.currency.code())
+            .or_insert_with(|| empty_tiles(currency.currency));
+        entry.dso = currency.kpis.dso;
+        entry.cei = currency.kpis.cei;
+    }
+    Ok(Dashboard {
+        as_of,
+        month_from,
+        currencies: tiles.into_values().collect(),
+        held_orders: held.total_orders,
+        disputes_breaching_sla: count(db, &breaching_sla(), params![as_of]).await?,
+        pending_limit_requests: count(db, &pending_requests(), vec![]).await?,
+        oldest_held: held.orders.into_iter().next(),
+        aging: receivables.totals,
+    })
+}
+
+fn empty_tiles(currency: Currency) -> CurrencyTiles {
+    let zero = currency.zero();
+    CurrencyTiles {
+        currency,
+        held_orders: 0,
+        held_amount: zero,
+        open_receivables: zero,
+        past_due: zero,
+        past_due_share: None,
+        dso: None,
+        cei: None,
+    }
+}
+
+/// `part` as a percentage of `whole`, with two decimals; none of nothing.
+fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    (!whole.is_zero()).then(|| {
+        let mut share = (part * Decimal::ONE_HUNDRED / whole).round_dp(2);
+        share.rescale(2);
+        share
+    })
+}
+
+/// Active disputes past their service-level date, by the status index.
+fn breaching_sla() -> String {
+    format!(
+        "SELECT COUNT(*) FROM disputes WHERE status IN ({}) AND sla_due_on < ?1",
+        DisputeStatus::sql_list(crate::disputes::ACTIVE)
+    )
+}
+
+/// Credit-limit requests waiting for a decision, by the status index.
+fn pending_requests() -> String {
+    format!(
+        "SELECT COUNT(*) FROM credit_limit_requests WHERE status = {}",
+        RequestStatus::sql_list(&[RequestStatus::Pending])
+    )
+}
+
+async fn count(db: &impl Database, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+    let row = db.query_row(sql, params).await?;
+    let count = row.map_or(Ok(0), |row| row.int(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }

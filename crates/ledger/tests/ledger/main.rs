@@ -4,6 +4,7 @@
 
 mod support;
 
+mod dashboard;
 mod disputes;
 mod events;
 mod limits;
