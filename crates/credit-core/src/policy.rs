@@ -1,5 +1,5 @@
 //! The credit policy a manager edits: grace days, tolerance, what happens
-//! without a limit, dispute service levels.
+//! without a limit, dispute service levels, dunning.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +7,7 @@ use rust_decimal::{Decimal, dec};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::dunning::DunningPolicy;
 use crate::money::MAX_AMOUNT;
 
 /// Longest grace or service level accepted, in days.
@@ -31,6 +32,8 @@ pub struct Policy {
     /// Days a webhook message's or an Idempotency-Key's first answer is
     /// kept to answer a retry with.
     pub request_retention_days: u32,
+    /// Reminder letters: the levels, who signs, how to pay, the paper.
+    pub dunning: DunningPolicy,
 }
 
 /// The shortest and longest request retention accepted, in days.
@@ -49,6 +52,7 @@ impl Default for Policy {
             dispute_sla_by_reason: BTreeMap::new(),
             event_retention_days: 30,
             request_retention_days: 7,
+            dunning: DunningPolicy::default(),
         }
     }
 }
@@ -144,6 +148,7 @@ impl Policy {
                 ));
             }
         }
+        errors.extend(self.dunning.validate());
         if errors.is_empty() {
             Ok(())
         } else {
