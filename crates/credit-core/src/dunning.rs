@@ -357,6 +357,8 @@ crate::named! {
         NotDueYet = "not_due_yet",
         /// Every overdue invoice has had every level.
         AllLevelsIssued = "all_levels_issued",
+        /// Nothing undisputed is past due.
+        NothingOverdue = "nothing_overdue",
     }
 }
 
@@ -482,13 +484,12 @@ pub fn decide(levels: &[DunningLevel], standing: &Standing, as_of: NaiveDate) ->
         NoLetter::BelowMinimum
     } else if waiting {
         NoLetter::Waiting
-    } else if later.is_some() {
+    } else if later.is_some() && owed.values().any(|amount| *amount > Decimal::ZERO) {
         NoLetter::NotDueYet
     } else if done {
         NoLetter::AllLevelsIssued
     } else {
-        // Nothing undisputed is open at all.
-        NoLetter::NotDueYet
+        NoLetter::NothingOverdue
     };
     Decision::NotDue {
         reason,
@@ -608,7 +609,7 @@ mod tests {
         let s = standing(vec![item("INV-1", "2025-06-30", dec!(100))], vec![]);
         assert_eq!(
             outcome(&decide(&levels(), &s, date("2025-06-30"))),
-            Err(NoLetter::NotDueYet)
+            Err(NoLetter::NothingOverdue)
         );
         let Decision::NotDue { next_on, .. } = decide(&levels(), &s, date("2025-06-30")) else {
             panic!()
@@ -720,7 +721,7 @@ mod tests {
                 &standing(vec![all], vec![]),
                 date("2025-06-30")
             )),
-            Err(NoLetter::NotDueYet),
+            Err(NoLetter::NothingOverdue),
             "nothing undisputed is overdue"
         );
     }

@@ -231,7 +231,7 @@ pub struct LetterItem {
 }
 
 /// An amount of one currency.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CurrencyTotal {
     pub currency: Currency,
     pub amount: Decimal,

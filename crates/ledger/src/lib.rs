@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod disputes;
+pub mod dunning;
 pub mod events;
 pub mod invoices;
 pub mod limits;
@@ -26,6 +27,7 @@ pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schema;
+pub mod statements;
 pub mod workflows;
 
 mod audit;

@@ -28,6 +28,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_events.sql")),
     (8, include_str!("../migrations/0008_orders_at_volume.sql")),
     (9, include_str!("../migrations/0009_claims_by_time.sql")),
+    // 10 and 11 are issue 13's (customer assignment).
+    (12, include_str!("../migrations/0012_dunning.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -6,6 +6,7 @@ mod support;
 
 mod dashboard;
 mod disputes;
+mod dunning;
 mod events;
 mod limits;
 mod orders;
