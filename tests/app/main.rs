@@ -7,6 +7,8 @@ mod accounts;
 mod bad_input;
 mod crash;
 mod disputes;
+/// Customer communications: dunning runs, letters, statements.
+mod dunning;
 /// Decisions back to the ERP: the event feed and pushed webhooks.
 mod events;
 mod hostile;

@@ -196,23 +196,22 @@ fn every_route_of_spin_toml_is_described() {
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     let manifest: toml::Table =
         toml::from_str(&read(&repo_root().join("spin.toml"))).expect("TOML");
-    let routes: Vec<String> = manifest["trigger"]["http"]
+    let triggers: Vec<(String, String)> = manifest["trigger"]["http"]
         .as_array()
         .expect("[[trigger.http]]")
         .iter()
-        .map(|trigger| trigger["route"].as_str().expect("route").to_string())
+        .map(|trigger| {
+            let route = trigger["route"].as_str().expect("route").to_string();
+            let component = trigger["component"].as_str().unwrap_or_default();
+            (route, component.to_string())
+        })
         .collect();
+    let routes: Vec<String> = triggers.iter().map(|(route, _)| route.clone()).collect();
     assert!(routes.len() >= 10, "{routes:?}");
-    let served_by = |path: &str, route: &str| match route.strip_suffix("/...") {
-        Some("") => true,
-        Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
-        None => path == route,
-    };
     for route in &routes {
-        let described = match route.strip_suffix("/...") {
-            Some("") => paths.iter().any(|p| p == "/"),
-            Some(_) => paths.iter().any(|p| served_by(p, route)),
-            None => paths.contains(route),
+        let described = match route.as_str() {
+            "/..." => paths.iter().any(|p| p == "/"),
+            _ => paths.iter().any(|p| served_by(p, route)),
         };
         assert!(
             described,
@@ -225,13 +224,52 @@ fn every_route_of_spin_toml_is_described() {
         let route = routes
             .iter()
             .filter(|route| served_by(path, route))
-            .max_by_key(|route| match route.strip_suffix("/...") {
-                Some(prefix) => (prefix.len(), false),
-                None => (route.len(), true),
-            })
+            .max_by_key(|route| precedence(route))
             .unwrap_or_else(|| panic!("no route of spin.toml serves {path}"));
         assert_eq!(route == "/...", path == "/", "{path} is served by {route}");
+        // ...and the component behind that route has the path in its table.
+        let (_, component) = triggers.iter().find(|(r, _)| r == route).unwrap();
+        if route != "/..." {
+            assert!(
+                routes_of(component)
+                    .iter()
+                    .any(|(_, t)| *t == template(path)),
+                "{path} goes to {component} (route {route}), whose table does not route it"
+            );
+        }
     }
+}
+
+/// Whether a spin.toml route (`/a/:id/b`, `/a/...`) serves a path of the
+/// document (`/a/{id}/b`): literal segments alike, a `:param` for any one
+/// segment, a trailing `...` for the rest (none included).
+fn served_by(path: &str, route: &str) -> bool {
+    let path: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let route: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+    for (i, segment) in route.iter().enumerate() {
+        match *segment {
+            "..." => return true,
+            param if param.starts_with(':') && i < path.len() => {}
+            literal if path.get(i) == Some(&literal) => {}
+            _ => return false,
+        }
+    }
+    route.len() == path.len()
+}
+
+/// Spin's precedence between routes that serve a path (routefinder's):
+/// segment by segment, a literal beats a `:param`, which beats the
+/// wildcard.
+fn precedence(route: &str) -> Vec<u8> {
+    route
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| match segment {
+            "..." => 0,
+            s if s.starts_with(':') => 1,
+            _ => 2,
+        })
+        .collect()
 }
 
 /// What a component routes: (METHOD, segments) from its route table,
@@ -240,10 +278,17 @@ fn component_routes() -> Vec<(String, Vec<Segment>)> {
     let mut routes = vec![];
     let dir = repo_root().join("components");
     for entry in std::fs::read_dir(&dir).expect("components/") {
-        let source = entry.unwrap().path().join("src/lib.rs");
-        if !source.exists() {
-            continue;
-        }
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        routes.extend(routes_of(&name));
+    }
+    routes
+}
+
+/// The routes of one component's table (`components/<name>/src/lib.rs`).
+fn routes_of(component: &str) -> Vec<(String, Vec<Segment>)> {
+    let mut routes = vec![];
+    let source = repo_root().join(format!("components/{component}/src/lib.rs"));
+    if source.exists() {
         let text = read(&source);
         for (at, _) in text.match_indices("Route::") {
             let rest = &text[at + "Route::".len()..];
@@ -484,10 +529,15 @@ impl Session<'_> {
     }
 
     fn csv(&mut self, template: &str, path: &str) {
+        self.get_as_media(template, path, "text/csv");
+    }
+
+    /// A manager's GET asking for another media type than JSON.
+    fn get_as_media(&mut self, template: &str, path: &str, accept: &str) -> Reply {
         let auth = format!("Bearer {MANAGER}");
-        let headers = [("authorization", auth.as_str()), ("accept", "text/csv")];
+        let headers = [("authorization", auth.as_str()), ("accept", accept)];
         let reply = self.app.send("GET", path, &headers, b"");
-        self.expect("GET", template, path, None, reply, 200);
+        self.expect("GET", template, path, None, reply, 200)
     }
 }
 
@@ -974,6 +1024,74 @@ fn real_answers_match_the_document() {
     );
     s.call(associate, queue, "/orders/queue?min_amount=1.00", None, 422);
     s.call(associate, queue, "/orders/queue?after=nonsense", None, 422);
+
+    // communications: the dunning proposal, a run and its letter as issued,
+    // a template's preview, statements; their events in the feed.
+    let proposal = format!("/reports/dunning?as_of={AS_OF}");
+    let report = s.get("/reports/dunning", &proposal);
+    s.csv("/reports/dunning", &proposal);
+    let due = report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| !line["level"].is_null())
+        .expect("a letter is due");
+    let dunned = due["customer_id"].as_str().unwrap().to_string();
+    let named = json!({"as_of": AS_OF, "customer_ids": [dunned]});
+    let run = s.call(
+        associate,
+        ("POST", "/dunning-runs"),
+        "/dunning-runs",
+        Some(named),
+        201,
+    );
+    let run = run.json();
+    let run_id = run["run_id"].as_str().expect("a run id");
+    s.get("/dunning-runs/{id}", &format!("/dunning-runs/{run_id}"));
+    s.get(
+        "/customers/{id}/dunning",
+        &format!("/customers/{dunned}/dunning?as_of={AS_OF}"),
+    );
+    let letter = run["letters"][0]["letter_id"].as_str().expect("a letter");
+    let letter_path = format!("/customers/{dunned}/dunning/letters/{letter}");
+    let letter_template = "/customers/{id}/dunning/letters/{letter}";
+    s.get(letter_template, &letter_path);
+    for media in ["text/html", "text/plain"] {
+        s.get_as_media(letter_template, &letter_path, media);
+    }
+    let level = s.get("/policy", "/policy")["dunning"]["levels"][0].clone();
+    let preview = ("POST", "/dunning-letters/preview");
+    s.call(
+        manager,
+        preview,
+        "/dunning-letters/preview",
+        Some(json!({"level": level})),
+        200,
+    );
+    let statement = "/customers/C-100/statement?from=2025-01-01&to=2025-06-30";
+    let statement_template = "/customers/{id}/statement";
+    s.get(statement_template, statement);
+    for media in ["text/csv", "text/html", "text/plain"] {
+        s.get_as_media(statement_template, statement, media);
+    }
+    let period = json!({"from": "2025-06-01", "to": AS_OF});
+    s.call(
+        associate,
+        ("POST", statement_template),
+        "/customers/C-100/statement",
+        Some(period),
+        201,
+    );
+    for kind in ["dunning.letter_issued", "statement.issued"] {
+        let feed = s.call(
+            manager,
+            ("GET", "/events"),
+            &format!("/events?type={kind}"),
+            None,
+            200,
+        );
+        assert_eq!(feed.json()["events"].as_array().unwrap().len(), 1, "{kind}");
+    }
 
     // The event feed and its delivery (nothing is pushed: no erp_events_url).
     let feed = s.call(

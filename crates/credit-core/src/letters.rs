@@ -253,6 +253,51 @@ pub struct Letter {
     pub totals: Vec<CurrencyTotal>,
 }
 
+impl Letter {
+    /// A letter with made-up figures, to preview a template with: two
+    /// overdue USD invoices of a customer called Example Customer Ltd.
+    pub fn sample(
+        level: &str,
+        sender: &str,
+        payment_instructions: &str,
+        date: NaiveDate,
+        pay_within_days: u32,
+    ) -> Letter {
+        let usd = Currency::parse("USD").expect("USD is a currency");
+        let item = |id: &str, days: u64, amount: Decimal| {
+            let due_on = date - chrono::Days::new(days);
+            LetterItem {
+                invoice_id: id.into(),
+                issued_on: due_on - chrono::Days::new(30),
+                due_on,
+                days_past_due: days as i64,
+                currency: usd,
+                amount,
+            }
+        };
+        let items = vec![
+            item("INV-1001", 32, Decimal::new(1_250_000, 2)),
+            item("INV-1017", 9, Decimal::new(348_050, 2)),
+        ];
+        let mut totals = vec![];
+        for item in &items {
+            add_to_totals(&mut totals, item.currency, item.amount);
+        }
+        Letter {
+            reference: "DL-0".into(),
+            customer_id: "C-EXAMPLE".into(),
+            customer_name: "Example Customer Ltd".into(),
+            date,
+            pay_by: date + chrono::Days::new(u64::from(pay_within_days)),
+            level: level.into(),
+            sender: sender.into(),
+            payment_instructions: payment_instructions.into(),
+            items,
+            totals,
+        }
+    }
+}
+
 /// A short value, as text.
 fn value(placeholder: Placeholder, letter: &Letter) -> String {
     match placeholder {

@@ -53,11 +53,7 @@ fn issued(result: &RunResult) -> Vec<Issued> {
         .collect()
 }
 
-fn one(
-    customer: &str,
-    level: u32,
-    invoices: &[(&str, u32)],
-) -> Vec<Issued> {
+fn one(customer: &str, level: u32, invoices: &[(&str, u32)]) -> Vec<Issued> {
     vec![(
         customer.to_string(),
         level,
