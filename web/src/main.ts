@@ -1,9 +1,11 @@
 // The credit-desk workspace: sign in with a bearer token, then the held
-// queue, a customer, or (for managers) limit requests and reports.
+// queue, a customer, dunning, or (for managers) limit requests, reports
+// and the reminder letters' templates.
 
 import { ApiError, describe, get, onSessionExpired, session } from "./api";
 import type { Ctx } from "./context";
 import { customerView } from "./customer";
+import { dunningView } from "./dunning";
 import { h, replace, uid } from "./dom";
 import { managerView } from "./manager";
 import { queueView } from "./queue";
@@ -162,6 +164,7 @@ function signOut(): void {
 const TITLES: Record<string, string> = {
   queue: "Held orders",
   customer: "Customer",
+  dunning: "Dunning",
   manager: "Limits & reports",
 };
 
@@ -185,6 +188,9 @@ function route(focus = true): void {
       customerView(app, ctx, id);
       break;
     }
+    case "dunning":
+      dunningView(app, ctx);
+      break;
     case "manager":
       managerView(app, ctx);
       break;

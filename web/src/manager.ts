@@ -6,6 +6,7 @@ import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
 import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
+import { templatesSection } from "./templates";
 import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money, plural } from "./money";
@@ -33,6 +34,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const isAssociate = ctx.me?.role === "associate";
   const deliveries = isAssociate ? null : deliveriesSection(ctx);
   const dashboard = isAssociate ? null : dashboardSection(ctx);
+  const templates = isAssociate ? null : templatesSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -122,6 +124,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       requests,
     ),
     deliveries?.element ?? null,
+    templates?.element ?? null,
     h(
       "section",
       { "aria-labelledby": reportsId },
@@ -382,6 +385,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void loadRequests();
   void loadReports();
   void deliveries?.load();
+  void templates?.load();
   void dashboard?.load();
 }
 

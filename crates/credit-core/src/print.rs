@@ -80,6 +80,7 @@ table { width: 100%; border-collapse: collapse; margin: 0 0 4mm; font-variant-nu
 th, td { padding: 1.2mm 2mm; border-bottom: 0.25mm solid #999; text-align: left; vertical-align: top; }
 th { border-bottom: 0.5mm solid #111; font-weight: 600; }
 .figure { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 tfoot td { border-bottom: none; font-weight: 600; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
