@@ -14,8 +14,11 @@
 //! 6. The outbox: the hold check at 16 connections with nobody pushing
 //!    events, then while every event is pushed to a local receiver (events
 //!    per second delivered, lag from commit to receipt).
+//! 7. Customer communications: the dunning proposal over the whole book, a
+//!    run issuing every letter due, and a statement of 1,000 movements.
 
 mod book;
+mod dunning;
 mod events;
 mod host;
 mod load;
@@ -77,6 +80,8 @@ enum Part {
     Trivial,
     /// The hold check with events pushed, and without.
     Outbox,
+    /// The dunning proposal and run, and a statement of account.
+    Dunning,
 }
 
 /// The bearer token of the manager the load generator calls as.
@@ -136,12 +141,14 @@ fn run(args: Args) -> Result<()> {
         Some(Part::Native) => return native_checks(&work, &book_path, seconds).map(drop),
         Some(Part::Trivial) => return trivial_routes(&args, &wrk, &work, seconds).map(drop),
         Some(Part::Outbox) => return outbox(&args, &wrk, &work, &book_path, seconds).map(drop),
+        Some(Part::Dunning) => return communications(&args, &work, &book_path).map(drop),
         None => {}
     }
     let (startup, checks, rss) = hold_checks(&args, &wrk, &work, &book_path, seconds)?;
     let native = native_checks(&work, &book_path, seconds)?;
     let trivial = trivial_routes(&args, &wrk, &work, seconds / 2)?;
     let outbox = outbox(&args, &wrk, &work, &book_path, seconds)?;
+    let dunning = communications(&args, &work, &book_path)?;
 
     let figures = report::Figures {
         seeded,
@@ -151,6 +158,7 @@ fn run(args: Args) -> Result<()> {
         native,
         trivial,
         outbox,
+        dunning,
     };
     let table = report::render(&figures, &report::Machine::this_one());
     println!("\n{table}");
@@ -325,6 +333,45 @@ fn outbox(
         stats::ms(run.lag.p99),
         run.left_behind,
         100.0 * run.pushing.per_second() / run.quiet.per_second()
+    );
+    Ok(run)
+}
+
+/// The dunning proposal and run and a statement, through a host on a copy
+/// of the book with the statement's customer added.
+fn communications(args: &Args, work: &Path, book_path: &Path) -> Result<dunning::DunningRun> {
+    let state = work.join("dunning");
+    std::fs::create_dir_all(&state)?;
+    let db = state.join("sqlite_db.db");
+    std::fs::copy(book_path, &db)?;
+    dunning::add_statement_customer(&db)?;
+    let mut host = Host::start(&HostSpec {
+        binary: &args.host,
+        manifest: &args.manifest.canonicalize()?,
+        state_dir: &state,
+        env: APP_ENV,
+        args: &[],
+        log: work.join("host-dunning.log"),
+    })?;
+    host.wait_until_serving(SERVE_TIMEOUT)?;
+    let run = dunning::measure(host.addr, TOKEN)?;
+    println!(
+        "dunning: proposal over {} customers ({} letters due) p50 {}, slowest {}; a run issued {} letters in {:.1} s; the proposal after it p50 {}",
+        run.customers,
+        run.letters_due,
+        stats::ms(run.proposal.p50),
+        stats::ms(run.proposal.p99),
+        run.issued,
+        run.run.as_secs_f64(),
+        stats::ms(run.proposal_after.p50),
+    );
+    println!(
+        "statement of {} movements: JSON p50 {}, slowest {}; print HTML p50 {}, slowest {}",
+        run.statement_movements,
+        stats::ms(run.statement_json.p50),
+        stats::ms(run.statement_json.p99),
+        stats::ms(run.statement_html.p50),
+        stats::ms(run.statement_html.p99),
     );
     Ok(run)
 }

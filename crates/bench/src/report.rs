@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::book::Seeded;
+use crate::dunning::DunningRun;
 use crate::events::OutboxRun;
 use crate::load::LoadRun;
 use crate::native::NativeRun;
@@ -49,6 +50,7 @@ pub struct Figures {
     pub native: NativeRun,
     pub trivial: Vec<TrivialRun>,
     pub outbox: OutboxRun,
+    pub dunning: DunningRun,
 }
 
 /// The machine the figures come from.
@@ -82,6 +84,9 @@ const TARGET_RSS_MB: f64 = 300.0;
 /// The hold check while events are pushed, against it without (issue: within 10%).
 const TARGET_PUSHED_SHARE: f64 = 0.90;
 const TARGET_LAG_P99_MICROS: f64 = 1_000_000.0;
+/// The dunning proposal over the book, and a statement of 1,000 movements (issue 14).
+const TARGET_PROPOSAL_MICROS: f64 = 1_000_000.0;
+const TARGET_STATEMENT_MICROS: f64 = 100_000.0;
 
 fn megabytes(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
@@ -268,6 +273,8 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         thousands(o.left_behind as f64)
     );
 
+    render_dunning(&mut out, &f.dunning);
+
     let _ = writeln!(
         out,
         "\n#### Targets (two cores shared by wrk and the host)\n"
@@ -322,6 +329,23 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         ms(o.lag.p99),
         met(o.lag.p99 <= TARGET_LAG_P99_MICROS)
     );
+    let d = &f.dunning;
+    let _ = writeln!(
+        out,
+        "| dunning proposal over the book ≤ {} (slowest of {}) | {} | {} |",
+        ms(TARGET_PROPOSAL_MICROS),
+        "20",
+        ms(d.proposal.p99.max(d.proposal_after.p99)),
+        met(d.proposal.p99.max(d.proposal_after.p99) <= TARGET_PROPOSAL_MICROS)
+    );
+    let _ = writeln!(
+        out,
+        "| statement of {} movements ≤ {} (slowest, JSON) | {} | {} |",
+        thousands(d.statement_movements as f64),
+        ms(TARGET_STATEMENT_MICROS),
+        ms(d.statement_json.p99),
+        met(d.statement_json.p99 <= TARGET_STATEMENT_MICROS)
+    );
     let rss = megabytes(f.peak_rss_kib);
     let _ = writeln!(
         out,
@@ -335,6 +359,58 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         );
     }
     out
+}
+
+/// Customer communications: the dunning proposal and run, a statement.
+fn render_dunning(out: &mut String, d: &DunningRun) {
+    let _ = writeln!(
+        out,
+        "\n#### Customer communications through the host (one request at a time, 20 timed each)\n"
+    );
+    let _ = writeln!(out, "| Request | p50 | Slowest |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    let rows = [
+        (
+            format!(
+                "`GET /reports/dunning`: {} customers with something overdue, {} letters due",
+                thousands(d.customers as f64),
+                thousands(d.letters_due as f64)
+            ),
+            d.proposal,
+        ),
+        (
+            format!(
+                "`GET /reports/dunning` with the run's {} letters on the books",
+                thousands(d.issued as f64)
+            ),
+            d.proposal_after,
+        ),
+        (
+            format!(
+                "`GET /customers/{{id}}/statement`, {} movements, JSON",
+                thousands(d.statement_movements as f64)
+            ),
+            d.statement_json,
+        ),
+        (
+            "the same statement as print HTML".to_string(),
+            d.statement_html,
+        ),
+    ];
+    for (what, latencies) in rows {
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {} |",
+            ms(latencies.p50),
+            ms(latencies.p99)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n`POST /dunning-runs` for every customer issued {} letters (each its own transaction with its contact and event) in {:.1} s.",
+        thousands(d.issued as f64),
+        d.run.as_secs_f64()
+    );
 }
 
 /// Replaces the section between the markers in `path` (creating the file,

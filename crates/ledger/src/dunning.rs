@@ -95,13 +95,18 @@ impl Record for InvoiceRow {
 }
 
 /// The open invoices of the customers in scope with an undisputed amount
-/// past due on `?1`, customers by id. `?2` is the scope (NULL: all).
-fn debtors_sql() -> String {
+/// past due on `?1`, customers by id. For some customers (`?2`, a JSON
+/// list) the statement starts from their ids, through the index of each
+/// customer's open invoices; for all, from the open invoices by due date.
+fn debtors_sql(scope: &Scope) -> String {
+    let among = match scope {
+        Scope::All => "",
+        Scope::Only(_) => "AND customer_id IN (SELECT value FROM json_each(?2))",
+    };
     format!(
         "WITH debtors AS (
              SELECT DISTINCT customer_id FROM invoices
-              WHERE open_minor > 0 AND due_on < ?1 AND open_minor > disputed_minor
-                AND (?2 IS NULL OR customer_id IN (SELECT value FROM json_each(?2))))
+              WHERE open_minor > 0 AND due_on < ?1 AND open_minor > disputed_minor {among})
          SELECT {} FROM debtors d
            JOIN customers c ON c.id = d.customer_id
            JOIN invoices i ON i.customer_id = d.customer_id AND i.open_minor > 0
@@ -116,9 +121,11 @@ pub async fn standings(
     scope: &Scope,
     as_of: NaiveDate,
 ) -> Result<Vec<(Addressee, Standing)>, DbError> {
-    let rows: Vec<InvoiceRow> = db
-        .records(&debtors_sql(), params![as_of, scope.bound()])
-        .await?;
+    let params = match scope.bound() {
+        Some(ids) => params![as_of, ids],
+        None => params![as_of],
+    };
+    let rows: Vec<InvoiceRow> = db.records(&debtors_sql(scope), params).await?;
     let promised = unbroken_promises(db, scope, as_of).await?;
     let mut standings: Vec<(Addressee, Standing)> = vec![];
     for row in rows {
