@@ -551,3 +551,36 @@ fn spin_routes_a_customers_statement_and_dunning_here_and_the_rest_to_accounts()
     );
     assert_eq!(encoded.status, 200, "{}", encoded.text());
 }
+
+/// A directive of a content-security-policy, as written.
+fn directive<'a>(policy: &'a str, name: &str) -> Option<&'a str> {
+    policy
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix(name).map(str::trim))
+}
+
+#[test]
+fn the_print_page_lets_a_documents_print_css_apply_and_runs_only_its_own_script() {
+    let app = App::start();
+    let print = app.get("/print.html");
+    assert_eq!(print.status, 200, "{}", print.text());
+    let policy = print.header("content-security-policy").expect("a CSP");
+    assert_eq!(
+        directive(policy, "style-src"),
+        Some("'unsafe-inline'"),
+        "{policy}"
+    );
+    assert_eq!(directive(policy, "script-src"), Some("'self'"), "{policy}");
+    let text = print.text();
+    let script = text
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's script");
+    assert_eq!(app.get(&format!("/{script}")).status, 200);
+    // The workspace itself keeps its styles to its own files.
+    let page = app.get("/");
+    let policy = page.header("content-security-policy").expect("a CSP");
+    assert_eq!(directive(policy, "style-src"), Some("'self'"), "{policy}");
+}
