@@ -5,6 +5,7 @@ mod common;
 
 mod key_value;
 mod lifecycle;
+mod mqtt;
 mod outbound;
 mod redis;
 mod routing;

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -292,12 +293,15 @@ impl Service {
         dir: tempfile::TempDir,
         ready: impl Fn(&mut TcpStream) -> bool,
     ) -> Service {
+        let log_path = dir.path().join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the service's log");
         let child = command
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} (is it installed?): {e}"));
+        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
         let mut service = Service {
             name,
             child,
@@ -307,7 +311,7 @@ impl Service {
         let deadline = Instant::now() + SERVICE_START;
         loop {
             if let Ok(Some(status)) = service.child.try_wait() {
-                panic!("{name} exited at start: {status}");
+                panic!("{name} exited at start: {status}\n{}", log());
             }
             let ready = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut stream| {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
@@ -316,7 +320,11 @@ impl Service {
             if ready {
                 return service;
             }
-            assert!(Instant::now() < deadline, "{name} did not start in time");
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not start in time\n{}",
+                log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -329,6 +337,19 @@ impl Drop for Service {
             eprintln!("{} did not exit", self.name);
         }
     }
+}
+
+/// A Debian program by name: on the PATH, or in the system directories
+/// Debian installs daemons to (/usr/sbin is not on every user's PATH).
+pub fn program(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>());
+    on_path
+        .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// How long a service may take to start on a loaded machine.
@@ -357,4 +378,116 @@ impl Service {
     pub fn redis_url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
+}
+
+/// Debian's `mosquitto` on a loopback port, anonymous clients allowed,
+/// nothing persisted.
+pub fn mosquitto() -> Service {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+    )
+    .expect("write mosquitto.conf");
+    let mut command = Command::new(program("mosquitto"));
+    command.arg("-c").arg(&config);
+    Service::start("mosquitto", command, port, dir, |stream| {
+        mqtt_connect(stream, "readiness-check").is_some()
+    })
+}
+
+/// An MQTT 3.1.1 client that subscribes to a topic filter (at QoS 0) and
+/// reads what is published there: a test's view of what reached the broker.
+pub struct MqttSubscriber {
+    stream: TcpStream,
+}
+
+impl MqttSubscriber {
+    pub fn subscribe(port: u16, filter: &str) -> MqttSubscriber {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the broker");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
+        mqtt_connect(&mut stream, "test-subscriber").expect("CONNACK");
+        let mut body = vec![0, 1]; // packet id
+        push_string(&mut body, filter);
+        body.push(0); // QoS 0
+        stream
+            .write_all(&packet(0x82, &body))
+            .expect("send SUBSCRIBE");
+        let (kind, _) = read_packet(&mut stream).expect("SUBACK");
+        assert_eq!(kind >> 4, 9, "the broker answers SUBSCRIBE with SUBACK");
+        MqttSubscriber { stream }
+    }
+
+    /// The next message published under the filter: its topic and payload.
+    /// None when nothing comes within the read timeout.
+    pub fn next_message(&mut self) -> Option<(String, Vec<u8>)> {
+        loop {
+            let (kind, body) = read_packet(&mut self.stream)?;
+            if kind >> 4 != 3 {
+                continue; // not a PUBLISH
+            }
+            let topic_length = usize::from(u16::from_be_bytes([body[0], body[1]]));
+            let topic = String::from_utf8_lossy(&body[2..2 + topic_length]).into_owned();
+            let qos = (kind >> 1) & 3;
+            let payload_start = 2 + topic_length + if qos > 0 { 2 } else { 0 };
+            return Some((topic, body[payload_start..].to_vec()));
+        }
+    }
+}
+
+/// Sends CONNECT (clean session) and reads CONNACK; Some when accepted.
+fn mqtt_connect(stream: &mut TcpStream, client_id: &str) -> Option<()> {
+    let mut body = vec![];
+    push_string(&mut body, "MQTT");
+    body.extend_from_slice(&[4, 0x02, 0, 60]); // level 4, clean session, keep-alive 60 s
+    push_string(&mut body, client_id);
+    stream.write_all(&packet(0x10, &body)).ok()?;
+    let (kind, answer) = read_packet(stream)?;
+    (kind >> 4 == 2 && answer.get(1) == Some(&0)).then_some(())
+}
+
+fn push_string(buffer: &mut Vec<u8>, text: &str) {
+    let length = u16::try_from(text.len()).expect("short string");
+    buffer.extend_from_slice(&length.to_be_bytes());
+    buffer.extend_from_slice(text.as_bytes());
+}
+
+fn packet(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut packet = vec![kind];
+    let mut length = body.len();
+    loop {
+        let mut byte = (length % 128) as u8;
+        length /= 128;
+        if length > 0 {
+            byte |= 0x80;
+        }
+        packet.push(byte);
+        if length == 0 {
+            break;
+        }
+    }
+    packet.extend_from_slice(body);
+    packet
+}
+
+fn read_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut byte = [0; 1];
+    stream.read_exact(&mut byte).ok()?;
+    let kind = byte[0];
+    let (mut length, mut shift) = (0usize, 0);
+    loop {
+        stream.read_exact(&mut byte).ok()?;
+        length |= usize::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).ok()?;
+    Some((kind, body))
 }

@@ -1,5 +1,5 @@
-//! Spin's platform interfaces — key-value, SQLite, variables and outbound
-//! Redis — in both generations: `spin:*@3` (spin-sdk 5+) and
+//! Spin's platform interfaces — key-value, SQLite, variables, outbound
+//! Redis and MQTT — in both generations: `spin:*@3` (spin-sdk 5+) and
 //! `fermyon:spin@2.0.0` (older SDKs).
 //!
 //! Each interface has one implementation of its semantics (`key_value`,
@@ -8,6 +8,7 @@
 //! request waiting on a database lock never stalls other requests.
 
 pub mod key_value;
+pub mod mqtt;
 pub mod redis;
 pub mod sqlite;
 pub mod variables;
@@ -36,6 +37,7 @@ pub mod bindings {
             "spin:sqlite/sqlite.[method]connection.changes": store | trappable,
             "spin:variables/variables": async | store | trappable,
             "spin:redis/redis": async | store | trappable,
+            "spin:mqtt/mqtt": async | store | trappable,
             default: async | trappable,
         },
         with: {
@@ -45,6 +47,8 @@ pub mod bindings {
             "fermyon:spin/sqlite.connection": crate::spin::SqlConn,
             "spin:redis/redis.connection": crate::spin::redis::RedisConnection,
             "fermyon:spin/redis.connection": crate::spin::redis::RedisConnection,
+            "spin:mqtt/mqtt.connection": crate::spin::mqtt::MqttConnection,
+            "fermyon:spin/mqtt.connection": crate::spin::mqtt::MqttConnection,
         },
     });
 }
