@@ -7,6 +7,7 @@ mod key_value;
 mod lifecycle;
 mod mqtt;
 mod outbound;
+mod postgres;
 mod redis;
 mod routing;
 mod runtime_config;

@@ -214,6 +214,16 @@ impl TcpEcho {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
+
+    /// The connections accepted once there are `expected` (a connection
+    /// the client has made may not be accepted yet), or after 10 s.
+    pub fn connections_once(&self, expected: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.connections() < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.connections()
+    }
 }
 
 /// A UDP server that sends every datagram back to its sender; it counts
@@ -274,13 +284,15 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-/// A program the test started; killed when dropped.
+/// A program the test started; stopped when dropped.
 pub struct Service {
     name: &'static str,
     child: Child,
     pub port: u16,
     /// Its files (configuration, data), removed when dropped.
     pub dir: tempfile::TempDir,
+    /// The signal that stops it cleanly (`kill -s`), if SIGKILL would not.
+    stop_signal: Option<&'static str>,
 }
 
 impl Service {
@@ -307,6 +319,7 @@ impl Service {
             child,
             port,
             dir,
+            stop_signal: None,
         };
         let deadline = Instant::now() + SERVICE_START;
         loop {
@@ -332,6 +345,17 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
+        if let Some(signal) = self.stop_signal {
+            let pid = self.child.id().to_string();
+            let _ = Command::new("kill").args(["-s", signal, &pid]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         if self.child.wait().is_err() {
             eprintln!("{} did not exit", self.name);
@@ -490,4 +514,123 @@ fn read_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     let mut body = vec![0; length];
     stream.read_exact(&mut body).ok()?;
     Some((kind, body))
+}
+
+/// Debian's PostgreSQL: a fresh cluster (`initdb`) on a loopback port that
+/// trusts its clients, superuser `postgres`, database `postgres`. When the
+/// tests run as root it runs as the `postgres` account (PostgreSQL refuses
+/// to run as root).
+pub fn postgres() -> Service {
+    let bin = postgres_bin_dir();
+    let port = free_port();
+    let dir = tempfile::Builder::new()
+        .prefix("pg-test-")
+        .tempdir()
+        .expect("temp dir");
+    let account = running_as_root().then(|| account_ids("postgres"));
+    if let Some((uid, gid)) = account {
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown the data dir");
+    }
+    let as_account = |command: &mut Command| {
+        if let Some((uid, gid)) = account {
+            use std::os::unix::process::CommandExt;
+            command.uid(uid).gid(gid);
+        }
+        command.current_dir(dir.path());
+    };
+    let data = dir.path().join("data");
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+    as_account(&mut initdb);
+    let init = initdb.output().expect("run initdb");
+    assert!(
+        init.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let mut server = Command::new(bin.join("postgres"));
+    server
+        .arg("-D")
+        .arg(&data)
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .arg("-c")
+        .arg(format!("unix_socket_directories={}", dir.path().display()))
+        .args(["-c", "fsync=off"]);
+    as_account(&mut server);
+    let mut service = Service::start("postgres", server, port, dir, postgres_accepts);
+    service.stop_signal = Some("INT");
+    service
+}
+
+impl Service {
+    /// A connection string for a PostgreSQL service.
+    pub fn postgres_address(&self) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres",
+            self.port
+        )
+    }
+}
+
+/// Whether PostgreSQL takes a session (it accepts TCP connections before
+/// it is ready): a startup message answered with an authentication
+/// request ('R') rather than an error ('E').
+fn postgres_accepts(stream: &mut TcpStream) -> bool {
+    let mut body = 196_608u32.to_be_bytes().to_vec(); // protocol 3.0
+    for text in ["user", "postgres", "database", "postgres", ""] {
+        body.extend_from_slice(text.as_bytes());
+        body.push(0);
+    }
+    let length = u32::try_from(body.len() + 4).expect("short message");
+    let mut message = length.to_be_bytes().to_vec();
+    message.extend_from_slice(&body);
+    let mut answer = [0; 1];
+    stream.write_all(&message).is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && answer[0] == b'R'
+}
+
+/// Where Debian keeps initdb and postgres (/usr/lib/postgresql/VERSION/bin,
+/// not on the PATH).
+fn postgres_bin_dir() -> PathBuf {
+    let on_path = program("initdb");
+    if let Ok(real) = on_path.canonicalize()
+        && let Some(dir) = real.parent()
+        && dir.join("postgres").is_file()
+    {
+        return dir.to_path_buf();
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| entries.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    versions.sort_by_key(|dir| {
+        let version = dir
+            .parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str());
+        version.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+    });
+    versions
+        .pop()
+        .filter(|dir| dir.join("initdb").is_file())
+        .expect("PostgreSQL is not installed (Debian package postgresql)")
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|process| process.uid() == 0)
+}
+
+/// The user and group ids of a system account, from /etc/passwd.
+fn account_ids(name: &str) -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.first() == Some(&name) && fields.len() > 3)
+        .and_then(|fields| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+        .unwrap_or_else(|| panic!("no '{name}' account (is PostgreSQL installed?)"))
 }

@@ -1,6 +1,6 @@
 //! Spin's platform interfaces — key-value, SQLite, variables, outbound
-//! Redis and MQTT — in both generations: `spin:*@3` (spin-sdk 5+) and
-//! `fermyon:spin@2.0.0` (older SDKs).
+//! Redis, MQTT and PostgreSQL — in both generations: `spin:*@3` (spin-sdk
+//! 5+) and `fermyon:spin@2.0.0` (older SDKs).
 //!
 //! Each interface has one implementation of its semantics (`key_value`,
 //! `sqlite`, `variables`); the generation-specific trait impls only convert
@@ -9,6 +9,7 @@
 
 pub mod key_value;
 pub mod mqtt;
+pub mod postgres;
 pub mod redis;
 pub mod sqlite;
 pub mod variables;
@@ -38,6 +39,14 @@ pub mod bindings {
             "spin:variables/variables": async | store | trappable,
             "spin:redis/redis": async | store | trappable,
             "spin:mqtt/mqtt": async | store | trappable,
+            "spin:postgres/postgres@4.2.0": async | store | trappable,
+            // The interface's synchronous functions.
+            "spin:postgres/postgres@4.2.0.[static]connection.open": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection.query": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection.execute": store | trappable,
+            "spin:postgres/postgres@4.2.0.[constructor]connection-builder": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection-builder.set-ca-root": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection-builder.build": store | trappable,
             default: async | trappable,
         },
         with: {
@@ -49,6 +58,10 @@ pub mod bindings {
             "fermyon:spin/redis.connection": crate::spin::redis::RedisConnection,
             "spin:mqtt/mqtt.connection": crate::spin::mqtt::MqttConnection,
             "fermyon:spin/mqtt.connection": crate::spin::mqtt::MqttConnection,
+            "spin:postgres/postgres@4.2.0.connection": crate::spin::postgres::PgConnection,
+            "spin:postgres/postgres@4.2.0.connection-builder": crate::spin::postgres::PgConnectionBuilder,
+            "spin:postgres/postgres@3.0.0.connection": crate::spin::postgres::PgConnection,
+            "fermyon:spin/postgres.connection": crate::spin::postgres::PgConnection,
         },
     });
 }
