@@ -11,6 +11,7 @@ mod postgres;
 mod redis;
 mod routing;
 mod runtime_config;
+mod selective;
 mod sockets;
 mod sqlite;
 mod state_dir;

@@ -402,6 +402,26 @@ impl Service {
     pub fn redis_url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
+
+    /// A Redis key's value, read with GET as any Redis client would.
+    pub fn redis_get(&self, key: &str) -> Option<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to Redis");
+        let command = format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
+        stream.write_all(command.as_bytes()).expect("send GET");
+        let mut reader = BufReader::new(stream);
+        let mut header = String::new();
+        reader.read_line(&mut header).expect("read the reply");
+        let length: i64 = header
+            .trim_end()
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a bulk reply: {header}"));
+        let length = usize::try_from(length).ok()?; // -1: no such key
+        let mut value = vec![0; length + 2];
+        reader.read_exact(&mut value).expect("read the value");
+        value.truncate(length);
+        Some(value)
+    }
 }
 
 /// Debian's `mosquitto` on a loopback port, anonymous clients allowed,

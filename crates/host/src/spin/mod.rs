@@ -81,7 +81,7 @@ pub struct ComponentGrants {
 /// The stores and databases of the whole application, by label.
 #[derive(Default)]
 pub struct Backends {
-    pub key_value: BTreeMap<String, Arc<key_value::KvDatabase>>,
+    pub key_value: BTreeMap<String, Arc<key_value::KvBackend>>,
     pub sqlite: BTreeMap<String, Arc<sqlite::SqlDatabase>>,
 }
 
