@@ -124,3 +124,18 @@ async fn blocking<R: Send + 'static>(
         .await
         .map_err(|e| wasmtime::format_err!("blocking task failed: {e}"))
 }
+
+/// A component allowed to reach `hosts` and nothing else, for the
+/// interfaces' in-process tests.
+#[cfg(test)]
+pub(crate) fn context_allowing(hosts: &[&str]) -> SpinCtx {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+    SpinCtx {
+        grants: Arc::new(ComponentGrants {
+            component_id: "c".into(),
+            allowed_outbound_hosts: Arc::new(AllowedHosts::resolve(&hosts, &[], |_| None).unwrap()),
+            ..ComponentGrants::default()
+        }),
+        backends: Arc::new(Backends::default()),
+    }
+}

@@ -246,3 +246,31 @@ impl v2::HostConnection for SpinView<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spin::context_allowing;
+
+    #[test]
+    fn only_granted_brokers_are_opened() {
+        let ctx = context_allowing(&["mqtt://broker.internal"]);
+        let opened = |ctx: &SpinCtx, address: &str| open(ctx, address, "u".into(), "p".into(), 30);
+        assert!(opened(&ctx, "mqtt://broker.internal?client_id=a").is_ok());
+        assert!(opened(&ctx, "mqtt://broker.internal:1883?client_id=a").is_ok());
+        let refused = "mqtt://broker.internal:8883?client_id=a";
+        let Err(MqttError::ConnectionFailed(message)) = opened(&ctx, refused) else {
+            panic!("{refused} was opened");
+        };
+        assert_eq!(message, format!("address {refused} is not permitted"));
+        assert!(matches!(
+            opened(&context_allowing(&[]), "mqtt://broker.internal?client_id=a"),
+            Err(MqttError::ConnectionFailed(_))
+        ));
+        // The client needs its id.
+        assert!(matches!(
+            opened(&ctx, "mqtt://broker.internal"),
+            Err(MqttError::InvalidAddress)
+        ));
+    }
+}

@@ -79,6 +79,8 @@ impl KvBackend {
     }
 }
 
+/// The store `label`: the component must declare it, and the application
+/// configure it.
 fn open_store(ctx: &SpinCtx, label: &str) -> KvResult<KvStore> {
     if !ctx.grants.key_value_stores.contains(label) {
         return Err(KvError::AccessDenied);
@@ -273,5 +275,82 @@ impl v2::HostStore for SpinView<'_> {
     async fn drop(&mut self, rep: Resource<KvStore>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::spin::{Backends, ComponentGrants};
+
+    /// A component granted `granted`, in an app whose configured stores are
+    /// `configured` (SQLite files in a temporary directory).
+    fn context(granted: &[&str], configured: &[&str], dir: &std::path::Path) -> SpinCtx {
+        let mut backends = Backends::default();
+        let file = SqliteKv::open(&dir.join("kv.db")).unwrap();
+        for label in configured {
+            let backend = Arc::new(KvBackend::Sqlite(file.clone()));
+            backends.key_value.insert(label.to_string(), backend);
+        }
+        SpinCtx {
+            grants: Arc::new(ComponentGrants {
+                component_id: "c".into(),
+                key_value_stores: granted
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<BTreeSet<_>>(),
+                ..ComponentGrants::default()
+            }),
+            backends: Arc::new(backends),
+        }
+    }
+
+    #[test]
+    fn a_store_is_opened_only_with_the_grant() {
+        let dir = tempfile_dir("kv-access");
+        let ungranted = context(&[], &["default"], &dir);
+        assert_eq!(
+            open_store(&ungranted, "default").err(),
+            Some(KvError::AccessDenied)
+        );
+
+        let granted = context(&["default", "cache"], &["default"], &dir);
+        assert!(open_store(&granted, "default").is_ok());
+        assert_eq!(
+            open_store(&granted, "cache").err(),
+            Some(KvError::NoSuchStore)
+        );
+        assert_eq!(
+            open_store(&granted, "other").err(),
+            Some(KvError::AccessDenied)
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn labels_of_one_file_keep_their_keys_apart() {
+        let dir = tempfile_dir("kv-labels");
+        let ctx = context(&["a", "b"], &["a", "b"], &dir);
+        let (a, b) = (
+            open_store(&ctx, "a").unwrap(),
+            open_store(&ctx, "b").unwrap(),
+        );
+        a.backend.set("a", "k", b"in a").await.unwrap();
+        assert_eq!(
+            a.backend.get("a", "k").await.unwrap(),
+            Some(b"in a".to_vec())
+        );
+        assert_eq!(b.backend.get("b", "k").await.unwrap(), None);
+        assert_eq!(b.backend.keys("b").await.unwrap(), Vec::<String>::new());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("spin-host-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 }

@@ -285,3 +285,46 @@ fn client_of(
 ) -> wasmtime::Result<Arc<Client>> {
     Ok(table.get(connection)?.client.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spin::context_allowing;
+
+    /// Refused before any connection: nothing listens on these ports.
+    #[tokio::test]
+    async fn every_host_of_a_connection_string_must_be_granted() {
+        let ctx = context_allowing(&["postgres://127.0.0.1:1"]);
+        let refused = |address: &'static str| {
+            let ctx = &ctx;
+            async move {
+                match connect(ctx, address, None).await {
+                    Err(PgError::ConnectionFailed(message)) => message,
+                    Err(other) => panic!("{address}: {other:?}"),
+                    Ok(_) => panic!("{address} was opened"),
+                }
+            }
+        };
+        assert_eq!(
+            refused("host=127.0.0.1 port=2 user=u").await,
+            "address postgres://127.0.0.1:2 is not permitted"
+        );
+        assert_eq!(
+            refused("host=127.0.0.1,10.0.0.1 port=1 user=u").await,
+            "address postgres://10.0.0.1:1 is not permitted"
+        );
+        assert_eq!(
+            refused("postgres://u@127.0.0.1/db").await,
+            "address postgres://127.0.0.1:5432 is not permitted",
+            "no port: 5432, which is not granted"
+        );
+        assert!(
+            refused("host=/var/run/postgresql user=u")
+                .await
+                .contains("Unix sockets")
+        );
+        // Granted: the connection is tried (and fails: no server).
+        let tried = refused("host=127.0.0.1 port=1 user=u connect_timeout=2").await;
+        assert!(!tried.contains("not permitted"), "{tried}");
+    }
+}
