@@ -15,6 +15,9 @@ mod openapi;
 mod orders;
 mod payments;
 mod reports;
+/// Order-hold on two hosts, the rest on a third, behind nginx, sharing
+/// Redis and SQLite: the same end state as one process.
+mod scaling;
 /// The web workspace's files (the `web` component).
 mod web;
 /// Signed webhooks and roles over HTTP; webhooks and Idempotency-Keys that

@@ -403,6 +403,21 @@ impl Service {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// How many keys a Redis service holds (DBSIZE).
+    pub fn redis_key_count(&self) -> u64 {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to Redis");
+        stream.write_all(b"DBSIZE\r\n").expect("send DBSIZE");
+        let mut answer = String::new();
+        BufReader::new(stream)
+            .read_line(&mut answer)
+            .expect("read the reply");
+        answer
+            .trim_end()
+            .strip_prefix(':')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not an integer reply: {answer}"))
+    }
+
     /// A Redis key's value, read with GET as any Redis client would.
     pub fn redis_get(&self, key: &str) -> Option<Vec<u8>> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to Redis");
@@ -653,4 +668,72 @@ fn account_ids(name: &str) -> (u32, u32) {
         .find(|fields| fields.first() == Some(&name) && fields.len() > 3)
         .and_then(|fields| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
         .unwrap_or_else(|| panic!("no '{name}' account (is PostgreSQL installed?)"))
+}
+
+/// Where nginx sends requests whose path starts with `prefix`: to the
+/// `backends` in turn (round robin).
+pub struct ProxyRoute<'a> {
+    pub prefix: &'a str,
+    pub backends: &'a [SocketAddr],
+}
+
+/// Debian's nginx on a loopback port as a reverse proxy: each request goes
+/// to the route with the longest matching prefix (as nginx matches
+/// `location` prefixes). A backend's failure is the client's (no retry on
+/// another backend), so a test sees every failed request.
+pub fn nginx(routes: &[ProxyRoute<'_>]) -> Service {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut upstreams = String::new();
+    let mut locations = String::new();
+    for (i, route) in routes.iter().enumerate() {
+        let servers: String = route
+            .backends
+            .iter()
+            .map(|backend| format!("        server {backend};\n"))
+            .collect();
+        upstreams.push_str(&format!("    upstream route{i} {{\n{servers}    }}\n"));
+        locations.push_str(&format!(
+            "        location {} {{ proxy_pass http://route{i}; }}\n",
+            route.prefix
+        ));
+    }
+    let temp = dir.path().display();
+    let config = format!(
+        "daemon off;\nworker_processes 2;\npid {temp}/nginx.pid;\nerror_log {temp}/error.log warn;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n    access_log off;\n\
+             client_body_temp_path {temp}/body;\n    proxy_temp_path {temp}/proxy;\n\
+             fastcgi_temp_path {temp}/fastcgi;\n    uwsgi_temp_path {temp}/uwsgi;\n\
+             scgi_temp_path {temp}/scgi;\n\
+             proxy_http_version 1.1;\n    proxy_set_header Connection \"\";\n\
+             proxy_set_header Host $http_host;\n    proxy_buffering off;\n\
+             proxy_next_upstream off;\n    proxy_read_timeout 120s;\n\
+         {upstreams}    server {{\n        listen 127.0.0.1:{port};\n{locations}    }}\n}}\n"
+    );
+    let config_path = dir.path().join("nginx.conf");
+    std::fs::write(&config_path, config).expect("write nginx.conf");
+    let mut command = Command::new(program("nginx"));
+    command
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .arg("-c")
+        .arg(&config_path);
+    Service::start("nginx", command, port, dir, |stream| {
+        let mut answer = [0; 12];
+        stream
+            .write_all(b"GET /.well-known/spin/health HTTP/1.0\r\n\r\n")
+            .is_ok()
+            && stream.read_exact(&mut answer).is_ok()
+            && answer.ends_with(b" 200")
+    })
+}
+
+impl Service {
+    /// `http://127.0.0.1:PORT`, for an HTTP service.
+    pub fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
 }
