@@ -379,6 +379,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for any server (a proxy in front of hosts, say).
+    pub fn for_url(base_url: &str) -> Client {
+        Client {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            agent: agent(),
+        }
+    }
+
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         self.try_send(method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
