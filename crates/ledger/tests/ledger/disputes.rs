@@ -67,7 +67,7 @@ fn opening_a_dispute_releases_an_order_held_only_for_it() {
     );
     let opened = books.dispute("INV-0971", "5000.00").unwrap();
     assert_eq!(opened.released_orders, ["SO-1"]);
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(order.status, OrderStatus::Released);
     assert_eq!(
         order.decisions.last().unwrap().trigger,
@@ -225,7 +225,7 @@ fn a_credited_dispute_releases_an_order_over_the_limit() {
     in_review(&books, "D-1");
     let resolved = change(&books, "D-1", to(DisputeStatus::ResolvedCredit)).unwrap();
     assert_eq!(resolved.released_orders, ["SO-1"]);
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(
         order
             .decisions
@@ -281,6 +281,7 @@ fn lists_filter_by_status_and_customer() {
         let query = DisputeQuery {
             status,
             customer_id: customer_id.map(String::from),
+            assignee: None,
         };
         block_on(disputes::list(&books.db, &query, date(AS_OF)))
             .unwrap()

@@ -58,7 +58,7 @@ fn limit_of(books: &Books, customer: &str) -> String {
 }
 
 fn latest_decision(books: &Books, order: &str) -> orders::DecisionEntry {
-    let view = block_on(orders::view(&books.db, order)).unwrap();
+    let view = block_on(orders::view(&books.db, order, now())).unwrap();
     view.decisions.last().unwrap().clone()
 }
 

@@ -67,7 +67,7 @@ fn case_8_pays_oldest_first_and_releases_the_held_order() {
     assert_eq!(books.balances("INV-A").0, "0.00");
     assert_eq!(books.balances("INV-C").0, "7000.00");
 
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(order.status, OrderStatus::Released);
     let recheck = order.decisions.last().unwrap();
     assert_eq!(recheck.kind.as_str(), "recheck");
@@ -107,7 +107,13 @@ fn a_short_pay_with_a_reason_disputes_the_residual() {
     assert_eq!(opened.reason_code, "DAMAGED");
     assert_eq!(books.balances("INV-B"), ("500.00".into(), "500.00".into()));
 
-    let dispute = block_on(ledger::disputes::view(&books.db, &opened.id, date(AS_OF))).unwrap();
+    let dispute = block_on(ledger::disputes::view(
+        &books.db,
+        &opened.id,
+        date(AS_OF),
+        now(),
+    ))
+    .unwrap();
     assert_eq!(dispute.history[0].by, "alice");
     assert!(dispute.history[0].note.as_deref().unwrap().contains("P-2"));
 }
@@ -178,7 +184,7 @@ fn assert_untouched(books: &Books) {
     let position = books.position("C-8");
     assert_eq!(position.open_balance.to_string(), "18000.00");
     assert_eq!(position.unapplied_cash.to_string(), "0.00");
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(order.status, OrderStatus::Held);
 }
 
@@ -375,7 +381,7 @@ fn paying_a_disputed_invoice_in_full_settles_its_dispute() {
     assert_eq!(allocations(&posted), pairs(&[("INV-B", "6000.00")]));
     assert_eq!(books.balances("INV-B"), ("0.00".into(), "0.00".into()));
     let id = &opened.view.dispute.id;
-    let dispute = block_on(ledger::disputes::view(&books.db, id, date(AS_OF))).unwrap();
+    let dispute = block_on(ledger::disputes::view(&books.db, id, date(AS_OF), now())).unwrap();
     assert_eq!(
         dispute.dispute.status,
         credit_core::dispute::DisputeStatus::Withdrawn
@@ -399,7 +405,8 @@ fn paying_into_part_of_a_disputed_amount_keeps_disputed_within_the_open_balance(
     // 400 left open, 800 was disputed: the oldest dispute gives up 300 (and
     // is withdrawn), the next 100.
     assert_eq!(books.balances("INV-B"), ("400.00".into(), "400.00".into()));
-    let view = |id: &str| block_on(ledger::disputes::view(&books.db, id, date(AS_OF))).unwrap();
+    let view =
+        |id: &str| block_on(ledger::disputes::view(&books.db, id, date(AS_OF), now())).unwrap();
     let older = view(&older.view.dispute.id);
     assert_eq!(
         older.dispute.status,

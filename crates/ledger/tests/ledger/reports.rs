@@ -209,6 +209,7 @@ fn aging_as_of_today_matches_each_customers_position() {
             &books.db,
             &line.customer_id,
             today,
+            now(),
             &books.policy,
         ))
         .unwrap();
@@ -388,7 +389,7 @@ fn the_worklist_ranks_undisputed_past_due_plus_held_orders_per_currency() {
         );
     }
 
-    let report = block_on(reports::worklist(&books.db, date(AS_OF))).unwrap();
+    let report = block_on(reports::worklist(&books.db, date(AS_OF), None)).unwrap();
     let lines: Vec<String> = report
         .customers
         .iter()
