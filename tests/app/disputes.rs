@@ -278,13 +278,16 @@ fn lists_filter_by_status_customer_and_date() {
             .map(|d| d["id"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(ids("status=open&customer_id=C-LIST"), [first.clone()]);
-    assert_eq!(ids("status=open&customer_id=C-LIST-2"), [other.clone()]);
+    assert_eq!(ids("status=open&customer_id=C-LIST"), vec![first.clone()]);
+    assert_eq!(ids("status=open&customer_id=C-LIST-2"), vec![other.clone()]);
     assert_eq!(
         ids("status=active&customer_id=C-LIST"),
         [first.clone(), second.clone()]
     );
-    assert_eq!(ids("status=in_review&customer_id=C-LIST"), [second.clone()]);
+    assert_eq!(
+        ids("status=in_review&customer_id=C-LIST"),
+        vec![second.clone()]
+    );
     assert_eq!(ids("customer_id=C-LIST"), [first, second]);
 
     let late = get_json(app, "/disputes?customer_id=C-LIST-2&as_of=2025-07-15");
