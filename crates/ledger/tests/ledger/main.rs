@@ -6,6 +6,7 @@ mod support;
 
 mod disputes;
 mod events;
+mod invoices;
 mod limits;
 mod orders;
 mod overflow;
