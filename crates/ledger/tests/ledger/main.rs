@@ -9,6 +9,7 @@ mod desk;
 mod disputes;
 mod events;
 mod four_eyes;
+mod invoices;
 mod limits;
 mod orders;
 mod overflow;
