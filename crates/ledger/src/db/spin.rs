@@ -92,7 +92,7 @@ impl SpinDb {
 /// Whether a statement only reads (ours start with `SELECT`, `WITH ...
 /// SELECT` or `EXPLAIN`), and so never waits for the write lock.
 fn is_read(sql: &str) -> bool {
-    let first = sql.trim_start().split_whitespace().next().unwrap_or("");
+    let first = sql.split_whitespace().next().unwrap_or("");
     ["SELECT", "WITH", "EXPLAIN"]
         .iter()
         .any(|read| first.eq_ignore_ascii_case(read))
