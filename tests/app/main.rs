@@ -6,6 +6,8 @@ mod common;
 mod accounts;
 mod bad_input;
 mod crash;
+/// Assignment, search, escalations, four-eyes releases, unchecked orders.
+mod desk;
 mod disputes;
 /// Customer communications: dunning runs, letters, statements.
 mod dunning;
@@ -21,6 +23,9 @@ mod payments;
 /// The held queue at volume.
 mod queue;
 mod reports;
+/// Order-hold on two hosts, the rest on a third, behind nginx, sharing
+/// Redis and SQLite: the same end state as one process.
+mod scaling;
 /// The web workspace's files (the `web` component).
 mod web;
 /// Signed webhooks and roles over HTTP; webhooks and Idempotency-Keys that

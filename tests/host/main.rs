@@ -5,10 +5,13 @@ mod common;
 
 mod key_value;
 mod lifecycle;
+mod mqtt;
 mod outbound;
+mod postgres;
 mod redis;
 mod routing;
 mod runtime_config;
+mod selective;
 mod sockets;
 mod sqlite;
 mod state_dir;

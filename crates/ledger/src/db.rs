@@ -170,8 +170,17 @@ impl Row {
 
     /// An ISO 4217 currency code.
     pub fn currency(&self, column: usize) -> Result<credit_core::Currency, DbError> {
-        credit_core::Currency::parse(self.text(column)?)
-            .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+        self.opt_currency(column)?
+            .ok_or_else(|| Self::decode_error(column, "an ISO 4217 currency"))
+    }
+
+    pub fn opt_currency(&self, column: usize) -> Result<Option<credit_core::Currency>, DbError> {
+        self.opt_text(column)?
+            .map(|code| {
+                credit_core::Currency::parse(code)
+                    .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+            })
+            .transpose()
     }
 
     /// A named value (a status, a kind), stored by its name.

@@ -10,7 +10,7 @@
 //! bottom; a customer's account figures (`accounts`) above it; `orders`
 //! above that; the rows of payments, disputes, contacts and limit requests
 //! beside; and at the top the [`workflows`] that change several at once,
-//! and the read-only `reports`.
+//! and the read-only `reports` and customer `search`.
 
 pub mod accounts;
 pub mod claims;
@@ -19,6 +19,7 @@ pub mod customers;
 pub mod db;
 pub mod disputes;
 pub mod dunning;
+pub mod escalations;
 pub mod events;
 pub mod invoices;
 pub mod limits;
@@ -28,6 +29,7 @@ pub mod policy;
 pub mod reports;
 pub mod schema;
 pub mod statements;
+pub mod search;
 pub mod workflows;
 
 mod audit;

@@ -160,9 +160,9 @@ mod tests {
 
     #[test]
     fn only_allowed_hosts_are_admitted() {
-        let hooks = hooks(&["https://api.example.com", "http://127.0.0.1:*"]);
-        assert!(hooks.admit(request("https://api.example.com/v1")).is_ok());
-        assert!(hooks.admit(request("http://127.0.0.1:9999/")).is_ok());
+        let granted = hooks(&["https://api.example.com", "http://127.0.0.1:*"]);
+        assert!(granted.admit(request("https://api.example.com/v1")).is_ok());
+        assert!(granted.admit(request("http://127.0.0.1:9999/")).is_ok());
         for denied in [
             "http://api.example.com/v1",
             "https://api.example.com:8443/",
@@ -170,7 +170,20 @@ mod tests {
             "http://localhost:9999/",
         ] {
             assert!(
-                matches!(hooks.admit(request(denied)), Err(Error::HttpRequestDenied)),
+                matches!(
+                    granted.admit(request(denied)),
+                    Err(Error::HttpRequestDenied)
+                ),
+                "{denied}"
+            );
+        }
+        let without_grants = hooks(&[]);
+        for denied in ["https://api.example.com/v1", "http://self.alt/"] {
+            assert!(
+                matches!(
+                    without_grants.admit(request(denied)),
+                    Err(Error::HttpRequestDenied)
+                ),
                 "{denied}"
             );
         }

@@ -115,6 +115,12 @@ mod tests {
             address("10.1.1.1:53"),
             SocketAddrUse::TcpConnect
         ));
+
+        let nothing = allowed(&[]);
+        let local = address("127.0.0.1:7");
+        assert!(!permits(&nothing, local, SocketAddrUse::TcpConnect));
+        assert!(!permits(&nothing, local, SocketAddrUse::UdpSend));
+        assert!(!nothing.may_allow_scheme("tcp") && !nothing.may_allow_scheme("udp"));
     }
 
     #[test]

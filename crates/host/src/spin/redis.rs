@@ -518,3 +518,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+    use crate::spin::context_allowing;
+
+    /// Refused before any connection: nothing listens on these ports.
+    #[tokio::test]
+    async fn only_granted_addresses_are_opened() {
+        let ctx = context_allowing(&["redis://127.0.0.1:1"]);
+        for refused in [
+            "redis://127.0.0.1:2",
+            "redis://localhost:1",
+            "redis://10.0.0.1",
+        ] {
+            assert!(
+                matches!(open(&ctx, refused).await, Err(RedisError::InvalidAddress)),
+                "{refused}"
+            );
+        }
+        let nothing = context_allowing(&[]);
+        assert!(matches!(
+            open(&nothing, "redis://127.0.0.1:1").await,
+            Err(RedisError::InvalidAddress)
+        ));
+        // Granted: the connection is tried (and fails: no server).
+        assert!(matches!(
+            open(&ctx, "redis://127.0.0.1:1").await,
+            Err(RedisError::Other(_))
+        ));
+    }
+}

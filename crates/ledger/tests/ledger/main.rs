@@ -5,9 +5,12 @@
 mod support;
 
 mod dashboard;
+mod desk;
 mod disputes;
 mod dunning;
 mod events;
+mod four_eyes;
+mod invoices;
 mod limits;
 mod orders;
 mod overflow;
@@ -17,3 +20,4 @@ mod queue;
 mod report_plans;
 mod report_speed;
 mod reports;
+mod unchecked;
