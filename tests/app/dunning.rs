@@ -160,6 +160,13 @@ fn happen(app: &App, on: NaiveDate, happening: &Happening) {
     }
 }
 
+/// Assigns the customer's account to a person (a manager's call).
+fn assign(app: &App, id: &str, person: &str) {
+    let path = format!("/customers/{id}/assignee");
+    let reply = as_manager(app, "PUT", &path, &json!({ "assignee": person }));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
 /// A letter as the run answered it, with its date.
 struct Issued {
     on: NaiveDate,
@@ -287,6 +294,7 @@ fn a_quarter_of_weekly_runs_issues_each_level_once_in_order_never_for_disputed_o
 fn a_letter_downloads_exactly_as_issued_and_reaches_the_feed() {
     let app = App::start();
     customer(&app, "C-1", None);
+    assign(&app, "C-1", "alice");
     invoice(&app, "INV-1", "C-1", "2025-06-01", "1250.00");
     let reply = as_associate(
         &app,
@@ -364,12 +372,56 @@ fn a_letter_downloads_exactly_as_issued_and_reaches_the_feed() {
 }
 
 #[test]
-fn an_associate_runs_dunning_for_named_customers_a_manager_for_all() {
+fn an_associate_duns_their_own_accounts_a_manager_anyones() {
     let app = App::start();
-    customer(&app, "C-1", None);
-    invoice(&app, "INV-1", "C-1", "2025-06-01", "100.00");
-    let everyone = as_associate(&app, "POST", "/dunning-runs", &json!({"as_of": AS_OF}));
-    problem(&everyone, 403);
+    for (id, person) in [("C-1", Some("alice")), ("C-2", Some("bob")), ("C-3", None)] {
+        customer(&app, id, None);
+        if let Some(person) = person {
+            assign(&app, id, person);
+        }
+        invoice(&app, &format!("INV-{id}"), id, "2025-06-01", "100.00");
+    }
+    let customers = |report: &Value| -> Vec<String> {
+        report["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line["customer_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mine = get_json(&app, &format!("/reports/dunning?as_of={AS_OF}"));
+    assert_eq!(
+        customers(&mine),
+        ["C-1"],
+        "an associate's proposal is their accounts"
+    );
+    let theirs = app.get_as(
+        ASSOCIATE,
+        &format!("/reports/dunning?as_of={AS_OF}&assignee=bob"),
+    );
+    problem(&theirs, 403);
+    let nobodys = app.get_as(
+        MANAGER,
+        &format!("/reports/dunning?as_of={AS_OF}&assignee=unassigned"),
+    );
+    assert_eq!(customers(&nobodys.json()), ["C-3"]);
+    let everyone = app.get_as(MANAGER, &format!("/reports/dunning?as_of={AS_OF}"));
+    assert_eq!(customers(&everyone.json()), ["C-1", "C-2", "C-3"]);
+
+    let other = as_associate(
+        &app,
+        "POST",
+        "/dunning-runs",
+        &json!({"as_of": AS_OF, "customer_ids": ["C-1", "C-2"]}),
+    );
+    assert!(
+        problem(&other, 403)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("C-2"),
+        "{}",
+        other.text()
+    );
     let unknown = as_associate(
         &app,
         "POST",
@@ -384,9 +436,27 @@ fn an_associate_runs_dunning_for_named_customers_a_manager_for_all() {
         &json!({"customer_ids": [], "limit": 0}),
     );
     assert_eq!(problem_fields(&bad), ["customer_ids", "limit"]);
+
+    let own = as_associate(&app, "POST", "/dunning-runs", &json!({"as_of": AS_OF}));
+    assert_eq!(own.status, 201, "{}", own.text());
+    assert_eq!(own.json()["letters"].as_array().unwrap().len(), 1);
+    assert_eq!(own.json()["letters"][0]["customer_id"], "C-1");
+    let run = get_json(
+        &app,
+        &format!("/dunning-runs/{}", own.json()["run_id"].as_str().unwrap()),
+    );
+    assert_eq!(run["assignee"], "alice");
+    let bobs = as_manager(
+        &app,
+        "POST",
+        "/dunning-runs",
+        &json!({"as_of": AS_OF, "assignee": "bob"}),
+    );
+    assert_eq!(bobs.json()["letters"][0]["customer_id"], "C-2");
     let all = as_manager(&app, "POST", "/dunning-runs", &json!({"as_of": AS_OF}));
     assert_eq!(all.status, 201, "{}", all.text());
-    assert_eq!(all.json()["letters"][0]["customer_id"], "C-1");
+    assert_eq!(all.json()["letters"][0]["customer_id"], "C-3", "the rest");
+    assert_eq!(all.json()["letters"].as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -238,7 +238,9 @@ fn every_route_of_spin_toml_is_described() {
         let (_, component) = triggers.iter().find(|(r, _)| r == route).unwrap();
         if route != "/..." {
             assert!(
-                routes_of(component).iter().any(|(_, t)| *t == template(path)),
+                routes_of(component)
+                    .iter()
+                    .any(|(_, t)| *t == template(path)),
                 "{path} goes to {component} (route {route}), whose table does not route it"
             );
         }
@@ -1253,7 +1255,9 @@ fn communications(s: &mut Session) {
     let dunned = due["customer_id"].as_str().unwrap().to_string();
     let named = json!({"as_of": AS_OF, "customer_ids": [dunned]});
     let run = ("POST", "/dunning-runs");
-    let run = s.call(AS_MANAGER, run, "/dunning-runs", Some(named), 201).json();
+    let run = s
+        .call(AS_MANAGER, run, "/dunning-runs", Some(named), 201)
+        .json();
     let run_id = run["run_id"].as_str().expect("a run id");
     s.get("/dunning-runs/{id}", &format!("/dunning-runs/{run_id}"));
     let history = format!("/customers/{dunned}/dunning?as_of={AS_OF}");
@@ -1268,7 +1272,13 @@ fn communications(s: &mut Session) {
     let level = s.get("/policy", "/policy")["dunning"]["levels"][0].clone();
     let preview = ("POST", "/dunning-letters/preview");
     let body = json!({"level": level});
-    s.call(AS_MANAGER, preview, "/dunning-letters/preview", Some(body), 200);
+    s.call(
+        AS_MANAGER,
+        preview,
+        "/dunning-letters/preview",
+        Some(body),
+        200,
+    );
     let statement = "/customers/C-100/statement?from=2025-01-01&to=2025-06-30";
     let statement_template = "/customers/{id}/statement";
     s.get(statement_template, statement);
@@ -1277,10 +1287,19 @@ fn communications(s: &mut Session) {
     }
     let period = json!({"from": "2025-06-01", "to": AS_OF});
     let issue = ("POST", statement_template);
-    s.call(AS_ASSOCIATE, issue, "/customers/C-100/statement", Some(period), 201);
+    s.call(
+        AS_ASSOCIATE,
+        issue,
+        "/customers/C-100/statement",
+        Some(period),
+        201,
+    );
     for kind in ["dunning.letter_issued", "statement.issued"] {
         let path = format!("/events?type={kind}");
         let feed = s.call(AS_MANAGER, ("GET", "/events"), &path, None, 200);
-        assert!(!feed.json()["events"].as_array().unwrap().is_empty(), "{kind}");
+        assert!(
+            !feed.json()["events"].as_array().unwrap().is_empty(),
+            "{kind}"
+        );
     }
 }

@@ -33,6 +33,8 @@ before(async () => {
   browser = await launchBrowser();
   pdfDir = mkdtempSync(join(tmpdir(), "credit-desk-pdf-"));
   await ok(await api(MANAGER, "PUT", `/customers/${CUSTOMER}`, { name: NAME, currency: "USD", credit_limit: "90000.00", payment_terms_days: 30 }), "customer");
+  // An associate duns the accounts assigned to them.
+  await ok(await api(MANAGER, "PUT", `/customers/${CUSTOMER}/assignee`, { assignee: "alice" }), "assignment");
   const invoices = [
     ["INV-701", isoDate(-50), isoDate(-20), "1250.00"],
     ["INV-702", isoDate(-40), isoDate(-10), "480.50"],

@@ -122,11 +122,21 @@ export function lettersTable(ctx: Ctx, caption: string, letters: IssuedLetter[],
 export function dunningView(root: HTMLElement, ctx: Ctx): void {
   const titleId = uid("dunning-title");
   const asOf = h("input", { id: uid("dunning-as-of"), type: "date", name: "as_of", value: today() });
+  // An associate duns their own accounts; a manager anyone's.
+  const isManager = ctx.me?.role === "manager";
+  const whose = h(
+    "select",
+    { id: uid("dunning-whose"), name: "assignee" },
+    h("option", { value: "" }, "Everyone's"),
+    h("option", { value: "me" }, "Mine"),
+    h("option", { value: "unassigned" }, "Unassigned"),
+  );
   const filters = h(
     "form",
     { class: "filters", "aria-label": "Dunning date" },
     h("label", { for: asOf.id }, "As of"),
     asOf,
+    isManager ? [h("label", { for: whose.id }, "Accounts"), whose] : null,
     h("button", { type: "submit" }, "Show proposal"),
   );
   const summary = h("p", { class: "count", role: "status" });
@@ -145,7 +155,7 @@ export function dunningView(root: HTMLElement, ctx: Ctx): void {
       h(
         "p",
         { class: "muted" },
-        "Reminder letters due for overdue invoices: each invoice gets the reminder, the second notice and the final notice in turn. Disputed amounts, customers with a promise to pay and customers exempt from dunning are left out.",
+        `Reminder letters due for overdue invoices${isManager ? "" : " of your accounts"}: each invoice gets the reminder, the second notice and the final notice in turn. Disputed amounts, customers with a promise to pay and customers exempt from dunning are left out.`,
       ),
       filters,
       table,
@@ -155,6 +165,11 @@ export function dunningView(root: HTMLElement, ctx: Ctx): void {
   );
 
   const date = () => asOf.value || today();
+  const proposalPath = () => {
+    const query = new URLSearchParams({ as_of: date() });
+    if (isManager && whose.value) query.set("assignee", whose.value);
+    return `/reports/dunning?${query.toString()}`;
+  };
   const refreshButton = () => {
     issueButton.disabled = selected.size === 0;
     issueButton.textContent = selected.size ? `Issue ${plural(selected.size, "letter")}` : "Issue selected letters";
@@ -163,7 +178,7 @@ export function dunningView(root: HTMLElement, ctx: Ctx): void {
   async function load(): Promise<void> {
     table.setAttribute("aria-busy", "true");
     try {
-      const proposal = await get<DunningProposal>(`/reports/dunning?as_of=${encodeURIComponent(date())}`);
+      const proposal = await get<DunningProposal>(proposalPath());
       if (!ctx.current()) return;
       render(proposal);
     } catch (failure) {
@@ -274,7 +289,7 @@ export function dunningView(root: HTMLElement, ctx: Ctx): void {
   issueButton.addEventListener("click", () => void issue());
   csvButton.addEventListener("click", async () => {
     try {
-      const saved = await downloadCsv(`/reports/dunning?as_of=${encodeURIComponent(date())}`, `dunning-${date()}.csv`);
+      const saved = await downloadCsv(proposalPath(), `dunning-${date()}.csv`);
       ctx.announce(`Downloaded ${saved}.`);
     } catch (failure) {
       ctx.alert(`The proposal could not be downloaded. ${describe(failure)}`);

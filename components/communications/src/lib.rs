@@ -8,12 +8,13 @@ mod tables;
 
 use api::input::path_id;
 use api::spin::{Desk, serve};
-use api::{Access, Call, Caller, Fields, Incoming, Problem, Reply, Role, Route, handler, valid};
+use api::{Access, Call, Caller, Fields, Incoming, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::dunning::{DunningLevel, DunningPolicy};
 use credit_core::letters::{Letter, Template};
 use credit_core::print::Paper;
 use http::StatusCode;
+use ledger::customers::AssigneeFilter;
 use ledger::dunning::{self, Scope};
 use ledger::workflows::dunning::RunRequest;
 use ledger::{statements, workflows};
@@ -61,12 +62,37 @@ async fn dunning_policy(desk: &Desk) -> Result<DunningPolicy, Problem> {
     Ok(ledger::policy::load(&desk.kv).await?.dunning)
 }
 
-/// `GET /reports/dunning?as_of=`: per customer with something overdue, the
-/// letter due and its invoices, or why none; JSON or CSV.
+/// Whose accounts an associate may dun: their own. A manager may dun
+/// anyone's, or everyone's.
+fn scope_for(caller: &Caller, asked: Option<AssigneeFilter>) -> Result<Scope, Problem> {
+    if caller.is_manager() {
+        return Ok(asked.map_or(Scope::All, Scope::Assigned));
+    }
+    let own = AssigneeFilter::Person(caller.name().to_string());
+    match asked {
+        None => Ok(Scope::Assigned(own)),
+        Some(filter) if filter == own => Ok(Scope::Assigned(own)),
+        Some(_) => Err(Problem::forbidden(format!(
+            "an associate duns their own accounts; {} is not asking for theirs",
+            caller.name()
+        ))),
+    }
+}
+
+/// `GET /reports/dunning?as_of=&assignee=`: per customer with something
+/// overdue, the letter due and its invoices, or why none; JSON or CSV. An
+/// associate sees their own accounts; a manager everyone's, or those of
+/// `assignee` (`me`, `unassigned` or a name).
 async fn proposal(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    let as_of = call.as_of(call.today())?;
+    let mut fields = Fields::new();
+    let assignee = call
+        .query("assignee")
+        .and_then(|text| fields.assignee("assignee", text, call.caller.name()));
+    let as_of = call.as_of(call.today());
+    fields.finish()?;
+    let scope = scope_for(&call.caller, assignee)?;
     let policy = dunning_policy(desk).await?;
-    let report = dunning::proposal(&desk.db, &policy, &Scope::All, as_of).await?;
+    let report = dunning::proposal(&desk.db, &policy, &scope, as_of?).await?;
     if call.wants_csv() {
         return Ok(Reply::csv(&tables::proposal(&report)));
     }
@@ -82,11 +108,19 @@ const DEFAULT_LETTERS: u32 = 1000;
 struct RunBody {
     as_of: Option<String>,
     customer_ids: Option<Vec<String>>,
+    assignee: Option<String>,
     limit: Option<i64>,
 }
 
-fn run_request(body: &RunBody, today: NaiveDate) -> Result<RunRequest, Problem> {
+fn run_request(body: &RunBody, caller: &Caller, today: NaiveDate) -> Result<RunRequest, Problem> {
     let mut fields = Fields::new();
+    let assignee = body
+        .assignee
+        .as_deref()
+        .and_then(|text| fields.assignee("assignee", text, caller.name()));
+    if body.assignee.is_some() && body.customer_ids.is_some() {
+        fields.error("assignee", "name customers or an assignee, not both");
+    }
     let as_of = fields.date_or("as_of", body.as_of.as_deref(), Some(today));
     let ids = body.customer_ids.as_ref().map(|ids| {
         ids.iter()
@@ -117,7 +151,7 @@ fn run_request(body: &RunBody, today: NaiveDate) -> Result<RunRequest, Problem> 
     fields.finish()?;
     let scope = match ids {
         Some(ids) => Scope::Only(ids.into_iter().map(valid).collect()),
-        None => Scope::All,
+        None => scope_for(caller, assignee)?,
     };
     Ok(RunRequest {
         as_of: valid(as_of),
@@ -127,21 +161,24 @@ fn run_request(body: &RunBody, today: NaiveDate) -> Result<RunRequest, Problem> 
 }
 
 /// `POST /dunning-runs`: issues the letters due as of `as_of` — to the
-/// customers named, or (a manager) to every customer.
+/// customers named, or to every customer of the assignee (an associate's
+/// own), or (a manager's run) to every customer. An associate names only
+/// customers assigned to them.
 async fn run_dunning(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    let request = run_request(&call.json()?, call.today())?;
-    if request.scope == Scope::All && !is_manager(&call.caller) {
-        return Err(Problem::forbidden(
-            "an associate runs dunning for the customers named in customer_ids; a manager may run it for every customer",
-        ));
+    let request = run_request(&call.json()?, &call.caller, call.today())?;
+    if let (Scope::Only(ids), false) = (&request.scope, call.caller.is_manager()) {
+        let others = dunning::not_assigned_to(&desk.db, ids, call.caller.name()).await?;
+        if !others.is_empty() {
+            return Err(Problem::forbidden(format!(
+                "an associate duns their own accounts; not assigned to {}: {}",
+                call.caller.name(),
+                others.join(", ")
+            )));
+        }
     }
     let policy = dunning_policy(desk).await?;
     let result = workflows::dunning::run(&desk.db, &policy, &request, &call.stamp()).await?;
     Ok(Reply::created(&result).with_header("location", format!("/dunning-runs/{}", result.run_id)))
-}
-
-fn is_manager(caller: &Caller) -> bool {
-    matches!(caller, Caller::Person(person) if person.role.allows(Role::Manager))
 }
 
 /// `GET /dunning-runs/{id}`: a run and the letters it issued.

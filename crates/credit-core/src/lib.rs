@@ -23,8 +23,8 @@ pub mod money;
 pub mod named;
 pub mod policy;
 pub mod print;
-pub mod statement;
 pub mod release;
+pub mod statement;
 pub mod trend;
 
 #[cfg(test)]

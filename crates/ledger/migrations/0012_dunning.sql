@@ -11,7 +11,8 @@ CREATE TABLE dunning_runs (
     as_of         TEXT NOT NULL,
     run_at        TEXT NOT NULL,
     run_by        TEXT NOT NULL,
-    customer_ids  TEXT                      -- JSON list asked for; NULL: every customer
+    customer_ids  TEXT,                     -- JSON list asked for; NULL: every customer (or an assignee's)
+    assignee      TEXT                      -- whose accounts: a person, 'unassigned', or NULL for any
 );
 
 CREATE TABLE dunning_letters (

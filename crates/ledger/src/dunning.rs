@@ -21,7 +21,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::contacts;
-use crate::db::{Columns, Database, DbError, Record, Records};
+use crate::customers::AssigneeFilter;
+use crate::db::{Columns, Database, DbError, Record, Records, Value};
 use crate::{LedgerError, Result, params};
 
 /// Whose dunning to look at.
@@ -31,14 +32,46 @@ pub enum Scope {
     All,
     /// These customers only.
     Only(Vec<String>),
+    /// The accounts of one person, or the unassigned ones.
+    Assigned(AssigneeFilter),
 }
 
 impl Scope {
-    /// The JSON list bound to a statement (NULL for every customer).
-    fn bound(&self) -> Option<String> {
+    /// What the scope's condition binds as `?2`, if anything.
+    fn bound(&self) -> Option<Value> {
         match self {
             Scope::All => None,
+            Scope::Only(ids) => Some(serde_json::to_string(ids).expect("ids serialise").into()),
+            Scope::Assigned(filter) => filter.condition("assignee", "?2").1,
+        }
+    }
+
+    /// The customers named, as the JSON list a run keeps.
+    fn named(&self) -> Option<String> {
+        match self {
             Scope::Only(ids) => Some(serde_json::to_string(ids).expect("ids serialise")),
+            Scope::All | Scope::Assigned(_) => None,
+        }
+    }
+
+    /// Whose accounts, as a run keeps it: a person, or `unassigned`.
+    fn assignee(&self) -> Option<String> {
+        match self {
+            Scope::Assigned(AssigneeFilter::Person(name)) => Some(name.clone()),
+            Scope::Assigned(AssigneeFilter::Unassigned) => Some("unassigned".into()),
+            Scope::All | Scope::Only(_) => None,
+        }
+    }
+
+    /// The condition on `customer_id` of the scope's customers.
+    fn condition(&self) -> String {
+        match self {
+            Scope::All => String::new(),
+            Scope::Only(_) => "AND customer_id IN (SELECT value FROM json_each(?2))".into(),
+            Scope::Assigned(filter) => format!(
+                "AND customer_id IN (SELECT id FROM customers WHERE {})",
+                filter.condition("assignee", "?2").0
+            ),
         }
     }
 }
@@ -96,13 +129,11 @@ impl Record for InvoiceRow {
 
 /// The open invoices of the customers in scope with an undisputed amount
 /// past due on `?1`, customers by id. For some customers (`?2`, a JSON
-/// list) the statement starts from their ids, through the index of each
-/// customer's open invoices; for all, from the open invoices by due date.
+/// list, or their assignee) the statement starts from their ids, through
+/// the index of each customer's open invoices; for all, from the open
+/// invoices.
 fn debtors_sql(scope: &Scope) -> String {
-    let among = match scope {
-        Scope::All => "",
-        Scope::Only(_) => "AND customer_id IN (SELECT value FROM json_each(?2))",
-    };
+    let among = scope.condition();
     format!(
         "WITH debtors AS (
              SELECT DISTINCT customer_id FROM invoices
@@ -121,10 +152,8 @@ pub async fn standings(
     scope: &Scope,
     as_of: NaiveDate,
 ) -> Result<Vec<(Addressee, Standing)>, DbError> {
-    let params = match scope.bound() {
-        Some(ids) => params![as_of, ids],
-        None => params![as_of],
-    };
+    let mut params = params![as_of];
+    params.extend(scope.bound());
     let rows: Vec<InvoiceRow> = db.records(&debtors_sql(scope), params).await?;
     let promised = unbroken_promises(db, scope, as_of).await?;
     let mut standings: Vec<(Addressee, Standing)> = vec![];
@@ -434,8 +463,10 @@ pub struct Run {
     pub as_of: NaiveDate,
     pub run_at: String,
     pub run_by: String,
-    /// The customers asked for; none: every customer.
+    /// The customers asked for; none: every customer (of `assignee`).
     pub customer_ids: Option<Vec<String>>,
+    /// Whose accounts were run: a person, `unassigned`, or none for anyone's.
+    pub assignee: Option<String>,
     pub letters: Vec<IssuedLetter>,
 }
 
@@ -448,8 +479,8 @@ pub(crate) async fn start_run(
 ) -> Result<i64, DbError> {
     let row = db
         .query_row(
-            "INSERT INTO dunning_runs (as_of, run_at, run_by, customer_ids) VALUES (?, ?, ?, ?) RETURNING id",
-            params![as_of, stamp.at_text(), &stamp.by, scope.bound()],
+            "INSERT INTO dunning_runs (as_of, run_at, run_by, customer_ids, assignee) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            params![as_of, stamp.at_text(), &stamp.by, scope.named(), scope.assignee()],
         )
         .await?
         .ok_or(DbError::Sql("INSERT ... RETURNING gave no row".into()))?;
@@ -462,7 +493,7 @@ pub async fn run(db: &impl Database, id: &str) -> Result<Run> {
     let number = number(id, "DR-").ok_or_else(not_found)?;
     let row = db
         .query_row(
-            "SELECT as_of, run_at, run_by, customer_ids FROM dunning_runs WHERE id = ?",
+            "SELECT as_of, run_at, run_by, customer_ids, assignee FROM dunning_runs WHERE id = ?",
             params![number],
         )
         .await?
@@ -481,6 +512,7 @@ pub async fn run(db: &impl Database, id: &str) -> Result<Run> {
         run_at: row.string(1)?,
         run_by: row.string(2)?,
         customer_ids,
+        assignee: row.opt_string(4)?,
         letters: letters_of_run(db, number).await?,
     })
 }
@@ -573,6 +605,24 @@ pub(crate) async fn record_levels(
         }
     }
     Ok(())
+}
+
+/// The customers of `ids` that exist and are not assigned to `person`, in
+/// the order given.
+pub async fn not_assigned_to(
+    db: &impl Database,
+    ids: &[String],
+    person: &str,
+) -> Result<Vec<String>, DbError> {
+    let rows = db
+        .query(
+            "SELECT j.value FROM json_each(?1) j
+             WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = j.value AND c.assignee IS NOT ?2)
+             ORDER BY j.key",
+            params![serde_json::to_string(ids).expect("ids serialise"), person],
+        )
+        .await?;
+    rows.iter().map(|row| row.string(0)).collect()
 }
 
 /// The customers of `ids` that do not exist, in the order given.

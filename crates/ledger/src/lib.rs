@@ -28,8 +28,8 @@ pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schema;
-pub mod statements;
 pub mod search;
+pub mod statements;
 pub mod workflows;
 
 mod audit;

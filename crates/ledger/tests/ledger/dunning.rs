@@ -607,3 +607,59 @@ fn issuing_a_statement_logs_it_and_tells_the_erp() {
     assert_eq!(log[0].channel, Channel::Letter);
     assert_eq!(log[0].id, issued.contact_id);
 }
+
+#[test]
+fn an_assignees_scope_reads_only_their_accounts() {
+    use ledger::customers::AssigneeFilter;
+    let books = Books::new();
+    for id in ["C-1", "C-2", "C-3"] {
+        books.customer(id, None);
+        books.invoice(&format!("INV-{id}"), id, "2025-06-01", "100.00");
+    }
+    books.sql(
+        "UPDATE customers SET assignee = 'alice' WHERE id = 'C-1'",
+        vec![],
+    );
+    books.sql(
+        "UPDATE customers SET assignee = 'bob' WHERE id = 'C-2'",
+        vec![],
+    );
+    let customers = |scope: Scope| -> Vec<String> {
+        let proposal = block_on(dunning::proposal(
+            &books.db,
+            &books.policy.dunning,
+            &scope,
+            date(AS_OF),
+        ))
+        .unwrap();
+        proposal
+            .customers
+            .into_iter()
+            .map(|line| line.customer_id)
+            .collect()
+    };
+    assert_eq!(
+        customers(Scope::Assigned(AssigneeFilter::Person("alice".into()))),
+        ["C-1"]
+    );
+    assert_eq!(
+        customers(Scope::Assigned(AssigneeFilter::Unassigned)),
+        ["C-3"]
+    );
+    assert_eq!(customers(Scope::All), ["C-1", "C-2", "C-3"]);
+    let alices = run_on(
+        &books,
+        AS_OF,
+        Scope::Assigned(AssigneeFilter::Person("alice".into())),
+    );
+    assert_eq!(issued(&alices), one("C-1", 1, &[("INV-C-1", 1)]));
+    let stored = block_on(dunning::run(&books.db, &alices.run_id)).unwrap();
+    assert_eq!(stored.assignee.as_deref(), Some("alice"));
+    let others = block_on(dunning::not_assigned_to(
+        &books.db,
+        &["C-1".into(), "C-2".into(), "C-9".into()],
+        "alice",
+    ))
+    .unwrap();
+    assert_eq!(others, ["C-2"], "unknown customers are another refusal's");
+}
