@@ -210,10 +210,14 @@ impl DunningPolicy {
                 previous,
             );
         }
-        if let Some(message) = text_problem(&self.sender, MAX_NAME, false) {
+        if let Some(message) = text_problem(&self.sender, MAX_NAME, Text::Line) {
             errors.push(FieldError::new("dunning.sender", message));
         }
-        if let Some(message) = text_problem(&self.payment_instructions, MAX_INSTRUCTIONS, true) {
+        if let Some(message) = text_problem(
+            &self.payment_instructions,
+            MAX_INSTRUCTIONS,
+            Text::OptionalLines,
+        ) {
             errors.push(FieldError::new("dunning.payment_instructions", message));
         }
         errors
@@ -235,7 +239,7 @@ fn validate_level(
     let mut error = |field: &str, message: String| {
         errors.push(FieldError::new(format!("{at}.{field}"), message));
     };
-    if let Some(message) = text_problem(&level.name, MAX_NAME, false) {
+    if let Some(message) = text_problem(&level.name, MAX_NAME, Text::Line) {
         error("name", message);
     }
     if !(1..=MAX_DAYS).contains(&level.days_past_due) {
@@ -270,29 +274,41 @@ fn validate_level(
             }
         }
     }
-    if let Some(message) = text_problem(&level.subject, MAX_NAME, false) {
+    if let Some(message) = text_problem(&level.subject, MAX_NAME, Text::Line) {
         error("subject", message);
     } else if let Some(problem) = letters::check("", &level.subject, true) {
         error("subject", problem.message);
     }
-    if let Some(message) = text_problem(&level.template, MAX_TEMPLATE, true) {
+    if let Some(message) = text_problem(&level.template, MAX_TEMPLATE, Text::Lines) {
         error("template", message);
     } else if let Some(problem) = letters::check("", &level.template, false) {
         error("template", problem.message);
     }
 }
 
-/// What is wrong with a text of the policy, if anything: empty (unless it
-/// may be), too long, or holding control characters (but tab and, in
-/// multi-line texts, newlines).
-fn text_problem(text: &str, max_chars: usize, multi_line: bool) -> Option<String> {
-    if text.trim().is_empty() && !(multi_line && max_chars == MAX_INSTRUCTIONS) {
+/// The kinds of text the dunning policy holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// One line, not blank (a name, a subject).
+    Line,
+    /// Lines, not blank (a letter).
+    Lines,
+    /// Lines, or nothing (payment instructions).
+    OptionalLines,
+}
+
+/// What is wrong with a text of the policy, if anything: blank (where it
+/// may not be), too long, or holding control characters (but tab and, in
+/// lines, newlines).
+fn text_problem(text: &str, max_chars: usize, kind: Text) -> Option<String> {
+    if text.trim().is_empty() && kind != Text::OptionalLines {
         return Some("must not be empty".into());
     }
     if text.chars().count() > max_chars {
         return Some(format!("must be at most {max_chars} characters"));
     }
-    let allowed = |c: char| c == '\t' || (multi_line && (c == '\n' || c == '\r'));
+    let lines = kind != Text::Line;
+    let allowed = |c: char| c == '\t' || (lines && (c == '\n' || c == '\r'));
     if text.chars().any(|c| c.is_control() && !allowed(c)) {
         return Some("must not contain control characters".into());
     }
