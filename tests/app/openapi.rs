@@ -266,9 +266,10 @@ fn served_by(path: &str, route: &str) -> bool {
 
 /// Spin's precedence between routes that serve a path (routefinder's):
 /// segment by segment, a literal beats a `:param`, which beats the
-/// wildcard.
+/// wildcard; and a route that ends where the path does beats a wildcard
+/// there (`/customers` before `/customers/...` for `/customers`).
 fn precedence(route: &str) -> Vec<u8> {
-    route
+    let mut rank: Vec<u8> = route
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|segment| match segment {
@@ -276,7 +277,11 @@ fn precedence(route: &str) -> Vec<u8> {
             s if s.starts_with(':') => 1,
             _ => 2,
         })
-        .collect()
+        .collect();
+    if rank.last() != Some(&0) {
+        rank.push(3);
+    }
+    rank
 }
 
 /// What a component routes: (METHOD, segments) from its route table,
@@ -1244,7 +1249,10 @@ fn events(s: &mut Session) {
 /// template's preview, statements; their events in the feed.
 fn communications(s: &mut Session) {
     let proposal = format!("/reports/dunning?as_of={AS_OF}");
-    let report = s.get("/reports/dunning", &proposal);
+    // An associate's proposal is their own accounts; a manager's everyone's.
+    s.get("/reports/dunning", &proposal);
+    let everyone = ("GET", "/reports/dunning");
+    let report = s.call(AS_MANAGER, everyone, &proposal, None, 200).json();
     s.csv("/reports/dunning", &proposal);
     let due = report["customers"]
         .as_array()
