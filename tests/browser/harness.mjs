@@ -28,9 +28,16 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-export const API_TOKENS = "tok-alice=alice:associate,tok-maria=maria:manager,tok-erp=erp-feed:integration";
+export const API_TOKENS =
+  "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager,tok-erp=erp-feed:integration";
+/** alice, an associate. */
 export const ASSOCIATE = "tok-alice";
+/** bob, another associate. */
+export const BOB = "tok-bob";
+/** maria, a manager. */
 export const MANAGER = "tok-maria";
+/** mike, another manager. */
+export const MIKE = "tok-mike";
 /** Reads the event feed and starts event delivery. */
 export const INTEGRATION = "tok-erp";
 
