@@ -5,7 +5,7 @@
 
 import { describe, get, post, seg } from "./api";
 import type { Ctx } from "./context";
-import { append, h, replace, uid, when } from "./dom";
+import { append, h, replace, foldable, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
 import { reasonList } from "./orders";
@@ -48,16 +48,29 @@ export function requestPanel(ctx: Ctx, order: OrderView, request: ReleaseRequest
 }
 
 /** A manager approves an associate's release: the order is released. */
-export function openApproveDialog(order: Pick<OrderView, "id">, request: ReleaseRequest | null, onDone: (summary: string) => void): void {
+export function openApproveDialog(
+  order: Pick<OrderView, "id">,
+  request: ReleaseRequest | null,
+  onDone: (summary: string) => void,
+): void {
   decisionDialog(order.id, request, "approve", onDone);
 }
 
 /** A manager rejects an associate's release, with a note: the order is held again. */
-export function openRejectDialog(order: Pick<OrderView, "id">, request: ReleaseRequest | null, onDone: (summary: string) => void): void {
+export function openRejectDialog(
+  order: Pick<OrderView, "id">,
+  request: ReleaseRequest | null,
+  onDone: (summary: string) => void,
+): void {
   decisionDialog(order.id, request, "reject", onDone);
 }
 
-function decisionDialog(orderId: string, request: ReleaseRequest | null, decision: "approve" | "reject", onDone: (summary: string) => void): void {
+function decisionDialog(
+  orderId: string,
+  request: ReleaseRequest | null,
+  decision: "approve" | "reject",
+  onDone: (summary: string) => void,
+): void {
   const approve = decision === "approve";
   const titleId = uid("approval-title");
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
@@ -198,23 +211,29 @@ export function approvalsView(root: HTMLElement, ctx: Ctx): void {
       h(
         "div",
         { class: "table-wrap" },
-        h(
-          "table",
-          {},
-          h("caption", {}, "Releases awaiting approval, oldest first"),
+        foldable(
           h(
-            "thead",
+            "table",
             {},
+            h("caption", {}, "Releases awaiting approval, oldest first"),
             h(
-              "tr",
+              "thead",
               {},
-              ["Order", "Customer", "Amount", "Asked by", "Their note", "Why approval", "Held for"].map((t) =>
-                h("th", { scope: "col", class: t === "Amount" ? "num" : null }, t),
+              h(
+                "tr",
+                {},
+                ["Order", "Customer", "Amount", "Asked by", "Their note", "Why approval", "Held for"].map((t) =>
+                  h("th", { scope: "col", class: t === "Amount" ? "num" : null }, t),
+                ),
+                h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
               ),
-              h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+            ),
+            h(
+              "tbody",
+              {},
+              shown.map((waiting) => row(waiting)),
             ),
           ),
-          h("tbody", {}, shown.map((waiting) => row(waiting))),
         ),
       ),
       next ? h("button", { type: "button", onclick: () => void load(true) }, `Show ${PAGE} more`) : null,
@@ -238,7 +257,9 @@ export function approvalsView(root: HTMLElement, ctx: Ctx): void {
       h(
         "td",
         {},
-        request ? [personName(ctx, request.requested_by), h("br"), h("span", { class: "muted date" }, when(request.requested_at))] : "—",
+        request
+          ? [personName(ctx, request.requested_by), h("br"), h("span", { class: "muted date" }, when(request.requested_at))]
+          : "—",
       ),
       h("td", { class: "note" }, request?.note ?? (request ? "—" : h("span", { class: "muted" }, "details could not be loaded"))),
       h("td", {}, request?.needs_approval ?? "—"),
@@ -250,12 +271,20 @@ export function approvalsView(root: HTMLElement, ctx: Ctx): void {
           ? [
               h(
                 "button",
-                { type: "button", "aria-label": `Approve release of order ${entry.order_id}`, onclick: () => openApproveDialog(order, request, decided) },
+                {
+                  type: "button",
+                  "aria-label": `Approve release of order ${entry.order_id}`,
+                  onclick: () => openApproveDialog(order, request, decided),
+                },
                 "Approve…",
               ),
               h(
                 "button",
-                { type: "button", "aria-label": `Reject release of order ${entry.order_id}`, onclick: () => openRejectDialog(order, request, decided) },
+                {
+                  type: "button",
+                  "aria-label": `Reject release of order ${entry.order_id}`,
+                  onclick: () => openRejectDialog(order, request, decided),
+                },
                 "Reject…",
               ),
             ]

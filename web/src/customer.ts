@@ -6,7 +6,7 @@
 import { ApiError, Intent, describe, get, post, put, seg } from "./api";
 import { agingChart } from "./charts";
 import type { Ctx } from "./context";
-import { h, replace, today, uid, when } from "./dom";
+import { h, replace, foldable, today, uid, when } from "./dom";
 import { openEscalateDialog, subjectEscalations } from "./escalations";
 import { buildForm, requireFields, type Form } from "./forms";
 import { grouped, isNegative, isPositive, money } from "./money";
@@ -234,7 +234,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
     const form = h("form", { class: "filters", "aria-label": "Change who works this account" }, picker.label, picker.select, button);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const assignee = picker.select.value || null;
+      const assignee = picker.choice() ?? null;
       if (assignee === c.assignee) {
         ctx.announce(`${c.name} is already assigned to ${personName(ctx, assignee)}.`);
         return;
@@ -374,7 +374,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         : h(
             "div",
             { class: "table-wrap" },
-            h(
+            foldable(h(
               "table",
               {},
               h("caption", {}, `Disputes in ${currency}, the nearest service-level date first`),
@@ -426,7 +426,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                   ),
                 ),
               ),
-            ),
+            )),
           ),
     );
   }

@@ -4,7 +4,7 @@
 
 import { describe, get, post, seg } from "./api";
 import type { Ctx } from "./context";
-import { h, replace, uid } from "./dom";
+import { h, replace, foldable, uid } from "./dom";
 import { grouped, isNegative, isPositive, money, plural } from "./money";
 import { assigneePicker, personName } from "./people";
 import type { Assignments, AssignmentsBody, SearchPage } from "./types";
@@ -22,7 +22,14 @@ export function customersView(root: HTMLElement, ctx: Ctx, params: URLSearchPara
 
   const heading = h("h2", { id: titleId, tabindex: -1 }, "Customers");
   const count = h("p", { class: "count", "aria-live": "polite" });
-  const input = h("input", { id: uid("customers-q"), type: "search", name: "q", autocomplete: "off", spellcheck: "false", maxlength: 100 });
+  const input = h("input", {
+    id: uid("customers-q"),
+    type: "search",
+    name: "q",
+    autocomplete: "off",
+    spellcheck: "false",
+    maxlength: 100,
+  });
   input.value = q;
   const searchForm = h(
     "form",
@@ -69,7 +76,15 @@ export function customersView(root: HTMLElement, ctx: Ctx, params: URLSearchPara
       button,
       clear,
     );
-    button.addEventListener("click", () => void assignSelected(picker.select.value || null, button));
+    button.addEventListener("click", () => {
+      const assignee = picker.choice();
+      if (assignee === undefined) {
+        ctx.alert("Choose whom to assign the selected customers to (or nobody).");
+        picker.select.focus();
+        return;
+      }
+      void assignSelected(assignee, button);
+    });
     clear.addEventListener("click", () => {
       selected.clear();
       sync();
@@ -141,7 +156,10 @@ export function customersView(root: HTMLElement, ctx: Ctx, params: URLSearchPara
     replace(heading, `Customers matching “${page.q}”`);
     replace(count, page.total ? `${plural(page.total, "customer")} found` : "");
     if (page.customers.length === 0) {
-      replace(body, h("p", { class: "empty" }, page.total ? "No more customers: go back a page." : `No customer matches “${page.q}”.`));
+      replace(
+        body,
+        h("p", { class: "empty" }, page.total ? "No more customers: go back a page." : `No customer matches “${page.q}”.`),
+      );
       return;
     }
     const first = page.offset + 1;
@@ -188,7 +206,12 @@ export function customersView(root: HTMLElement, ctx: Ctx, params: URLSearchPara
       const cur = c.currency;
       let box: HTMLInputElement | null = null;
       if (manager) {
-        box = h("input", { type: "checkbox", value: c.id, "aria-label": `Select ${c.name} (${c.id})`, checked: selected.has(c.id) });
+        box = h("input", {
+          type: "checkbox",
+          value: c.id,
+          "aria-label": `Select ${c.name} (${c.id})`,
+          checked: selected.has(c.id),
+        });
         const own = box;
         own.addEventListener("change", () => {
           if (own.checked) selected.add(c.id);
@@ -220,23 +243,27 @@ export function customersView(root: HTMLElement, ctx: Ctx, params: URLSearchPara
     return h(
       "div",
       { class: "table-wrap" },
-      h(
-        "table",
-        {},
-        h("caption", {}, `Customers matching “${page.q}”, best matches first, figures as of ${page.as_of}`),
+      foldable(
         h(
-          "thead",
+          "table",
           {},
+          h("caption", {}, `Customers matching “${page.q}”, best matches first, figures as of ${page.as_of}`),
           h(
-            "tr",
+            "thead",
             {},
-            manager ? h("th", { scope: "col", class: "select" }, selectAll) : null,
-            h("th", { scope: "col" }, "Customer"),
-            h("th", { scope: "col" }, "Assigned to"),
-            ["Credit limit", "Exposure", "Available", "Past due", "Held orders"].map((t) => h("th", { scope: "col", class: "num" }, t)),
+            h(
+              "tr",
+              {},
+              manager ? h("th", { scope: "col", class: "select" }, selectAll) : null,
+              h("th", { scope: "col" }, "Customer"),
+              h("th", { scope: "col" }, "Assigned to"),
+              ["Credit limit", "Exposure", "Available", "Past due", "Held orders"].map((t) =>
+                h("th", { scope: "col", class: "num" }, t),
+              ),
+            ),
           ),
+          h("tbody", {}, rows),
         ),
-        h("tbody", {}, rows),
       ),
     );
   }

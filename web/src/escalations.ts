@@ -5,7 +5,7 @@
 
 import { Intent, describe, get, post, seg } from "./api";
 import type { Ctx } from "./context";
-import { append, h, replace, uid, when } from "./dom";
+import { append, h, replace, foldable, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { EVERYONE, assigneeFilter, personName } from "./people";
 import type { Escalation, EscalationBody, ResolveBody, SubjectType } from "./types";
@@ -51,14 +51,32 @@ export function openEscalateDialog(subject: Subject, onDone: (summary: string) =
   const form = buildForm({
     label: "Escalate",
     fields: [
-      { name: "reason", label: "Reason", required: true, maxlength: 200, hint: "What the supervisor should decide; pick a suggestion or write your own." },
-      { name: "note", label: "Note", kind: "textarea", required: true, maxlength: 2000, hint: "What you know, and what you propose." },
+      {
+        name: "reason",
+        label: "Reason",
+        required: true,
+        maxlength: 200,
+        hint: "What the supervisor should decide; pick a suggestion or write your own.",
+      },
+      {
+        name: "note",
+        label: "Note",
+        kind: "textarea",
+        required: true,
+        maxlength: 2000,
+        hint: "What you know, and what you propose.",
+      },
     ],
     submit: "Send to a supervisor",
     extraButtons: [h("button", { type: "button", onclick: () => dialog.close() }, "Cancel")],
     onSubmit: async (f) => {
       if (!requireFields(f, { reason: "Say why you escalate.", note: "Write a note for the supervisor." })) return;
-      const body: EscalationBody = { subject_type: subject.type, subject_id: subject.id, reason: f.value("reason"), note: f.value("note") };
+      const body: EscalationBody = {
+        subject_type: subject.type,
+        subject_id: subject.id,
+        reason: f.value("reason"),
+        note: f.value("note"),
+      };
       const raised = await intent.post<Escalation>("/escalations", body);
       dialog.close();
       onDone(`Escalation ${raised.id} sent to the supervisors; an answer is due by ${when(raised.respond_by)}.`);
@@ -67,7 +85,11 @@ export function openEscalateDialog(subject: Subject, onDone: (summary: string) =
   form.field("reason").setAttribute("list", listId);
   append(dialog, [
     h("h2", { id: titleId }, `Escalate ${subjectName(subject)}`),
-    h("datalist", { id: listId }, REASONS.map((reason) => h("option", { value: reason }))),
+    h(
+      "datalist",
+      { id: listId },
+      REASONS.map((reason) => h("option", { value: reason })),
+    ),
     form.element,
   ]);
   dialog.addEventListener("close", () => dialog.remove());
@@ -85,7 +107,14 @@ export function openAnswerDialog(escalation: Escalation, onDone: (summary: strin
     label: "Answer",
     fields: [
       { name: "outcome", label: "Outcome", required: true, maxlength: 200, hint: "e.g. approved, declined, advice given" },
-      { name: "note", label: "Answer", kind: "textarea", required: true, maxlength: 2000, hint: "The associate sees it on the order, customer or dispute." },
+      {
+        name: "note",
+        label: "Answer",
+        kind: "textarea",
+        required: true,
+        maxlength: 2000,
+        hint: "The associate sees it on the order, customer or dispute.",
+      },
     ],
     submit: "Send answer",
     extraButtons: [h("button", { type: "button", onclick: () => dialog.close() }, "Cancel")],
@@ -112,7 +141,11 @@ export function openAnswerDialog(escalation: Escalation, onDone: (summary: strin
       h("dt", {}, "Note"),
       h("dd", { class: "note" }, escalation.note),
     ),
-    h("datalist", { id: listId }, OUTCOMES.map((outcome) => h("option", { value: outcome }))),
+    h(
+      "datalist",
+      { id: listId },
+      OUTCOMES.map((outcome) => h("option", { value: outcome })),
+    ),
     form.element,
   ]);
   dialog.addEventListener("close", () => dialog.remove());
@@ -148,73 +181,75 @@ export function escalationTable(ctx: Ctx, list: Escalation[], options: Escalatio
   return h(
     "div",
     { class: "table-wrap" },
-    h(
-      "table",
-      { class: "escalations" },
-      h("caption", {}, options.caption),
+    foldable(
       h(
-        "thead",
-        {},
+        "table",
+        { class: "escalations" },
+        h("caption", {}, options.caption),
         h(
-          "tr",
+          "thead",
           {},
-          h("th", { scope: "col" }, "No."),
-          options.showSubject ? h("th", { scope: "col" }, "About") : null,
-          h("th", { scope: "col" }, "Reason and note"),
-          h("th", { scope: "col" }, "Raised"),
-          h("th", { scope: "col" }, "Age"),
-          h("th", { scope: "col" }, "Status"),
-          h("th", { scope: "col" }, "Answer"),
-          manager ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null,
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        list.map((e) =>
           h(
             "tr",
-            { "data-escalation-id": String(e.id), class: e.overdue ? "overdue" : null },
-            h("th", { scope: "row" }, String(e.id)),
-            options.showSubject ? h("td", {}, subjectLink(e), h("span", { class: "muted id" }, e.customer_id)) : null,
-            h("td", { class: "note" }, h("strong", {}, e.reason), h("br"), e.note),
-            h("td", {}, personName(ctx, e.raised_by), h("br"), h("span", { class: "muted date" }, when(e.raised_at))),
+            {},
+            h("th", { scope: "col" }, "No."),
+            options.showSubject ? h("th", { scope: "col" }, "About") : null,
+            h("th", { scope: "col" }, "Reason and note"),
+            h("th", { scope: "col" }, "Raised"),
+            h("th", { scope: "col" }, "Age"),
+            h("th", { scope: "col" }, "Status"),
+            h("th", { scope: "col" }, "Answer"),
+            manager ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")) : null,
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          list.map((e) =>
             h(
-              "td",
-              {},
-              age(e.age_hours),
-              e.status === "open" ? [h("br"), h("span", { class: "muted date" }, `answer by ${when(e.respond_by)}`)] : null,
+              "tr",
+              { "data-escalation-id": String(e.id), class: e.overdue ? "overdue" : null },
+              h("th", { scope: "row" }, String(e.id)),
+              options.showSubject ? h("td", {}, subjectLink(e), h("span", { class: "muted id" }, e.customer_id)) : null,
+              h("td", { class: "note" }, h("strong", {}, e.reason), h("br"), e.note),
+              h("td", {}, personName(ctx, e.raised_by), h("br"), h("span", { class: "muted date" }, when(e.raised_at))),
+              h(
+                "td",
+                {},
+                age(e.age_hours),
+                e.status === "open" ? [h("br"), h("span", { class: "muted date" }, `answer by ${when(e.respond_by)}`)] : null,
+              ),
+              h("td", {}, escalationStatus(e)),
+              h(
+                "td",
+                { class: "note" },
+                e.status === "resolved"
+                  ? [
+                      h("strong", {}, e.outcome ?? ""),
+                      e.answer ? [": ", e.answer] : null,
+                      h("br"),
+                      h("span", { class: "muted" }, `${personName(ctx, e.resolved_by)}, ${when(e.resolved_at)}`),
+                    ]
+                  : h("span", { class: "muted" }, "waiting for a supervisor"),
+              ),
+              manager
+                ? h(
+                    "td",
+                    { class: "actions" },
+                    e.status === "open"
+                      ? h(
+                          "button",
+                          {
+                            type: "button",
+                            "aria-label": `Answer escalation ${e.id}`,
+                            onclick: () => openAnswerDialog(e, options.onAnswered),
+                          },
+                          "Answer…",
+                        )
+                      : null,
+                  )
+                : null,
             ),
-            h("td", {}, escalationStatus(e)),
-            h(
-              "td",
-              { class: "note" },
-              e.status === "resolved"
-                ? [
-                    h("strong", {}, e.outcome ?? ""),
-                    e.answer ? [": ", e.answer] : null,
-                    h("br"),
-                    h("span", { class: "muted" }, `${personName(ctx, e.resolved_by)}, ${when(e.resolved_at)}`),
-                  ]
-                : h("span", { class: "muted" }, "waiting for a supervisor"),
-            ),
-            manager
-              ? h(
-                  "td",
-                  { class: "actions" },
-                  e.status === "open"
-                    ? h(
-                        "button",
-                        {
-                          type: "button",
-                          "aria-label": `Answer escalation ${e.id}`,
-                          onclick: () => openAnswerDialog(e, options.onAnswered),
-                        },
-                        "Answer…",
-                      )
-                    : null,
-                )
-              : null,
           ),
         ),
       ),
@@ -223,7 +258,11 @@ export function escalationTable(ctx: Ctx, list: Escalation[], options: Escalatio
 }
 
 /** The escalations a subject shows: a heading, the table or a line saying there are none. */
-export function subjectEscalations(ctx: Ctx, list: Escalation[], options: EscalationTableOptions & { heading: string }): HTMLElement[] {
+export function subjectEscalations(
+  ctx: Ctx,
+  list: Escalation[],
+  options: EscalationTableOptions & { heading: string },
+): HTMLElement[] {
   const open = list.filter((e) => e.status === "open").length;
   return [
     h("h3", {}, `${options.heading} (${list.length}${open ? `, ${open} open` : ""})`),

@@ -5,7 +5,7 @@
 import { ApiError, describe, get, seg } from "./api";
 import { openApproveDialog, openRejectDialog, requestPanel } from "./approvals";
 import type { Ctx } from "./context";
-import { h, replace, uid, when } from "./dom";
+import { h, replace, foldable, uid, when } from "./dom";
 import { openEscalateDialog, subjectEscalations } from "./escalations";
 import { money } from "./money";
 import { cannotRelease, openReleaseDialog, reasonList } from "./orders";
@@ -58,7 +58,8 @@ export function orderView(root: HTMLElement, ctx: Ctx, orderId: string): void {
     const latest = o.decisions.at(-1);
     const reasons = o.status === "held" || o.status === "pending_approval" ? (latest?.reasons ?? []) : [];
     const blocked = cannotRelease(reasons);
-    const figure = (label: string, value: HTMLElement | string) => h("div", { class: "figure" }, h("dt", {}, label), h("dd", {}, value));
+    const figure = (label: string, value: HTMLElement | string) =>
+      h("div", { class: "figure" }, h("dt", {}, label), h("dd", {}, value));
     const manager = ctx.me?.role === "manager";
     const request = o.release_request;
     const own = request !== null && request.requested_by === ctx.me?.name;
@@ -90,15 +91,15 @@ export function orderView(root: HTMLElement, ctx: Ctx, orderId: string): void {
         o.status === "held" && blocked !== null ? h("p", { class: "muted" }, `Cannot be released by hand. ${blocked}.`) : null,
         request && manager && !own
           ? [
-              h("button", { type: "button", class: "primary", onclick: () => openApproveDialog(o, request, after) }, "Approve release…"),
+              h(
+                "button",
+                { type: "button", class: "primary", onclick: () => openApproveDialog(o, request, after) },
+                "Approve release…",
+              ),
               h("button", { type: "button", onclick: () => openRejectDialog(o, request, after) }, "Reject release…"),
             ]
           : null,
-        h(
-          "button",
-          { type: "button", onclick: () => openEscalateDialog({ type: "order", id: o.id }, after) },
-          "Escalate…",
-        ),
+        h("button", { type: "button", onclick: () => openEscalateDialog({ type: "order", id: o.id }, after) }, "Escalate…"),
       ),
       subjectEscalations(ctx, o.escalations, {
         heading: "Escalations",
@@ -127,28 +128,34 @@ function history(o: OrderView): HTMLElement {
   return h(
     "div",
     { class: "table-wrap" },
-    h(
-      "table",
-      {},
-      h("caption", {}, `Every decision on order ${o.id}, oldest first`),
+    foldable(
       h(
-        "thead",
+        "table",
         {},
-        h("tr", {}, ["When", "What", "By", "Status", "Reasons", "Note"].map((t) => h("th", { scope: "col" }, t))),
-      ),
-      h(
-        "tbody",
-        {},
-        o.decisions.map((d) =>
+        h("caption", {}, `Every decision on order ${o.id}, oldest first`),
+        h(
+          "thead",
+          {},
           h(
             "tr",
             {},
-            h("td", { class: "date" }, when(d.decided_at)),
-            h("td", {}, KINDS[d.kind] ?? d.kind, h("br"), h("span", { class: "muted" }, d.trigger)),
-            h("td", {}, d.by),
-            h("td", {}, d.status.replace(/_/g, " ")),
-            h("td", {}, d.reasons.length ? reasonList(d.reasons, o.currency) : "—"),
-            h("td", { class: "note" }, d.note ?? ""),
+            ["When", "What", "By", "Status", "Reasons", "Note"].map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          o.decisions.map((d) =>
+            h(
+              "tr",
+              {},
+              h("td", { class: "date" }, when(d.decided_at)),
+              h("td", {}, KINDS[d.kind] ?? d.kind, h("br"), h("span", { class: "muted" }, d.trigger)),
+              h("td", {}, d.by),
+              h("td", {}, d.status.replace(/_/g, " ")),
+              h("td", {}, d.reasons.length ? reasonList(d.reasons, o.currency) : "—"),
+              h("td", { class: "note" }, d.note ?? ""),
+            ),
           ),
         ),
       ),

@@ -1,7 +1,7 @@
 // The held-order table (queue and customer view) and the release dialog.
 
 import { describe, get, post, seg } from "./api";
-import { append, h, uid, type Child } from "./dom";
+import { append, h, foldable, uid, type Child } from "./dom";
 import { openEscalateDialog } from "./escalations";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
@@ -92,37 +92,13 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
       h("th", { scope: "row" }, h("a", { href: `#/order/${seg(entry.order_id)}` }, entry.order_id)),
       options.showCustomer ? h("td", {}, customerCell(entry)) : null,
       options.showAssignee ? h("td", { class: "assignee" }, entry.assignee ?? h("span", { class: "muted" }, "nobody")) : null,
-      h("td", { class: "num" }, grouped(entry.amount)),
-      h("td", {}, entry.currency),
+      h("td", { class: "num" }, money(entry.amount, entry.currency)),
       h("td", { class: "date" }, entry.ordered_on),
       h("td", { class: "num" }, entry.days_held ?? "—"),
       h("td", { class: "date" }, shipDate(entry)),
       h("td", { class: "num" }, entry.days_past_due > 0 ? entry.days_past_due : "—"),
       h("td", {}, reasonList(entry.reasons, entry.currency)),
-      h(
-        "td",
-        { class: "actions" },
-        blocked === null
-          ? h(
-              "button",
-              {
-                type: "button",
-                "aria-label": `Release order ${entry.order_id}`,
-                onclick: () => openReleaseDialog([entry.order_id], options.onReleased),
-              },
-              "Release…",
-            )
-          : h("span", { class: "muted blocked" }, blocked),
-        h(
-          "button",
-          {
-            type: "button",
-            "aria-label": `Escalate order ${entry.order_id}`,
-            onclick: () => openEscalateDialog({ type: "order", id: entry.order_id }, options.onEscalated),
-          },
-          "Escalate…",
-        ),
-      ),
+      h("td", { class: "actions" }, rowActions(entry, blocked, options)),
     );
   });
 
@@ -133,7 +109,7 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
     h(
       "div",
       { class: "table-wrap" },
-      h(
+      foldable(h(
         "table",
         {},
         h("caption", {}, options.caption),
@@ -148,7 +124,6 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
             options.showCustomer ? h("th", { scope: "col" }, "Customer") : null,
             options.showAssignee ? h("th", { scope: "col" }, "Assigned to") : null,
             h("th", { scope: "col", class: "num" }, "Amount"),
-            h("th", { scope: "col" }, "Currency"),
             h("th", { scope: "col" }, "Ordered"),
             h("th", { scope: "col", class: "num" }, "Days held"),
             h("th", { scope: "col" }, "Ship by"),
@@ -158,7 +133,32 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
           ),
         ),
         h("tbody", {}, rows),
-      ),
+      )),
+    ),
+  );
+}
+
+/** Release (unless no release can clear the hold: then why) and escalate. */
+function rowActions(entry: QueueEntry, blocked: string | null, options: HeldTableOptions): HTMLElement {
+  const id = entry.order_id;
+  return h(
+    "div",
+    { class: "row-actions" },
+    blocked === null
+      ? h(
+          "button",
+          { type: "button", "aria-label": `Release order ${id}`, onclick: () => openReleaseDialog([id], options.onReleased) },
+          "Release…",
+        )
+      : h("span", { class: "muted blocked" }, blocked),
+    h(
+      "button",
+      {
+        type: "button",
+        "aria-label": `Escalate order ${id}`,
+        onclick: () => openEscalateDialog({ type: "order", id }, options.onEscalated),
+      },
+      "Escalate…",
     ),
   );
 }
@@ -181,7 +181,7 @@ function shipDate(entry: QueueEntry): (HTMLElement | string)[] | string {
   const when = days === 0 ? "today" : days > 0 ? `in ${days} d` : `${-days} d ago`;
   return [
     entry.requested_ship_on,
-    h("span", { class: "muted" }, ` (${when})`),
+    h("span", { class: "muted to-ship" }, ` (${when})`),
     entry.misses_ship_date ? h("span", { class: "badge warn" }, "will miss it") : "",
   ];
 }

@@ -38,7 +38,11 @@ export function personName(ctx: Ctx, name: string | null | undefined): string {
  * A labelled select of whose accounts to show: mine, unassigned, everyone,
  * or one person (added once GET /people answers).
  */
-export function assigneeFilter(ctx: Ctx, value: string, label = "Accounts"): { label: HTMLLabelElement; select: HTMLSelectElement } {
+export function assigneeFilter(
+  ctx: Ctx,
+  value: string,
+  label = "Accounts",
+): { label: HTMLLabelElement; select: HTMLSelectElement } {
   const select = h(
     "select",
     { id: uid("assignee"), name: "assignee" },
@@ -53,7 +57,13 @@ export function assigneeFilter(ctx: Ctx, value: string, label = "Accounts"): { l
     .then((list) => {
       const others = assignable(list).filter((p) => p.name !== ctx.me?.name);
       if (others.length === 0) return;
-      select.append(h("optgroup", { label: "A person" }, others.map((p) => h("option", { value: p.name }, p.name))));
+      select.append(
+        h(
+          "optgroup",
+          { label: "A person" },
+          others.map((p) => h("option", { value: p.name }, p.name)),
+        ),
+      );
       // A person's name as the starting value can only be chosen now.
       if (!touched) select.value = value;
     })
@@ -62,17 +72,50 @@ export function assigneeFilter(ctx: Ctx, value: string, label = "Accounts"): { l
   return { label: h("label", { for: select.id }, label), select };
 }
 
-/** A select of people to give accounts to, and "nobody" (value ""). */
-export function assigneePicker(ctx: Ctx, label: string, current: string | null = null): { label: HTMLLabelElement; select: HTMLSelectElement; ready: Promise<void> } {
-  const select = h("select", { id: uid("assign-to"), name: "assignee" }, h("option", { value: "" }, "Nobody"));
-  const ready = loadPeople()
-    .then((list) => {
-      select.append(...assignable(list).map((p) => h("option", { value: p.name }, `${personName(ctx, p.name)} · ${p.role}`)));
-      select.value = current ?? "";
-    })
+export interface AssigneePicker {
+  label: HTMLLabelElement;
+  select: HTMLSelectElement;
+  /** The person chosen, null for nobody, undefined while nothing is chosen. */
+  choice(): string | null | undefined;
+}
+
+/**
+ * A select of people to give accounts to, or nobody. With `current`
+ * undefined it starts on "Choose…", so that nobody is unassigned by a
+ * click on a default.
+ */
+export function assigneePicker(ctx: Ctx, label: string, current?: string | null): AssigneePicker {
+  const nobody = h("option", { value: "", "data-nobody": true }, "Nobody (unassigned)");
+  const select = h(
+    "select",
+    { id: uid("assign-to"), name: "assignee" },
+    current === undefined ? h("option", { value: "", selected: true }, "Choose…") : null,
+    nobody,
+  );
+  const choose = (name: string | null | undefined) => {
+    if (name === null) nobody.selected = true;
+    else if (name !== undefined) select.value = name;
+  };
+  let touched = false;
+  select.addEventListener("change", () => (touched = true));
+  void loadPeople()
+    .then((list) =>
+      select.append(...assignable(list).map((p) => h("option", { value: p.name }, `${personName(ctx, p.name)} · ${p.role}`))),
+    )
     .catch(() => {
       if (current) select.append(h("option", { value: current }, current));
-      select.value = current ?? "";
+    })
+    .finally(() => {
+      if (!touched) choose(current);
     });
-  return { label: h("label", { for: select.id }, label), select, ready };
+  choose(current);
+  return {
+    label: h("label", { for: select.id }, label),
+    select,
+    choice: () => {
+      const option = select.selectedOptions[0];
+      if (!option || (option.value === "" && !option.hasAttribute("data-nobody"))) return undefined;
+      return option.hasAttribute("data-nobody") ? null : option.value;
+    },
+  };
 }

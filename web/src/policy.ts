@@ -45,8 +45,21 @@ function pairsEditor(spec: PairsSpec, initial: Record<string, string>): PairsEdi
   const rows: { key: HTMLInputElement; value: HTMLInputElement; item: HTMLElement }[] = [];
 
   const addRow = (key = "", value = "") => {
-    const keyInput = h("input", { id: uid(`${spec.name}-key`), value: key, autocomplete: "off", spellcheck: "false", "aria-describedby": `${hintId} ${errorId}` });
-    const valueInput = h("input", { id: uid(`${spec.name}-value`), value, inputmode: spec.inputmode, autocomplete: "off", spellcheck: "false", "aria-describedby": `${hintId} ${errorId}` });
+    const keyInput = h("input", {
+      id: uid(`${spec.name}-key`),
+      value: key,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-describedby": `${hintId} ${errorId}`,
+    });
+    const valueInput = h("input", {
+      id: uid(`${spec.name}-value`),
+      value,
+      inputmode: spec.inputmode,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-describedby": `${hintId} ${errorId}`,
+    });
     const remove = h("button", { type: "button" }, "Remove");
     const item = h(
       "li",
@@ -109,7 +122,9 @@ function pairsEditor(spec: PairsSpec, initial: Record<string, string>): PairsEdi
       return map;
     },
     showErrors(errors) {
-      const mine = errors.filter((e) => e.field === spec.name || e.field.startsWith(`${spec.name}.`) || e.field.startsWith(`${spec.name}[`));
+      const mine = errors.filter(
+        (e) => e.field === spec.name || e.field.startsWith(`${spec.name}.`) || e.field.startsWith(`${spec.name}[`),
+      );
       if (mine.length === 0) return false;
       fail(mine.map((e) => `${e.field.slice(spec.name.length + 1) || spec.legend}: ${e.message}`).join(" "));
       return true;
@@ -163,7 +178,11 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
         addLabel: "Add a currency",
         key: (text) => text.toUpperCase(),
         check: (key, value) =>
-          !/^[A-Z]{3}$/.test(key) ? "Give a three-letter currency code, e.g. USD." : !isDecimal(value) ? `Give the amount for ${key}, e.g. 25000.00.` : null,
+          !/^[A-Z]{3}$/.test(key)
+            ? "Give a three-letter currency code, e.g. USD."
+            : !isDecimal(value)
+              ? `Give the amount for ${key}, e.g. 25000.00.`
+              : null,
         inputmode: "decimal",
       },
       policy.release_approval_thresholds,
@@ -177,7 +196,8 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
         valueLabel: "Business days",
         addLabel: "Add a reason code",
         key: (text) => text,
-        check: (key, value) => (!key ? "Give the reason code." : !DAYS.test(value) ? `Give ${key}'s business days as a whole number.` : null),
+        check: (key, value) =>
+          !key ? "Give the reason code." : !DAYS.test(value) ? `Give ${key}'s business days as a whole number.` : null,
         inputmode: "numeric",
       },
       Object.fromEntries(Object.entries(policy.dispute_sla_by_reason).map(([code, days]) => [code, String(days)])),
@@ -215,9 +235,17 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
           ],
           value: String(policy.hold_when_no_limit),
         },
-        days("dispute_sla_business_days", "Dispute service level (business days)", "How long a dispute may take, unless its reason has its own."),
+        days(
+          "dispute_sla_business_days",
+          "Dispute service level (business days)",
+          "How long a dispute may take, unless its reason has its own.",
+        ),
         days("event_retention_days", "Keep ERP events (days)", "At least 30."),
-        days("request_retention_days", "Remember retried requests (days)", "How long a webhook or Idempotency-Key is answered the same."),
+        days(
+          "request_retention_days",
+          "Remember retried requests (days)",
+          "How long a webhook or Idempotency-Key is answered the same.",
+        ),
       ],
       extraControls: editors.map((e) => e.element),
       submit: "Save policy",
@@ -230,7 +258,8 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
     const wrong: FieldError[] = whole
       .filter((name) => !DAYS.test(f.value(name)))
       .map((field) => ({ field, message: "Give a whole number of days." }));
-    if (!isDecimal(f.value("past_due_tolerance"))) wrong.push({ field: "past_due_tolerance", message: "Give an amount, e.g. 0.00." });
+    if (!isDecimal(f.value("past_due_tolerance")))
+      wrong.push({ field: "past_due_tolerance", message: "Give an amount, e.g. 0.00." });
     if (wrong.length) {
       f.showErrors(wrong);
       return;

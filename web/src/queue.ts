@@ -44,25 +44,24 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading held orders…"));
   const input = (name: string, label: string, attrs: Record<string, string> = {}) => {
     const field = h("input", { id: uid(`queue-${name}`), name, autocomplete: "off", spellcheck: "false", ...attrs });
-    return [h("label", { for: field.id }, label), field] as const;
+    return pair(h("label", { for: field.id }, label), field);
   };
   const select = (name: string, label: string, options: readonly (readonly [string, string])[]) => {
     const field = h("select", { id: uid(`queue-${name}`), name }, options.map(([value, text]) => h("option", { value }, text)));
-    return [h("label", { for: field.id }, label), field] as const;
+    return pair(h("label", { for: field.id }, label), field);
   };
   const accounts = assigneeFilter(ctx, defaultAssignee(ctx));
   const filters = h(
     "form",
     { class: "filters", role: "search", "aria-label": "Filter held orders" },
-    accounts.label,
-    accounts.select,
-    ...input("customer_id", "Customer ID"),
-    ...select("reason", "Reason", REASONS),
-    ...input("currency", "Currency", { size: "4", maxlength: "3" }),
-    ...input("min_amount", "Amount from", { inputmode: "decimal", size: "10" }),
-    ...input("max_amount", "to", { inputmode: "decimal", size: "10" }),
-    ...input("min_days_held", "Held at least (days)", { inputmode: "numeric", size: "4" }),
-    ...select("sort", "Sort", SORTS),
+    pair(accounts.label, accounts.select),
+    input("customer_id", "Customer ID"),
+    select("reason", "Reason", REASONS),
+    input("currency", "Currency", { size: "4", maxlength: "3" }),
+    input("min_amount", "Amount from", { inputmode: "decimal", size: "10" }),
+    input("max_amount", "to", { inputmode: "decimal", size: "10" }),
+    input("min_days_held", "Held at least (days)", { inputmode: "numeric", size: "4" }),
+    select("sort", "Sort", SORTS),
     h("button", { type: "submit" }, "Filter"),
     h("button", { type: "button", onclick: () => void load() }, "Refresh"),
   );
@@ -166,6 +165,11 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   }
 
   void load();
+}
+
+/** A filter's label and control, kept on one line when the filters wrap. */
+function pair(label: HTMLLabelElement, control: HTMLElement): HTMLElement {
+  return h("span", { class: "filter" }, label, control);
 }
 
 /** What an empty queue means for whose accounts it shows. */

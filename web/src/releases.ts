@@ -5,7 +5,7 @@
 
 import { describe, downloadCsv, get, seg } from "./api";
 import type { Ctx } from "./context";
-import { firstOfMonth, h, replace, today, uid, when } from "./dom";
+import { firstOfMonth, h, replace, foldable, today, uid, when } from "./dom";
 import { grouped, money } from "./money";
 import { reasonList } from "./orders";
 import { assignable, loadPeople } from "./people";
@@ -84,7 +84,10 @@ export function releasesCard(ctx: Ctx): { element: HTMLElement; load: () => Prom
       render(report);
     } catch (failure) {
       if (!ctx.current()) return;
-      replace(body, h("div", { class: "error", role: "alert" }, h("p", {}, `The releases report could not be loaded. ${describe(failure)}`)));
+      replace(
+        body,
+        h("div", { class: "error", role: "alert" }, h("p", {}, `The releases report could not be loaded. ${describe(failure)}`)),
+      );
     } finally {
       body.setAttribute("aria-busy", "false");
     }
@@ -100,34 +103,36 @@ export function releasesCard(ctx: Ctx): { element: HTMLElement; load: () => Prom
       body,
       h(
         "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          { class: "releases-people" },
-          h("caption", {}, `Releases by hand${whose}, ${report.from} to ${report.to}, per person and currency`),
+        { class: "table-wrap narrow" },
+        foldable(
           h(
-            "thead",
-            {},
+            "table",
+            { class: "releases-people" },
+            h("caption", {}, `Releases by hand${whose}, ${report.from} to ${report.to}, per person and currency`),
             h(
-              "tr",
+              "thead",
               {},
-              h("th", { scope: "col" }, "Person"),
-              h("th", { scope: "col" }, "Currency"),
-              ["Releases", "Amount", "With a manager's approval"].map((t) => h("th", { scope: "col", class: "num" }, t)),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            report.people.map((p) =>
               h(
                 "tr",
                 {},
-                h("th", { scope: "row" }, p.person),
-                h("td", {}, p.currency),
-                h("td", { class: "num" }, grouped(String(p.releases))),
-                h("td", { class: "num" }, grouped(p.amount)),
-                h("td", { class: "num" }, grouped(String(p.approved))),
+                h("th", { scope: "col" }, "Person"),
+                h("th", { scope: "col" }, "Currency"),
+                ["Releases", "Amount", "With a manager's approval"].map((t) => h("th", { scope: "col", class: "num" }, t)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              report.people.map((p) =>
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "row" }, p.person),
+                  h("td", {}, p.currency),
+                  h("td", { class: "num" }, grouped(String(p.releases))),
+                  h("td", { class: "num" }, grouped(p.amount)),
+                  h("td", { class: "num" }, grouped(String(p.approved))),
+                ),
               ),
             ),
           ),
@@ -136,36 +141,38 @@ export function releasesCard(ctx: Ctx): { element: HTMLElement; load: () => Prom
       h(
         "div",
         { class: "table-wrap" },
-        h(
-          "table",
-          { class: "releases" },
-          h("caption", {}, "Each release, oldest first, with the holds it overrode"),
+        foldable(
           h(
-            "thead",
-            {},
+            "table",
+            { class: "releases" },
+            h("caption", {}, "Each release, oldest first, with the holds it overrode"),
             h(
-              "tr",
+              "thead",
               {},
-              ["Released", "Order", "Customer"].map((t) => h("th", { scope: "col" }, t)),
-              h("th", { scope: "col", class: "num" }, "Amount"),
-              ["By", "Approved by", "Note", "Holds overridden"].map((t) => h("th", { scope: "col" }, t)),
-            ),
-          ),
-          h(
-            "tbody",
-            {},
-            report.releases.map((r) =>
               h(
                 "tr",
-                { "data-order-id": r.order_id },
-                h("td", { class: "date" }, when(r.released_at)),
-                h("th", { scope: "row" }, h("a", { href: `#/order/${seg(r.order_id)}` }, r.order_id)),
-                h("td", {}, h("a", { href: `#/customer/${seg(r.customer_id)}` }, r.customer_name || r.customer_id)),
-                h("td", { class: "num" }, money(r.amount, r.currency)),
-                h("td", {}, r.person),
-                h("td", {}, r.approved_by ?? "—"),
-                h("td", { class: "note" }, r.note ?? ""),
-                h("td", {}, r.overridden.length ? reasonList(r.overridden, r.currency) : "—"),
+                {},
+                ["Released", "Order", "Customer"].map((t) => h("th", { scope: "col" }, t)),
+                h("th", { scope: "col", class: "num" }, "Amount"),
+                ["By", "Approved by", "Note", "Holds overridden"].map((t) => h("th", { scope: "col" }, t)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              report.releases.map((r) =>
+                h(
+                  "tr",
+                  { "data-order-id": r.order_id },
+                  h("td", { class: "date" }, when(r.released_at)),
+                  h("th", { scope: "row" }, h("a", { href: `#/order/${seg(r.order_id)}` }, r.order_id)),
+                  h("td", {}, h("a", { href: `#/customer/${seg(r.customer_id)}` }, r.customer_name || r.customer_id)),
+                  h("td", { class: "num" }, money(r.amount, r.currency)),
+                  h("td", {}, r.person),
+                  h("td", {}, r.approved_by ?? "—"),
+                  h("td", { class: "note" }, r.note ?? ""),
+                  h("td", {}, r.overridden.length ? reasonList(r.overridden, r.currency) : "—"),
+                ),
               ),
             ),
           ),

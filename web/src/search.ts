@@ -130,7 +130,10 @@ export function customerSearch(root: HTMLElement): void {
       );
       choices.push({ element: all, go: showAll });
     }
-    replace(list, choices.map((c) => c.element));
+    replace(
+      list,
+      choices.map((c) => c.element),
+    );
     choices.forEach((choice, index) => {
       // Keep focus in the box: the click chooses, the box stays the control.
       choice.element.addEventListener("mousedown", (event) => event.preventDefault());

@@ -5,7 +5,7 @@
 
 import { describe, get, seg } from "./api";
 import type { Ctx } from "./context";
-import { h, replace, today, uid } from "./dom";
+import { h, replace, foldable, today, uid } from "./dom";
 import { openEscalateDialog } from "./escalations";
 import { grouped, money } from "./money";
 import { assigneeFilter, defaultAssignee } from "./people";
@@ -73,37 +73,44 @@ export function worklistView(root: HTMLElement, ctx: Ctx): void {
         : h(
             "div",
             { class: "table-wrap" },
-            h(
-              "table",
-              {},
-              h("caption", {}, `Customers with a balance past due as of ${report.as_of}, most at stake first, per currency`),
+            foldable(
               h(
-                "thead",
+                "table",
                 {},
+                h("caption", {}, `Customers with a balance past due as of ${report.as_of}, most at stake first, per currency`),
                 h(
-                  "tr",
+                  "thead",
                   {},
-                  h("th", { scope: "col", class: "num" }, "Rank"),
-                  h("th", { scope: "col" }, "Customer"),
-                  ["Past due", "Held orders", "Priority"].map((t) => h("th", { scope: "col", class: "num" }, t)),
-                  h("th", { scope: "col", class: "num" }, "Oldest days past due"),
-                  h("th", { scope: "col", class: "num" }, "Broken promises"),
-                ),
-              ),
-              h(
-                "tbody",
-                {},
-                list.map((c) =>
                   h(
                     "tr",
-                    { "data-customer-id": c.customer_id },
-                    h("td", { class: "num" }, String(c.rank)),
-                    h("th", { scope: "row" }, h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id), h("span", { class: "muted id" }, c.customer_id)),
-                    h("td", { class: "num late" }, money(c.past_due, c.currency)),
-                    h("td", { class: "num" }, money(c.held_orders_value, c.currency)),
-                    h("td", { class: "num" }, money(c.priority, c.currency)),
-                    h("td", { class: "num" }, String(c.oldest_days_past_due)),
-                    h("td", { class: "num" }, c.broken_promises ? String(c.broken_promises) : "—"),
+                    {},
+                    h("th", { scope: "col", class: "num" }, "Rank"),
+                    h("th", { scope: "col" }, "Customer"),
+                    ["Past due", "Held orders", "Priority"].map((t) => h("th", { scope: "col", class: "num" }, t)),
+                    h("th", { scope: "col", class: "num" }, "Oldest days past due"),
+                    h("th", { scope: "col", class: "num" }, "Broken promises"),
+                  ),
+                ),
+                h(
+                  "tbody",
+                  {},
+                  list.map((c) =>
+                    h(
+                      "tr",
+                      { "data-customer-id": c.customer_id },
+                      h("td", { class: "num" }, String(c.rank)),
+                      h(
+                        "th",
+                        { scope: "row" },
+                        h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id),
+                        h("span", { class: "muted id" }, c.customer_id),
+                      ),
+                      h("td", { class: "num late" }, money(c.past_due, c.currency)),
+                      h("td", { class: "num" }, money(c.held_orders_value, c.currency)),
+                      h("td", { class: "num" }, money(c.priority, c.currency)),
+                      h("td", { class: "num" }, String(c.oldest_days_past_due)),
+                      h("td", { class: "num" }, c.broken_promises ? String(c.broken_promises) : "—"),
+                    ),
                   ),
                 ),
               ),
@@ -120,52 +127,54 @@ export function worklistView(root: HTMLElement, ctx: Ctx): void {
         : h(
             "div",
             { class: "table-wrap" },
-            h(
-              "table",
-              {},
-              h("caption", {}, "Open and in-review disputes, the nearest service-level date first"),
+            foldable(
               h(
-                "thead",
+                "table",
                 {},
+                h("caption", {}, "Open and in-review disputes, the nearest service-level date first"),
                 h(
-                  "tr",
+                  "thead",
                   {},
-                  ["Dispute", "Customer", "Invoice"].map((t) => h("th", { scope: "col" }, t)),
-                  h("th", { scope: "col", class: "num" }, "Amount"),
-                  ["Reason", "Status", "Due by", "Service level"].map((t) => h("th", { scope: "col" }, t)),
-                  h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
-                ),
-              ),
-              h(
-                "tbody",
-                {},
-                list.map((d) =>
                   h(
                     "tr",
-                    { "data-dispute-id": d.id },
-                    h("th", { scope: "row" }, d.id),
-                    h("td", {}, h("a", { href: `#/customer/${seg(d.customer_id)}` }, d.customer_id)),
-                    h("td", {}, d.invoice_id),
-                    h("td", { class: "num" }, `${grouped(d.amount)} ${d.currency}`),
-                    h("td", {}, h("span", { class: "code plain" }, d.reason_code)),
-                    h("td", {}, d.status.replace(/_/g, " ")),
-                    h("td", { class: "date" }, d.sla_due_on),
-                    h("td", {}, h("span", { class: `badge sla-${d.sla_status}` }, d.sla_status.replace(/_/g, " "))),
+                    {},
+                    ["Dispute", "Customer", "Invoice"].map((t) => h("th", { scope: "col" }, t)),
+                    h("th", { scope: "col", class: "num" }, "Amount"),
+                    ["Reason", "Status", "Due by", "Service level"].map((t) => h("th", { scope: "col" }, t)),
+                    h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+                  ),
+                ),
+                h(
+                  "tbody",
+                  {},
+                  list.map((d) =>
                     h(
-                      "td",
-                      { class: "actions" },
+                      "tr",
+                      { "data-dispute-id": d.id },
+                      h("th", { scope: "row" }, d.id),
+                      h("td", {}, h("a", { href: `#/customer/${seg(d.customer_id)}` }, d.customer_id)),
+                      h("td", {}, d.invoice_id),
+                      h("td", { class: "num" }, `${grouped(d.amount)} ${d.currency}`),
+                      h("td", {}, h("span", { class: "code plain" }, d.reason_code)),
+                      h("td", {}, d.status.replace(/_/g, " ")),
+                      h("td", { class: "date" }, d.sla_due_on),
+                      h("td", {}, h("span", { class: `badge sla-${d.sla_status}` }, d.sla_status.replace(/_/g, " "))),
                       h(
-                        "button",
-                        {
-                          type: "button",
-                          "aria-label": `Escalate dispute ${d.id}`,
-                          onclick: () =>
-                            openEscalateDialog({ type: "dispute", id: d.id }, (summary) => {
-                              ctx.announce(summary);
-                              void load();
-                            }),
-                        },
-                        "Escalate…",
+                        "td",
+                        { class: "actions" },
+                        h(
+                          "button",
+                          {
+                            type: "button",
+                            "aria-label": `Escalate dispute ${d.id}`,
+                            onclick: () =>
+                              openEscalateDialog({ type: "dispute", id: d.id }, (summary) => {
+                                ctx.announce(summary);
+                                void load();
+                              }),
+                          },
+                          "Escalate…",
+                        ),
                       ),
                     ),
                   ),
