@@ -156,3 +156,31 @@ export function isoDate(days = 0) {
   date.setUTCDate(date.getUTCDate() + days);
   return date.toISOString().slice(0, 10);
 }
+
+/**
+ * A fresh browser profile (its own sessionStorage) with one tab; what the
+ * page reports as an error (console errors, uncaught exceptions) is kept
+ * in `errors`.
+ */
+export async function newTab(browser, { viewport, timeout = 30_000 } = {}) {
+  const context = await browser.newContext(viewport ? { viewport } : {});
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const errors = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  page.on("pageerror", (error) => errors.push(String(error)));
+  return { context, page, errors };
+}
+
+/** Signs in on the workspace with `token` and waits for the workspace. */
+export async function signIn(page, baseUrl, token) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel("Bearer token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#sign-out").waitFor();
+}
+
+/** Waits for the polite status region to say `text` (a string or a RegExp). */
+export async function status(page, text) {
+  await page.locator("#live").filter({ hasText: text }).waitFor();
+}

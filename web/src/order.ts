@@ -9,7 +9,7 @@ import { h, replace, foldable, uid, when } from "./dom";
 import { openEscalateDialog, subjectEscalations } from "./escalations";
 import { money } from "./money";
 import { cannotRelease, openReleaseDialog, reasonList } from "./orders";
-import type { DecisionEntry, OrderView, Position } from "./types";
+import type { DecisionEntry, OrderView, SearchPage } from "./types";
 
 const KINDS: Record<DecisionEntry["kind"], string> = {
   check: "Checked",
@@ -115,10 +115,16 @@ export function orderView(root: HTMLElement, ctx: Ctx, orderId: string): void {
   void load();
 }
 
-/** The customer's name, or null when the desk does not know the customer (an order may come first). */
+/**
+ * The customer's name, or null when the desk does not know the customer (an
+ * order may come first). Asked of the search, which finds an id as itself,
+ * so an unknown customer is an empty answer rather than a 404.
+ */
 async function customerName(id: string): Promise<string | null> {
   try {
-    return (await get<Position>(`/customers/${seg(id)}`)).name;
+    const found = await get<SearchPage>(`/customers?${new URLSearchParams({ q: id, limit: "1" })}`);
+    const first = found.customers[0];
+    return first && first.id === id ? first.name : null;
   } catch {
     return null;
   }
