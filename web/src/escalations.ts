@@ -104,7 +104,7 @@ export function openAnswerDialog(escalation: Escalation, onDone: (summary: strin
   const listId = uid("answer-outcomes");
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
   const form = buildForm({
-    label: "Answer",
+    label: "Answer the escalation",
     fields: [
       { name: "outcome", label: "Outcome", required: true, maxlength: 200, hint: "e.g. approved, declined, advice given" },
       {
