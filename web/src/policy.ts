@@ -28,8 +28,10 @@ interface PairsSpec {
   addLabel: string;
   /** What a key is normalised to (currency codes in capitals). */
   key: (text: string) => string;
-  /** Why a row is wrong, or null. */
-  check: (key: string, value: string) => string | null;
+  /** Why a row's key is wrong, or null. */
+  checkKey: (key: string) => string | null;
+  /** Why a row's value is wrong, or null. */
+  checkValue: (key: string, value: string) => string | null;
   /** The mode of the value's keyboard. */
   inputmode: "decimal" | "numeric";
 }
@@ -108,9 +110,14 @@ function pairsEditor(spec: PairsSpec, initial: Record<string, string>): PairsEdi
         const key = spec.key(row.key.value.trim());
         const value = row.value.value.trim();
         if (!key && !value) continue;
-        const wrong = spec.check(key, value);
-        if (wrong) {
-          fail(wrong, key && !Object.hasOwn(map, key) ? row.value : row.key);
+        const wrongKey = spec.checkKey(key);
+        if (wrongKey) {
+          fail(wrongKey, row.key);
+          return null;
+        }
+        const wrongValue = spec.checkValue(key, value);
+        if (wrongValue) {
+          fail(wrongValue, row.value);
           return null;
         }
         if (Object.hasOwn(map, key)) {
@@ -177,12 +184,8 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
         valueLabel: "Above",
         addLabel: "Add a currency",
         key: (text) => text.toUpperCase(),
-        check: (key, value) =>
-          !/^[A-Z]{3}$/.test(key)
-            ? "Give a three-letter currency code, e.g. USD."
-            : !isDecimal(value)
-              ? `Give the amount for ${key}, e.g. 25000.00.`
-              : null,
+        checkKey: (key) => (/^[A-Z]{3}$/.test(key) ? null : "Give a three-letter currency code, e.g. USD."),
+        checkValue: (key, value) => (isDecimal(value) ? null : `Give the amount for ${key}, e.g. 25000.00.`),
         inputmode: "decimal",
       },
       policy.release_approval_thresholds,
@@ -196,8 +199,8 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
         valueLabel: "Business days",
         addLabel: "Add a reason code",
         key: (text) => text,
-        check: (key, value) =>
-          !key ? "Give the reason code." : !DAYS.test(value) ? `Give ${key}'s business days as a whole number.` : null,
+        checkKey: (key) => (key ? null : "Give the reason code."),
+        checkValue: (key, value) => (DAYS.test(value) ? null : `Give ${key}'s business days as a whole number.`),
         inputmode: "numeric",
       },
       Object.fromEntries(Object.entries(policy.dispute_sla_by_reason).map(([code, days]) => [code, String(days)])),
