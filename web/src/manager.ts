@@ -1,11 +1,14 @@
-// For managers: pending credit-limit requests to approve or reject, and
-// the reports with simple charts and CSV downloads.
+// For managers: pending credit-limit requests to approve or reject, the
+// credit policy, and the reports with simple charts and CSV downloads
+// (releases by hand among them).
 
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
 import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
+import { policySection } from "./policy";
+import { releasesCard } from "./releases";
 import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money, plural } from "./money";
@@ -33,6 +36,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const isAssociate = ctx.me?.role === "associate";
   const deliveries = isAssociate ? null : deliveriesSection(ctx);
   const dashboard = isAssociate ? null : dashboardSection(ctx);
+  const policy = isAssociate ? null : policySection(ctx);
+  const releases = isAssociate ? null : releasesCard(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -121,6 +126,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       requestsError,
       requests,
     ),
+    policy?.element ?? null,
     deliveries?.element ?? null,
     h(
       "section",
@@ -133,6 +139,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         h("section", { class: "card wide", "aria-label": "Held orders report" }, held),
         h("section", { class: "card wide", "aria-label": "Held-order trend" }, trend),
         h("section", { class: "card wide", "aria-label": "Aging report" }, aging),
+        releases?.element ?? null,
         h(
           "section",
           { class: "card", "aria-labelledby": downloadsId },
@@ -383,6 +390,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void loadReports();
   void deliveries?.load();
   void dashboard?.load();
+  void policy?.load();
+  void releases?.load();
 }
 
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {

@@ -29,6 +29,20 @@ export type AgingReport = Schemas["AgingReport"];
 export type Dashboard = Schemas["Dashboard"];
 export type DeliveryHealth = Schemas["DeliveryHealth"];
 export type FailedEvent = Schemas["FailedEvent"];
+export type SearchPage = Schemas["SearchPage"];
+export type FoundCustomer = SearchPage["customers"][number];
+export type Customer = Schemas["Customer"];
+export type Assignments = Schemas["Assignments"];
+export type Assignment = Position["assignments"][number];
+export type Escalation = Schemas["Escalation"];
+export type SubjectType = Schemas["SubjectType"];
+export type ReleaseRequest = NonNullable<OrderView["release_request"]>;
+export type DecisionEntry = Schemas["DecisionEntry"];
+export type DisputeView = Schemas["DisputeView"];
+export type Policy = Schemas["Policy"];
+export type ReleasesReport = Schemas["ReleasesReport"];
+export type WorklistReport = Schemas["WorklistReport"];
+export type ReasonCode = Schemas["ReasonCode"];
 
 export type Channel = Schemas["Channel"];
 export type ContactBody = Schemas["ContactBody"];
@@ -38,6 +52,12 @@ export type LimitRequestBody = Schemas["LimitRequestBody"];
 export type DecisionBody = Schemas["DecisionBody"];
 export type ReleaseBody = Schemas["ReleaseBody"];
 export type BulkReleaseBody = Schemas["BulkReleaseBody"];
+export type AssigneeBody = Schemas["AssigneeBody"];
+export type AssignmentsBody = Schemas["AssignmentsBody"];
+export type EscalationBody = Schemas["EscalationBody"];
+export type ResolveBody = Schemas["ResolveBody"];
+export type ApprovalBody = Schemas["ApprovalBody"];
+export type PolicyBody = Schemas["PolicyBody"];
 
 /** The JSON body an operation (by its operationId) takes, for bodies the document does not name. */
 export type RequestBody<Op extends keyof operations> = operations[Op]["requestBody"] extends {
