@@ -5,7 +5,7 @@
 
 import { describe, get, post, seg } from "./api";
 import type { Ctx } from "./context";
-import { append, h, replace, foldable, uid, when } from "./dom";
+import { append, h, replace, foldable, uid, when, filterForm } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
 import { reasonList } from "./orders";
@@ -135,17 +135,13 @@ export function approvalsView(root: HTMLElement, ctx: Ctx): void {
   const error = h("div", { class: "error", role: "alert" });
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading the releases awaiting approval…"));
   const accounts = assigneeFilter(ctx, EVERYONE);
-  const filters = h(
-    "form",
-    { class: "filters", "aria-label": "Filter releases awaiting approval" },
+  const filters = filterForm(
+    { "aria-label": "Filter releases awaiting approval" },
+    () => void load(),
     accounts.label,
     accounts.select,
     h("button", { type: "submit" }, "Show"),
   );
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
   replace(
     root,
     h(

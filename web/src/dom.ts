@@ -26,6 +26,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A row of filters (class `filters`) that calls `apply` when submitted. */
+export function filterForm(attrs: Attrs, apply: () => void, ...children: Child[]): HTMLFormElement {
+  const form = h("form", { class: "filters", ...attrs }, ...children);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  return form;
+}
+
 export function append(parent: Node, children: readonly Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

@@ -5,7 +5,7 @@
 
 import { Intent, describe, get, post, seg } from "./api";
 import type { Ctx } from "./context";
-import { append, h, replace, foldable, uid, when } from "./dom";
+import { append, h, replace, foldable, uid, when, filterForm } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { EVERYONE, assigneeFilter, personName } from "./people";
 import type { Escalation, EscalationBody, ResolveBody, SubjectType } from "./types";
@@ -301,9 +301,9 @@ export function escalationsView(root: HTMLElement, ctx: Ctx): void {
     h("option", { value: "me" }, "Me"),
   );
   raisedBy.value = manager ? "" : "me";
-  const filters = h(
-    "form",
-    { class: "filters", "aria-label": "Filter escalations" },
+  const filters = filterForm(
+    { "aria-label": "Filter escalations" },
+    () => void load(),
     h("label", { for: status.id }, "Status"),
     status,
     accounts.label,
@@ -312,10 +312,6 @@ export function escalationsView(root: HTMLElement, ctx: Ctx): void {
     raisedBy,
     h("button", { type: "submit" }, "Show"),
   );
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
   replace(
     root,
     h(

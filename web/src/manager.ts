@@ -9,7 +9,7 @@ import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
 import { policySection } from "./policy";
 import { releasesCard } from "./releases";
-import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
+import { addDays, firstOfMonth, h, replace, today, uid, when, filterForm } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money, plural } from "./money";
 import {
@@ -47,17 +47,13 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const held = h("div", {});
   const trend = h("div", {});
   const aging = h("div", {});
-  const reportsForm = h(
-    "form",
-    { class: "filters", "aria-label": "Report date" },
+  const reportsForm = filterForm(
+    { "aria-label": "Report date" },
+    () => void loadReports(),
     h("label", { for: asOf.id }, "As of"),
     asOf,
     h("button", { type: "submit" }, "Show reports"),
   );
-  reportsForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void loadReports();
-  });
 
   /** A CSV download; `path` gives null when the inputs are not right (it says why). */
   const csv = (label: string, name: string, path: () => string | null) => {
@@ -101,19 +97,15 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     const query = period("Held-order trend", trendFrom, trendTo);
     return query === null ? null : `/reports/held-orders/trend?${query}`;
   };
-  const trendForm = h(
-    "form",
-    { class: "filters", "aria-label": "Trend period" },
+  const trendForm = filterForm(
+    { "aria-label": "Trend period" },
+    () => void loadTrend(),
     h("label", { for: trendFrom.id }, "From"),
     trendFrom,
     h("label", { for: trendTo.id }, "to"),
     trendTo,
     h("button", { type: "submit" }, "Show trend"),
   );
-  trendForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void loadTrend();
-  });
 
   replace(
     root,

@@ -5,7 +5,7 @@
 
 import { describe, get } from "./api";
 import type { Ctx } from "./context";
-import { h, replace, uid } from "./dom";
+import { h, replace, uid, filterForm } from "./dom";
 import { grouped, money } from "./money";
 import { heldOrdersTable, openReleaseAllDialog } from "./orders";
 import { assigneeFilter, defaultAssignee } from "./people";
@@ -51,9 +51,9 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
     return pair(h("label", { for: field.id }, label), field);
   };
   const accounts = assigneeFilter(ctx, defaultAssignee(ctx));
-  const filters = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": "Filter held orders" },
+  const filters = filterForm(
+    { role: "search", "aria-label": "Filter held orders" },
+    () => void load(),
     pair(accounts.label, accounts.select),
     input("customer_id", "Customer ID"),
     select("reason", "Reason", REASONS),
@@ -65,10 +65,6 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
     h("button", { type: "submit" }, "Filter"),
     h("button", { type: "button", onclick: () => void load() }, "Refresh"),
   );
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
 
   replace(
     root,

@@ -5,7 +5,7 @@
 
 import { describe, downloadCsv, get, seg } from "./api";
 import type { Ctx } from "./context";
-import { firstOfMonth, h, replace, foldable, today, uid, when } from "./dom";
+import { firstOfMonth, h, replace, foldable, today, uid, when, filterForm } from "./dom";
 import { grouped, money } from "./money";
 import { reasonList } from "./orders";
 import { assignable, loadPeople } from "./people";
@@ -19,9 +19,9 @@ export function releasesCard(ctx: Ctx): { element: HTMLElement; load: () => Prom
   void loadPeople()
     .then((list) => by.append(...assignable(list).map((p) => h("option", { value: p.name }, p.name))))
     .catch(() => {});
-  const form = h(
-    "form",
-    { class: "filters", "aria-label": "Releases by hand: period and person" },
+  const form = filterForm(
+    { "aria-label": "Releases by hand: period and person" },
+    () => void load(),
     h("label", { for: from.id }, "From"),
     from,
     h("label", { for: to.id }, "to"),
@@ -57,10 +57,6 @@ export function releasesCard(ctx: Ctx): { element: HTMLElement; load: () => Prom
     return `/reports/releases?${params}`;
   };
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
   download.addEventListener("click", async () => {
     const path = query();
     if (path === null) return;

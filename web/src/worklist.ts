@@ -5,7 +5,7 @@
 
 import { describe, get, seg } from "./api";
 import type { Ctx } from "./context";
-import { h, replace, foldable, today, uid } from "./dom";
+import { h, replace, foldable, today, uid, filterForm } from "./dom";
 import { openEscalateDialog } from "./escalations";
 import { grouped, money } from "./money";
 import { assigneeFilter, defaultAssignee } from "./people";
@@ -14,17 +14,13 @@ import { listOf, type Dispute, type WorklistReport } from "./types";
 export function worklistView(root: HTMLElement, ctx: Ctx): void {
   const titleId = uid("worklist-title");
   const accounts = assigneeFilter(ctx, defaultAssignee(ctx));
-  const filters = h(
-    "form",
-    { class: "filters", "aria-label": "Whose worklist" },
+  const filters = filterForm(
+    { "aria-label": "Whose worklist" },
+    () => void load(),
     accounts.label,
     accounts.select,
     h("button", { type: "submit" }, "Show"),
   );
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
   const collections = h("div", {});
   const disputes = h("div", {});
   replace(
