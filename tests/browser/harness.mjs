@@ -28,9 +28,16 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-export const API_TOKENS = "tok-alice=alice:associate,tok-maria=maria:manager,tok-erp=erp-feed:integration";
+export const API_TOKENS =
+  "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager,tok-erp=erp-feed:integration";
+/** alice, an associate. */
 export const ASSOCIATE = "tok-alice";
+/** bob, another associate. */
+export const BOB = "tok-bob";
+/** maria, a manager. */
 export const MANAGER = "tok-maria";
+/** mike, another manager. */
+export const MIKE = "tok-mike";
 /** Reads the event feed and starts event delivery. */
 export const INTEGRATION = "tok-erp";
 
@@ -148,4 +155,32 @@ export function isoDate(days = 0) {
   const date = new Date();
   date.setUTCDate(date.getUTCDate() + days);
   return date.toISOString().slice(0, 10);
+}
+
+/**
+ * A fresh browser profile (its own sessionStorage) with one tab; what the
+ * page reports as an error (console errors, uncaught exceptions) is kept
+ * in `errors`.
+ */
+export async function newTab(browser, { viewport, timeout = 30_000 } = {}) {
+  const context = await browser.newContext(viewport ? { viewport } : {});
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const errors = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  page.on("pageerror", (error) => errors.push(String(error)));
+  return { context, page, errors };
+}
+
+/** Signs in on the workspace with `token` and waits for the workspace. */
+export async function signIn(page, baseUrl, token) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel("Bearer token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#sign-out").waitFor();
+}
+
+/** Waits for the polite status region to say `text` (a string or a RegExp). */
+export async function status(page, text) {
+  await page.locator("#live").filter({ hasText: text }).waitFor();
 }

@@ -53,6 +53,8 @@ export interface CallOptions {
   /** Use this token instead of the session's (signing in). */
   token?: string;
   accept?: string;
+  /** Makes a retry of the same request safe (the API answers it once). */
+  idempotencyKey?: string;
 }
 
 /** Sends a request; resolves with the parsed JSON (or text), rejects with an ApiError. */
@@ -65,11 +67,52 @@ export async function call<T>(method: string, path: string, options: CallOptions
 
 export const get = <T>(path: string, options?: CallOptions) => call<T>("GET", path, options);
 export const post = <T>(path: string, body: unknown) => call<T>("POST", path, { body });
+export const put = <T>(path: string, body: unknown) => call<T>("PUT", path, { body });
+
+/**
+ * One `Idempotency-Key` per thing a person means to do: sending the same
+ * request again (after a network failure, a double click) reuses the key,
+ * so the API does it once; a changed request gets a new key (the API
+ * refuses a used key with another request).
+ */
+export class Intent {
+  private key = "";
+  private sent: string | null = null;
+
+  /** The key for this body: the last one if the body is the same. */
+  keyFor(body: unknown): string {
+    const text = JSON.stringify(body);
+    if (text !== this.sent) {
+      this.key = randomKey();
+      this.sent = text;
+    }
+    return this.key;
+  }
+
+  /** Done: the next request, even an identical one, is a new intent. */
+  done(): void {
+    this.sent = null;
+  }
+
+  /** POSTs `body` under this intent's key. */
+  async post<T>(path: string, body: unknown): Promise<T> {
+    const answer = await call<T>("POST", path, { body, idempotencyKey: this.keyFor(body) });
+    this.done();
+    return answer;
+  }
+}
+
+/** 128 random bits as hex (crypto.randomUUID needs a secure context; this does not). */
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 async function send(method: string, path: string, options: CallOptions): Promise<Response> {
   const token = options.token ?? session.token();
   const headers: Record<string, string> = { accept: options.accept ?? "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
   let body: string | undefined;
   if (options.body !== undefined) {
     headers["content-type"] = "application/json";

@@ -1,22 +1,28 @@
-// One customer: credit position, aging, held orders, the contact log, the
+// One customer: who works the account (a manager changes it), credit
+// position, aging, held orders, escalations, the contact log, the
 // reminder letters and the statement of account, and what an associate
 // does about it (log a call, post a payment, open a dispute, ask for a
-// higher limit).
+// higher limit, escalate to a supervisor).
 
-import { ApiError, describe, get, post, seg } from "./api";
+import { ApiError, Intent, describe, get, post, put, seg } from "./api";
 import { agingChart } from "./charts";
 import type { Ctx } from "./context";
-import { h, replace, today, uid, when } from "./dom";
+import { h, replace, foldable, today, uid, when } from "./dom";
 import { customerLetters } from "./dunning";
+import { openEscalateDialog, subjectEscalations } from "./escalations";
 import { buildForm, requireFields, type Form } from "./forms";
 import { grouped, isNegative, isPositive, money } from "./money";
 import { heldOrdersTable } from "./orders";
+import { assigneePicker, personName } from "./people";
 import { statementSection } from "./statement";
 import {
   listOf,
   type Channel,
+  type Assignment,
+  type AssigneeBody,
   type Contact,
   type ContactBody,
+  type Customer,
   type Dispute,
   type DisputeBody,
   type DisputeChanged,
@@ -156,12 +162,23 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         h(
           "p",
           { class: "badges" },
+          h("span", { class: `badge${c.assignee ? "" : " warn"}` }, c.assignee ? `Assigned to ${personName(ctx, c.assignee)}` : "Not assigned"),
           c.on_hold ? h("span", { class: "badge bad" }, "On credit hold") : null,
           c.exempt ? h("span", { class: "badge" }, "Exempt (prepaid/cash)") : null,
           c.dunning_exempt ? h("span", { class: "badge" }, "Exempt from dunning") : null,
           c.credit_limit === null ? h("span", { class: "badge warn" }, "No credit limit") : null,
         ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "head-action",
+            onclick: () => openEscalateDialog({ type: "customer", id: c.id, label: c.name }, reloadWith),
+          },
+          "Escalate customer…",
+        ),
       ),
+      assignmentBlock(c),
       h(
         "dl",
         { class: "figures" },
@@ -189,8 +206,87 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                 if (ctx.current()) document.getElementById(heldHeadingId)?.focus();
               });
             },
+            onEscalated: reloadWith,
           })
         : h("p", { class: "empty" }, "No held orders for this customer."),
+      subjectEscalations(ctx, c.escalations, {
+        heading: "Escalations",
+        caption: `Escalations on ${c.name}'s account (the customer, its orders and disputes), the latest first`,
+        showSubject: true,
+        onAnswered: reloadWith,
+      }),
+    );
+  }
+
+  /** Says what happened and shows the customer afresh. */
+  function reloadWith(summary: string): void {
+    ctx.announce(summary);
+    void load();
+  }
+
+  /** Who works the account, who did before, and (for managers) a change of assignee. */
+  function assignmentBlock(c: Position): HTMLElement {
+    const manager = ctx.me?.role === "manager";
+    return h(
+      "div",
+      { class: "assignment" },
+      manager ? assignForm(c) : null,
+      c.assignments.length ? assignmentHistory(c.assignments) : null,
+    );
+  }
+
+  function assignForm(c: Position): HTMLElement {
+    const picker = assigneePicker(ctx, "Assigned to", c.assignee);
+    const button = h("button", { type: "submit" }, "Change");
+    const form = h("form", { class: "filters", "aria-label": "Change who works this account" }, picker.label, picker.select, button);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const assignee = picker.choice() ?? null;
+      if (assignee === c.assignee) {
+        ctx.announce(`${c.name} is already assigned to ${personName(ctx, assignee)}.`);
+        return;
+      }
+      button.disabled = true;
+      try {
+        const saved = await put<Customer>(`/customers/${seg(c.id)}/assignee`, { assignee } satisfies AssigneeBody);
+        reloadWith(saved.assignee ? `${c.name} is now assigned to ${personName(ctx, saved.assignee)}.` : `${c.name} is now assigned to nobody.`);
+      } catch (failure) {
+        ctx.alert(`The assignee was not changed. ${describe(failure)}`);
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  function assignmentHistory(list: Assignment[]): HTMLElement {
+    return h(
+      "details",
+      { class: "history" },
+      h("summary", {}, `Assignment history (${list.length})`),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", {}, "Who worked the account, the latest change first"),
+          h("thead", {}, h("tr", {}, ["When", "From", "To", "Changed by"].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            {},
+            list.map((a) =>
+              h(
+                "tr",
+                {},
+                h("td", { class: "date" }, when(a.at)),
+                h("td", {}, personName(ctx, a.from)),
+                h("td", {}, personName(ctx, a.to)),
+                h("td", {}, a.by),
+              ),
+            ),
+          ),
+        ),
+      ),
     );
   }
 
@@ -285,7 +381,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         : h(
             "div",
             { class: "table-wrap" },
-            h(
+            foldable(h(
               "table",
               {},
               h("caption", {}, `Disputes in ${currency}, the nearest service-level date first`),
@@ -303,6 +399,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                   h("th", { scope: "col" }, "Opened"),
                   h("th", { scope: "col" }, "Due by"),
                   h("th", { scope: "col" }, "Service level"),
+                  h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
                 ),
               ),
               h(
@@ -320,10 +417,23 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                     h("td", { class: "date" }, d.opened_on),
                     h("td", { class: "date" }, d.sla_due_on),
                     h("td", {}, h("span", { class: `badge sla-${d.sla_status}` }, d.sla_status.replace(/_/g, " "))),
+                    h(
+                      "td",
+                      { class: "actions" },
+                      h(
+                        "button",
+                        {
+                          type: "button",
+                          "aria-label": `Escalate dispute ${d.id}`,
+                          onclick: () => openEscalateDialog({ type: "dispute", id: d.id }, reloadWith),
+                        },
+                        "Escalate…",
+                      ),
+                    ),
                   ),
                 ),
               ),
-            ),
+            )),
           ),
     );
   }
@@ -391,6 +501,8 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
       void load();
     };
 
+    // Each form's Idempotency-Key: a retry of the same submission is done once.
+    const intents = { contact: new Intent(), dispute: new Intent(), limit: new Intent() };
     const contact = buildForm({
       label: "Log a contact",
       submit: "Log contact",
@@ -423,7 +535,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         }
         const body: ContactBody = { channel, outcome: f.value("outcome"), note: f.value("note") };
         if (promised) body.promise = { amount: f.value("promise.amount"), due_on: f.value("promise.due_on") };
-        await post(`/customers/${seg(id)}/contacts`, body);
+        await intents.contact.post(`/customers/${seg(id)}/contacts`, body);
         done(f, `Contact logged for ${c.name}.`);
       },
     });
@@ -501,7 +613,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           note: "Write a note.",
         });
         if (!ok) return;
-        const opened = await post<DisputeChanged>("/disputes", {
+        const opened = await intents.dispute.post<DisputeChanged>("/disputes", {
           invoice_id: f.value("invoice_id"),
           amount: f.value("amount"),
           reason_code: f.value("reason_code"),
@@ -527,7 +639,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
       ],
       onSubmit: async (f) => {
         if (!requireFields(f, { requested_limit: "Give the limit you ask for.", reason: "Say why." })) return;
-        const created = await post<LimitRequest>("/credit-limit-requests", {
+        const created = await intents.limit.post<LimitRequest>("/credit-limit-requests", {
           customer_id: id,
           requested_limit: f.value("requested_limit"),
           reason: f.value("reason"),

@@ -26,6 +26,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A row of filters (class `filters`) that calls `apply` when submitted. */
+export function filterForm(attrs: Attrs, apply: () => void, ...children: Child[]): HTMLFormElement {
+  const form = h("form", { class: "filters", ...attrs }, ...children);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  return form;
+}
+
 export function append(parent: Node, children: readonly Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -71,4 +81,34 @@ export function addDays(date: string, days: number): string {
 /** The first day of the month `date` is in. */
 export function firstOfMonth(date: string): string {
   return `${date.slice(0, 8)}01`;
+}
+
+/**
+ * Lets a table fold into one block per row on narrow screens (CSS
+ * `table.foldable`): each cell is labelled with its column's heading, and the
+ * table's roles are stated, since screen readers drop them from tables no
+ * longer displayed as tables.
+ */
+export function foldable(table: HTMLTableElement): HTMLTableElement {
+  table.classList.add("foldable");
+  table.setAttribute("role", "table");
+  const headings = [...(table.tHead?.rows[0]?.cells ?? [])].map((cell) => cell.textContent?.trim() ?? "");
+  for (const head of table.tHead?.rows ?? []) {
+    head.setAttribute("role", "row");
+    for (const cell of head.cells) cell.setAttribute("role", "columnheader");
+  }
+  table.tHead?.setAttribute("role", "rowgroup");
+  for (const body of table.tBodies) {
+    body.setAttribute("role", "rowgroup");
+    for (const row of body.rows) {
+      row.setAttribute("role", "row");
+      [...row.cells].forEach((cell, index) => {
+        cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+        const label = headings[index];
+        // An actions cell speaks for itself.
+        if (label && !cell.classList.contains("actions")) cell.dataset.label = label;
+      });
+    }
+  }
+  return table;
 }

@@ -43,6 +43,10 @@ export function buildForm(options: {
   submit: string;
   onSubmit: (form: Form) => void | Promise<void>;
   extraButtons?: HTMLElement[];
+  /** Controls of the form's own making, after the fields (they show their own errors). */
+  extraControls?: HTMLElement[];
+  /** Classes added to the form's own. */
+  className?: string;
 }): Form {
   const controls = new Map<string, Control>();
   const messages = new Map<string, HTMLElement>();
@@ -102,8 +106,9 @@ export function buildForm(options: {
 
   const element = h(
     "form",
-    { "aria-label": options.label, novalidate: true, class: "form" },
+    { "aria-label": options.label, novalidate: true, class: options.className ? `form ${options.className}` : "form" },
     rows,
+    options.extraControls ?? [],
     general,
     h("div", { class: "buttons" }, submit, options.extraButtons ?? []),
   );

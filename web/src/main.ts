@@ -1,19 +1,28 @@
 // The credit-desk workspace: sign in with a bearer token, then the held
-// queue, a customer, dunning, or (for managers) limit requests, reports
-// and the reminder letters' templates.
+// queue, the worklist, a customer (found with the header's search), an
+// order, escalations, releases awaiting approval, dunning, or (for
+// managers) limit requests, the policy with the reminder letters'
+// templates, and reports.
 
 import { ApiError, describe, get, onSessionExpired, session } from "./api";
+import { approvalsView } from "./approvals";
 import type { Ctx } from "./context";
 import { customerView } from "./customer";
+import { customersView } from "./customers";
 import { dunningView } from "./dunning";
 import { h, replace, uid } from "./dom";
+import { escalationsView } from "./escalations";
 import { managerView } from "./manager";
+import { orderView } from "./order";
 import { queueView } from "./queue";
+import { customerSearch } from "./search";
 import { isRole, type Me } from "./types";
+import { worklistView } from "./worklist";
 
 const app = element("app");
 const nav = element("nav");
 const sessionBox = element("session");
+const searchSlot = element("search-slot");
 const live = element("live");
 const alertBox = element("alert");
 
@@ -83,6 +92,8 @@ function showSignIn(message = ""): void {
   screen += 1;
   me = null;
   nav.hidden = true;
+  searchSlot.hidden = true;
+  replace(searchSlot);
   replace(sessionBox);
   // A dialog left open (the session ended under it) must not cover sign-in.
   closeDialogs();
@@ -142,6 +153,8 @@ function showSignIn(message = ""): void {
 
 function showApp(): void {
   nav.hidden = false;
+  searchSlot.hidden = false;
+  customerSearch(searchSlot);
   replace(
     sessionBox,
     h(
@@ -163,18 +176,27 @@ function signOut(): void {
 
 const TITLES: Record<string, string> = {
   queue: "Held orders",
+  worklist: "Worklist",
   customer: "Customer",
+  customers: "Customers",
+  order: "Order",
+  escalations: "Escalations",
+  approvals: "Releases awaiting approval",
   dunning: "Dunning",
   manager: "Limits & reports",
 };
 
+/** The nav entry a screen belongs to (the search results and orders have none of their own). */
+const NAV_OF: Record<string, string> = { customers: "customer" };
+
 function route(focus = true): void {
   if (!session.token()) return;
-  const path = location.hash.replace(/^#\/?/, "");
+  const [path = "", search = ""] = location.hash.replace(/^#\/?/, "").split("?", 2);
   const [section = "", ...rest] = path.split("/");
   const name = section === "" ? "queue" : section;
+  const current = NAV_OF[name] ?? name;
   for (const link of nav.querySelectorAll("a")) {
-    if (link.getAttribute("href") === `#/${name}`) link.setAttribute("aria-current", "page");
+    if (link.getAttribute("href") === `#/${current}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   document.title = `${TITLES[name] ?? "Not found"} — credit-desk`;
@@ -188,6 +210,24 @@ function route(focus = true): void {
       customerView(app, ctx, id);
       break;
     }
+    case "customers":
+      customersView(app, ctx, new URLSearchParams(search));
+      break;
+    case "order": {
+      const id = rest.length ? safeDecode(rest.join("/")) : "";
+      if (id) orderView(app, ctx, id);
+      else replace(app, h("h2", {}, "No order named"), h("p", {}, h("a", { href: "#/queue" }, "Go to the held orders")));
+      break;
+    }
+    case "worklist":
+      worklistView(app, ctx);
+      break;
+    case "escalations":
+      escalationsView(app, ctx);
+      break;
+    case "approvals":
+      approvalsView(app, ctx);
+      break;
     case "dunning":
       dunningView(app, ctx);
       break;

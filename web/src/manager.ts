@@ -1,13 +1,16 @@
-// For managers: pending credit-limit requests to approve or reject, and
-// the reports with simple charts and CSV downloads.
+// For managers: pending credit-limit requests to approve or reject, the
+// credit policy, and the reports with simple charts and CSV downloads
+// (releases by hand among them).
 
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
 import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
+import { policySection } from "./policy";
+import { releasesCard } from "./releases";
 import { templatesSection } from "./templates";
-import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
+import { addDays, firstOfMonth, h, replace, today, uid, when, filterForm } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money, plural } from "./money";
 import {
@@ -34,6 +37,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const isAssociate = ctx.me?.role === "associate";
   const deliveries = isAssociate ? null : deliveriesSection(ctx);
   const dashboard = isAssociate ? null : dashboardSection(ctx);
+  const policy = isAssociate ? null : policySection(ctx);
+  const releases = isAssociate ? null : releasesCard(ctx);
   const templates = isAssociate ? null : templatesSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
@@ -44,17 +49,13 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const held = h("div", {});
   const trend = h("div", {});
   const aging = h("div", {});
-  const reportsForm = h(
-    "form",
-    { class: "filters", "aria-label": "Report date" },
+  const reportsForm = filterForm(
+    { "aria-label": "Report date" },
+    () => void loadReports(),
     h("label", { for: asOf.id }, "As of"),
     asOf,
     h("button", { type: "submit" }, "Show reports"),
   );
-  reportsForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void loadReports();
-  });
 
   /** A CSV download; `path` gives null when the inputs are not right (it says why). */
   const csv = (label: string, name: string, path: () => string | null) => {
@@ -98,19 +99,15 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     const query = period("Held-order trend", trendFrom, trendTo);
     return query === null ? null : `/reports/held-orders/trend?${query}`;
   };
-  const trendForm = h(
-    "form",
-    { class: "filters", "aria-label": "Trend period" },
+  const trendForm = filterForm(
+    { "aria-label": "Trend period" },
+    () => void loadTrend(),
     h("label", { for: trendFrom.id }, "From"),
     trendFrom,
     h("label", { for: trendTo.id }, "to"),
     trendTo,
     h("button", { type: "submit" }, "Show trend"),
   );
-  trendForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void loadTrend();
-  });
 
   replace(
     root,
@@ -123,6 +120,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       requestsError,
       requests,
     ),
+    policy?.element ?? null,
     deliveries?.element ?? null,
     templates?.element ?? null,
     h(
@@ -136,6 +134,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         h("section", { class: "card wide", "aria-label": "Held orders report" }, held),
         h("section", { class: "card wide", "aria-label": "Held-order trend" }, trend),
         h("section", { class: "card wide", "aria-label": "Aging report" }, aging),
+        releases?.element ?? null,
         h(
           "section",
           { class: "card", "aria-labelledby": downloadsId },
@@ -387,6 +386,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void deliveries?.load();
   void templates?.load();
   void dashboard?.load();
+  void policy?.load();
+  void releases?.load();
 }
 
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {

@@ -1,22 +1,51 @@
 // The held-order table (queue and customer view) and the release dialog.
 
 import { describe, get, post, seg } from "./api";
-import { append, h, uid } from "./dom";
+import { append, h, foldable, uid, type Child } from "./dom";
+import { openEscalateDialog } from "./escalations";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
-import type { BulkRelease, BulkReleaseBody, BulkResult, OrderView, QueueEntry, QueuePage, ReleaseBody } from "./types";
+import type {
+  BulkRelease,
+  BulkReleaseBody,
+  BulkResult,
+  OrderView,
+  QueueEntry,
+  QueuePage,
+  ReasonCode,
+  ReleaseBody,
+} from "./types";
 
 export interface HeldTableOptions {
   caption: string;
   entries: QueueEntry[];
   showCustomer: boolean;
+  /** A column of who works each order's account. */
+  showAssignee?: boolean;
   /** More buttons for the toolbar (release all that match). */
   extraActions?: HTMLElement[];
   /** After a release: what happened, in a sentence. */
   onReleased: (summary: string) => void;
+  /** After an escalation: what happened, in a sentence. */
+  onEscalated: (summary: string) => void;
 }
 
-/** A table of held orders with per-row release and release of a selection. */
+/** Reasons no release clears: the desk cannot check the order until the ERP sends more. */
+const CANNOT_RELEASE: Partial<Record<ReasonCode, string>> = {
+  UNKNOWN_CUSTOMER: "Checked when the ERP sends its customer",
+  CURRENCY_MISMATCH: "Checked when the ERP corrects the order or the customer",
+};
+
+/** Why an order cannot be released by hand, or null when it can. */
+export function cannotRelease(reasons: readonly { code: ReasonCode }[]): string | null {
+  for (const reason of reasons) {
+    const why = CANNOT_RELEASE[reason.code];
+    if (why) return why;
+  }
+  return null;
+}
+
+/** A table of held orders with per-row release and escalation, and release of a selection. */
 export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
   const selected = new Set<string>();
   const boxes: HTMLInputElement[] = [];
@@ -43,46 +72,33 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
   });
 
   const rows = options.entries.map((entry) => {
-    const box = h("input", { type: "checkbox", value: entry.order_id, "aria-label": `Select order ${entry.order_id}` });
+    const blocked = cannotRelease(entry.reasons);
+    const box = h("input", {
+      type: "checkbox",
+      value: entry.order_id,
+      "aria-label": `Select order ${entry.order_id}`,
+      disabled: blocked !== null,
+    });
     box.addEventListener("change", () => {
       if (box.checked) selected.add(entry.order_id);
       else selected.delete(entry.order_id);
       sync();
     });
-    boxes.push(box);
+    if (blocked === null) boxes.push(box);
     return h(
       "tr",
       { "data-order-id": entry.order_id },
       h("td", { class: "select" }, box),
-      h("th", { scope: "row" }, entry.order_id),
-      options.showCustomer
-        ? h(
-            "td",
-            {},
-            h("a", { href: `#/customer/${seg(entry.customer_id)}` }, entry.customer_name || entry.customer_id),
-            entry.customer_name ? h("span", { class: "muted id" }, entry.customer_id) : null,
-          )
-        : null,
-      h("td", { class: "num" }, grouped(entry.amount)),
-      h("td", {}, entry.currency),
+      h("th", { scope: "row" }, h("a", { href: `#/order/${seg(entry.order_id)}` }, entry.order_id)),
+      options.showCustomer ? h("td", {}, customerCell(entry)) : null,
+      options.showAssignee ? h("td", { class: "assignee" }, entry.assignee ?? h("span", { class: "muted" }, "nobody")) : null,
+      h("td", { class: "num" }, money(entry.amount, entry.currency)),
       h("td", { class: "date" }, entry.ordered_on),
       h("td", { class: "num" }, entry.days_held ?? "—"),
       h("td", { class: "date" }, shipDate(entry)),
       h("td", { class: "num" }, entry.days_past_due > 0 ? entry.days_past_due : "—"),
-      h("td", {}, reasonList(entry)),
-      h(
-        "td",
-        { class: "actions" },
-        h(
-          "button",
-          {
-            type: "button",
-            "aria-label": `Release order ${entry.order_id}`,
-            onclick: () => openReleaseDialog([entry.order_id], options.onReleased),
-          },
-          "Release…",
-        ),
-      ),
+      h("td", {}, reasonList(entry.reasons, entry.currency)),
+      h("td", { class: "actions" }, rowActions(entry, blocked, options)),
     );
   });
 
@@ -93,7 +109,7 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
     h(
       "div",
       { class: "table-wrap" },
-      h(
+      foldable(h(
         "table",
         {},
         h("caption", {}, options.caption),
@@ -106,8 +122,8 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
             h("th", { scope: "col", class: "select" }, selectAll),
             h("th", { scope: "col" }, "Order"),
             options.showCustomer ? h("th", { scope: "col" }, "Customer") : null,
+            options.showAssignee ? h("th", { scope: "col" }, "Assigned to") : null,
             h("th", { scope: "col", class: "num" }, "Amount"),
-            h("th", { scope: "col" }, "Currency"),
             h("th", { scope: "col" }, "Ordered"),
             h("th", { scope: "col", class: "num" }, "Days held"),
             h("th", { scope: "col" }, "Ship by"),
@@ -117,9 +133,45 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
           ),
         ),
         h("tbody", {}, rows),
-      ),
+      )),
     ),
   );
+}
+
+/** Release (unless no release can clear the hold: then why) and escalate. */
+function rowActions(entry: QueueEntry, blocked: string | null, options: HeldTableOptions): HTMLElement {
+  const id = entry.order_id;
+  return h(
+    "div",
+    { class: "row-actions" },
+    blocked === null
+      ? h(
+          "button",
+          { type: "button", "aria-label": `Release order ${id}`, onclick: () => openReleaseDialog([id], options.onReleased) },
+          "Release…",
+        )
+      : h("span", { class: "muted blocked" }, blocked),
+    h(
+      "button",
+      {
+        type: "button",
+        "aria-label": `Escalate order ${id}`,
+        onclick: () => openEscalateDialog({ type: "order", id }, options.onEscalated),
+      },
+      "Escalate…",
+    ),
+  );
+}
+
+/** The customer's name linking to it, or, for a customer the ERP has not sent yet, its id plainly. */
+function customerCell(entry: QueueEntry): Child {
+  if (!entry.customer_name) {
+    return [entry.customer_id, h("span", { class: "muted unknown" }, " not known yet")];
+  }
+  return [
+    h("a", { href: `#/customer/${seg(entry.customer_id)}` }, entry.customer_name),
+    h("span", { class: "muted id" }, entry.customer_id),
+  ];
 }
 
 /** The requested ship date, the days to it, and a flag when it will be missed. */
@@ -129,23 +181,24 @@ function shipDate(entry: QueueEntry): (HTMLElement | string)[] | string {
   const when = days === 0 ? "today" : days > 0 ? `in ${days} d` : `${-days} d ago`;
   return [
     entry.requested_ship_on,
-    h("span", { class: "muted" }, ` (${when})`),
+    h("span", { class: "muted to-ship" }, ` (${when})`),
     entry.misses_ship_date ? h("span", { class: "badge warn" }, "will miss it") : "",
   ];
 }
 
-function reasonList(entry: QueueEntry): HTMLElement {
+/** The reasons of a hold, each with its code, what it means and its amount. */
+export function reasonList(reasons: QueueEntry["reasons"], currency: string): HTMLElement {
   return h(
     "ul",
     { class: "reasons" },
-    entry.reasons.map((reason) =>
+    reasons.map((reason) =>
       h(
         "li",
         {},
         h("span", { class: "code" }, reason.code),
         " ",
         reason.detail,
-        reason.amount ? h("span", { class: "muted" }, ` (${money(reason.amount, entry.currency)})`) : null,
+        reason.amount ? h("span", { class: "muted" }, ` (${money(reason.amount, currency)})`) : null,
       ),
     ),
   );
@@ -199,7 +252,7 @@ export function openReleaseDialog(orderIds: string[], onDone: (summary: string) 
       let summary: string;
       if (single !== undefined) {
         const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note } satisfies ReleaseBody);
-        summary = `Order ${single} released${view.status !== "released" ? ` (now ${view.status})` : ""}.`;
+        summary = releaseSummary(view);
       } else {
         summary = await releaseInBatches(orderIds, note);
       }
@@ -218,13 +271,42 @@ export function openReleaseDialog(orderIds: string[], onDone: (summary: string) 
   form.field("note").focus();
 }
 
+/** What a release by hand did: released, or (four eyes) waiting for a manager and why. */
+export function releaseSummary(view: OrderView): string {
+  if (view.status === "pending_approval") {
+    const why = view.release_request?.needs_approval;
+    return `Order ${view.id} waits for a manager's approval${why ? `: ${why}` : ""}. It stays held until a manager approves it.`;
+  }
+  return `Order ${view.id} released${view.status !== "released" ? ` (now ${view.status})` : ""}.`;
+}
+
+/** Released, waiting for approval, not releasable yet, and the rest with why. */
 function bulkSummary(results: BulkResult[]): string {
-  const released = results.filter((r) => r.outcome === "released");
-  const others = results.filter((r) => r.outcome !== "released");
-  const head = `Released ${released.length} of ${results.length} orders.`;
-  return others.length
-    ? `${head} Not released: ${others.map((r) => `${r.order_id} (${r.detail || r.outcome})`).join("; ")}.`
-    : head;
+  const having = (outcome: BulkResult["outcome"]) => results.filter((r) => r.outcome === outcome);
+  const released = having("released");
+  const pending = having("pending_approval");
+  const cannot = having("cannot_release");
+  const others = results.filter((r) => !["released", "pending_approval", "cannot_release"].includes(r.outcome));
+  const ids = (list: BulkResult[]) => list.map((r) => r.order_id).join(", ");
+  const parts = [`Released ${released.length} of ${results.length} orders.`];
+  if (pending.length) {
+    parts.push(`${pending.length} ${pending.length === 1 ? "waits" : "wait"} for a manager's approval: ${ids(pending)}.`);
+  }
+  if (cannot.length) {
+    parts.push(`${cannot.length} cannot be released until the desk can check ${cannot.length === 1 ? "it" : "them"}: ${ids(cannot)}.`);
+  }
+  if (others.length) {
+    parts.push(`Not released: ${others.map((r) => `${r.order_id} (${r.detail || r.outcome})`).join("; ")}.`);
+  }
+  return parts.join(" ");
+}
+
+/** "Released 500 of 1,100…", with the orders that went another way when there are any. */
+function progressText(results: BulkResult[], total: number): string {
+  const released = results.filter((r) => r.outcome === "released").length;
+  const head = `Released ${grouped(String(released))} of ${grouped(String(total))}`;
+  const other = results.length - released;
+  return other === 0 ? `${head}…` : `${head} (${grouped(String(other))} waiting for approval or not releasable)…`;
 }
 
 /**
@@ -236,7 +318,7 @@ function bulkSummary(results: BulkResult[]): string {
 export function openReleaseAllDialog(matching: URLSearchParams, total: number, onDone: (summary: string) => void): void {
   const titleId = uid("release-all-title");
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
-  const bar = h("progress", { max: String(Math.max(total, 1)), value: "0", "aria-label": "Orders released" });
+  const bar = h("progress", { max: String(Math.max(total, 1)), value: "0", "aria-label": "Orders done" });
   const status = h("p", { role: "status" });
   const cancel = h("button", { type: "button", onclick: () => dialog.close() }, "Cancel");
   let stopped = false;
@@ -274,9 +356,8 @@ export function openReleaseAllDialog(matching: URLSearchParams, total: number, o
         batch.forEach((id) => seen.add(id));
         const answer = await post<BulkRelease>("/orders/release", { order_ids: batch, note } satisfies BulkReleaseBody);
         results.push(...answer.results);
-        const released = results.filter((r) => r.outcome === "released").length;
-        bar.value = Math.min(released, bar.max);
-        status.textContent = `Released ${grouped(String(released))} of ${grouped(String(total))}…`;
+        bar.value = Math.min(results.length, bar.max);
+        status.textContent = progressText(results, total);
       }
       const summary = bulkSummary(results) + (stopped ? " Stopped before the end: start again to go on." : "");
       dialog.close();

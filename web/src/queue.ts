@@ -1,12 +1,14 @@
 // The held-order queue as associates work it at volume: filtered and sorted
 // on the server, with the totals of everything that matches, a page at a
-// time; release one, a selection, or all that match.
+// time; release one, a selection, or all that match. An associate's queue
+// opens on their own accounts, a manager's on everyone's.
 
 import { describe, get } from "./api";
 import type { Ctx } from "./context";
-import { h, replace, uid } from "./dom";
+import { h, replace, uid, filterForm } from "./dom";
 import { grouped, money } from "./money";
 import { heldOrdersTable, openReleaseAllDialog } from "./orders";
+import { assigneeFilter, defaultAssignee } from "./people";
 import type { QueueEntry, QueuePage } from "./types";
 
 const PAGE = 200;
@@ -17,6 +19,8 @@ const REASONS = [
   ["PAST_DUE", "Past due"],
   ["ACCOUNT_ON_HOLD", "Account on hold"],
   ["NO_CREDIT_LIMIT", "No credit limit"],
+  ["UNKNOWN_CUSTOMER", "Customer not known yet"],
+  ["CURRENCY_MISMATCH", "Not in the customer's currency"],
 ] as const;
 
 const SORTS = [
@@ -40,29 +44,27 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading held orders…"));
   const input = (name: string, label: string, attrs: Record<string, string> = {}) => {
     const field = h("input", { id: uid(`queue-${name}`), name, autocomplete: "off", spellcheck: "false", ...attrs });
-    return [h("label", { for: field.id }, label), field] as const;
+    return pair(h("label", { for: field.id }, label), field);
   };
   const select = (name: string, label: string, options: readonly (readonly [string, string])[]) => {
     const field = h("select", { id: uid(`queue-${name}`), name }, options.map(([value, text]) => h("option", { value }, text)));
-    return [h("label", { for: field.id }, label), field] as const;
+    return pair(h("label", { for: field.id }, label), field);
   };
-  const filters = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": "Filter held orders" },
-    ...input("customer_id", "Customer ID"),
-    ...select("reason", "Reason", REASONS),
-    ...input("currency", "Currency", { size: "4", maxlength: "3" }),
-    ...input("min_amount", "Amount from", { inputmode: "decimal", size: "10" }),
-    ...input("max_amount", "to", { inputmode: "decimal", size: "10" }),
-    ...input("min_days_held", "Held at least (days)", { inputmode: "numeric", size: "4" }),
-    ...select("sort", "Sort", SORTS),
+  const accounts = assigneeFilter(ctx, defaultAssignee(ctx));
+  const filters = filterForm(
+    { role: "search", "aria-label": "Filter held orders" },
+    () => void load(),
+    pair(accounts.label, accounts.select),
+    input("customer_id", "Customer ID"),
+    select("reason", "Reason", REASONS),
+    input("currency", "Currency", { size: "4", maxlength: "3" }),
+    input("min_amount", "Amount from", { inputmode: "decimal", size: "10" }),
+    input("max_amount", "to", { inputmode: "decimal", size: "10" }),
+    input("min_days_held", "Held at least (days)", { inputmode: "numeric", size: "4" }),
+    select("sort", "Sort", SORTS),
     h("button", { type: "submit" }, "Filter"),
     h("button", { type: "button", onclick: () => void load() }, "Refresh"),
   );
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void load();
-  });
 
   replace(
     root,
@@ -120,8 +122,8 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   function render(page: QueuePage): void {
     replace(count, totalsText(page));
     if (shown.length === 0) {
-      const filtered = [...matching.keys()].some((key) => key !== "status" && key !== "sort");
-      replace(body, h("p", { class: "empty" }, filtered ? "No held orders match." : "No held orders. The queue is clear."));
+      const filtered = [...matching.keys()].some((key) => !["status", "sort", "assignee"].includes(key));
+      replace(body, h("p", { class: "empty" }, filtered ? "No held orders match." : emptyQueue(matching.get("assignee"))));
       return;
     }
     const releaseAll = h(
@@ -141,8 +143,10 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
         caption: `Held orders, ${SORTS.find(([value]) => value === (matching.get("sort") ?? "oldest"))?.[1].toLowerCase() ?? "oldest first"}`,
         entries: shown,
         showCustomer: true,
+        showAssignee: true,
         extraActions: [releaseAll],
         onReleased: released,
+        onEscalated: (summary) => ctx.announce(summary),
       }),
       h("p", { class: "muted" }, `Showing ${grouped(String(shown.length))} of ${grouped(String(page.total_orders))}.`),
       more,
@@ -157,6 +161,26 @@ export function queueView(root: HTMLElement, ctx: Ctx): void {
   }
 
   void load();
+}
+
+/** A filter's label and control, kept on one line when the filters wrap. */
+function pair(label: HTMLLabelElement, control: HTMLElement): HTMLElement {
+  return h("span", { class: "filter" }, label, control);
+}
+
+/** What an empty queue means for whose accounts it shows. */
+function emptyQueue(assignee: string | undefined | null): string {
+  switch (assignee) {
+    case "me":
+      return "No held orders on your accounts. Choose “Everyone” or “Unassigned” under Accounts to see others'.";
+    case "unassigned":
+      return "No held orders on unassigned accounts.";
+    case undefined:
+    case null:
+      return "No held orders. The queue is clear.";
+    default:
+      return `No held orders on ${assignee}'s accounts.`;
+  }
 }
 
 /** "3,012 held: 960,291.91 USD, 122,265.83 EUR": every match, not the page. */

@@ -141,11 +141,20 @@ export function templatesSection(ctx: Ctx): { element: HTMLElement; load(): Prom
   async function save(form: Form): Promise<void> {
     if (!policy) return;
     const edited = levelOf(form);
-    const levels = policy.dunning.levels.map((level, i) => (i === index ? { ...level, ...edited } : level));
+    // The rest of the policy is edited apart (policy.ts): save over it as it
+    // is now, not as it was when this section loaded.
+    let current: Policy;
+    try {
+      current = await get<Policy>("/policy");
+    } catch (failure) {
+      form.showErrors([], `The letters were not saved: the policy could not be read first. ${describe(failure)}`);
+      return;
+    }
+    const levels = current.dunning.levels.map((level, i) => (i === index ? { ...level, ...edited } : level));
     const next: Policy = {
-      ...policy,
+      ...current,
       dunning: {
-        ...policy.dunning,
+        ...current.dunning,
         levels,
         sender: form.value("sender"),
         payment_instructions: form.field("payment_instructions").value,

@@ -45,6 +45,19 @@ export type DunningLevel = Schemas["DunningLevel"];
 export type LetterPreview = Schemas["LetterPreview"];
 export type PreviewBody = Schemas["PreviewBody"];
 export type Paper = Schemas["Paper"];
+export type SearchPage = Schemas["SearchPage"];
+export type FoundCustomer = SearchPage["customers"][number];
+export type Customer = Schemas["Customer"];
+export type Assignments = Schemas["Assignments"];
+export type Assignment = Position["assignments"][number];
+export type Escalation = Schemas["Escalation"];
+export type SubjectType = Schemas["SubjectType"];
+export type ReleaseRequest = NonNullable<OrderView["release_request"]>;
+export type DecisionEntry = Schemas["DecisionEntry"];
+export type DisputeView = Schemas["DisputeView"];
+export type ReleasesReport = Schemas["ReleasesReport"];
+export type WorklistReport = Schemas["WorklistReport"];
+export type ReasonCode = Schemas["ReasonCode"];
 
 export type Channel = Schemas["Channel"];
 export type ContactBody = Schemas["ContactBody"];
@@ -54,6 +67,12 @@ export type LimitRequestBody = Schemas["LimitRequestBody"];
 export type DecisionBody = Schemas["DecisionBody"];
 export type ReleaseBody = Schemas["ReleaseBody"];
 export type BulkReleaseBody = Schemas["BulkReleaseBody"];
+export type AssigneeBody = Schemas["AssigneeBody"];
+export type AssignmentsBody = Schemas["AssignmentsBody"];
+export type EscalationBody = Schemas["EscalationBody"];
+export type ResolveBody = Schemas["ResolveBody"];
+export type ApprovalBody = Schemas["ApprovalBody"];
+export type PolicyBody = Schemas["PolicyBody"];
 
 /** The JSON body an operation (by its operationId) takes, for bodies the document does not name. */
 export type RequestBody<Op extends keyof operations> = operations[Op]["requestBody"] extends {
