@@ -174,6 +174,15 @@ test("a manager edits a letter with its live preview; an unknown placeholder is 
   await page.locator("#live").filter({ hasText: "The reminder letters are saved." }).waitFor();
   const saved = await ok(await api(MANAGER, "GET", "/policy"), "policy");
   assert.equal(saved.dunning.levels[0].template, "Dear {{customer_name}},\nplease pay {{total_due}} by {{pay_by}}.\n\n{{items}}");
+
+  // The policy form, loaded before the letter was saved, keeps it.
+  const policyForm = page.getByRole("form", { name: "Credit policy" });
+  await policyForm.getByLabel("Grace days").fill("6");
+  await policyForm.getByRole("button", { name: "Save policy" }).click();
+  await page.locator("#live").filter({ hasText: "Policy saved." }).waitFor();
+  const both = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  assert.equal(both.grace_days, 6);
+  assert.deepEqual(both.dunning, saved.dunning, "saving the policy form keeps the letters");
   // The refusals of the unknown placeholder are the only failed loads.
   assert.deepEqual(errors.filter((error) => !/status of 422/.test(error)), []);
 });
