@@ -114,28 +114,59 @@ fn lag(body: &[u8], arrived: DateTime<Utc>) -> Option<Duration> {
 }
 
 /// Starts delivery runs back to back, as a deployment's scheduler does,
-/// until the returned flag is set.
-pub fn scheduler(addr: SocketAddr, token: &'static str) -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = stop.clone();
-    std::thread::spawn(move || {
-        let auth = format!("Bearer {token}");
-        while !stopped.load(Ordering::Relaxed) {
-            let started = Instant::now();
-            let _ = host::send(
-                addr,
-                "POST",
-                "/events/deliveries/run",
-                &[("authorization", &auth)],
-                "",
-            );
-            // A run that found nothing to do ends at once: breathe a little.
-            if started.elapsed() < Duration::from_millis(20) {
-                std::thread::sleep(Duration::from_millis(20));
+/// until stopped; keeps what each run took and purged.
+pub struct Scheduler {
+    stop: Arc<AtomicBool>,
+    runs: std::thread::JoinHandle<Vec<DeliveryRun>>,
+}
+
+/// One `POST /events/deliveries/run` as the scheduler saw it.
+pub struct DeliveryRun {
+    pub took: Duration,
+    /// Webhook and Idempotency-Key claims forgotten by the run.
+    pub requests_purged: u64,
+}
+
+impl Scheduler {
+    pub fn start(addr: SocketAddr, token: &'static str) -> Scheduler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let runs = std::thread::spawn(move || {
+            let auth = format!("Bearer {token}");
+            let mut runs = vec![];
+            while !stopped.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let answer = host::send(
+                    addr,
+                    "POST",
+                    "/events/deliveries/run",
+                    &[("authorization", &auth)],
+                    "",
+                );
+                let took = started.elapsed();
+                if let Ok((200, body)) = answer {
+                    let summary: serde_json::Value =
+                        serde_json::from_str(&body).unwrap_or_default();
+                    runs.push(DeliveryRun {
+                        took,
+                        requests_purged: summary["requests_purged"].as_u64().unwrap_or(0),
+                    });
+                }
+                // A run that found nothing to do ends at once: breathe a little.
+                if took < Duration::from_millis(20) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
             }
-        }
-    });
-    stop
+            runs
+        });
+        Scheduler { stop, runs }
+    }
+
+    /// Stops after the run under way; the runs made.
+    pub fn stop(self) -> Vec<DeliveryRun> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.runs.join().unwrap_or_default()
+    }
 }
 
 /// The outbox figures of one run.
