@@ -202,6 +202,13 @@ pub trait Database {
         Ok(self.query(sql, params).await?.into_iter().next())
     }
 
+    /// Runs one statement that writes, on its own (autocommit), and returns
+    /// its rows. Waiting for the write lock is its one wait; the lock is
+    /// held for the statement alone.
+    async fn write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        self.query(sql, params).await
+    }
+
     /// Begins a write transaction, taking the write lock at once.
     async fn begin_write(&self) -> Result<(), DbError> {
         self.execute("BEGIN IMMEDIATE", vec![]).await

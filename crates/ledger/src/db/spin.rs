@@ -40,11 +40,16 @@ impl Database for SpinDb {
         Ok(rows(result.rows))
     }
 
+    /// A write on its own waits for the write lock like `BEGIN`: awaited.
+    async fn write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        self.awaited(sql, params).await
+    }
+
     /// Waiting for the write lock is a transaction's one wait, so `BEGIN`
     /// is awaited (`execute-async`): the instance waits without holding up
     /// a thread of the host.
     async fn begin_write(&self) -> Result<(), DbError> {
-        self.awaited("BEGIN IMMEDIATE").await
+        self.awaited("BEGIN IMMEDIATE", vec![]).await.map(drop)
     }
 
     /// The end of a transaction is awaited too. `COMMIT` hands the write
@@ -53,21 +58,23 @@ impl Database for SpinDb {
     /// synchronously, the lock stood idle until this request had answered:
     /// a quarter of the time between two transactions under load.
     async fn end_write(&self, sql: &'static str) -> Result<(), DbError> {
-        self.awaited(sql).await
+        self.awaited(sql, vec![]).await.map(drop)
     }
 }
 
 impl SpinDb {
     /// One statement through the interface's `execute-async`.
-    async fn awaited(&self, sql: &str) -> Result<(), DbError> {
+    async fn awaited(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
         let sql_error = |e| DbError::Sql(format!("{e:?}"));
+        let params = params.into_iter().map(to_spin).collect();
         let (_, rows, done) = self
             .conn
-            .execute_async(sql.into(), vec![])
+            .execute_async(sql.into(), params)
             .await
             .map_err(sql_error)?;
-        rows.collect().await;
-        done.await.map_err(sql_error)
+        let rows = rows.collect().await;
+        done.await.map_err(sql_error)?;
+        Ok(self::rows(rows))
     }
 }
 
