@@ -107,8 +107,12 @@ pub fn payments(bench: &Bench) -> Result<report::CheckRun> {
     Ok(posted)
 }
 
+/// Between delivery runs, as `cargo xtask up` schedules them.
+const SCHEDULER_PAUSE: Duration = Duration::from_millis(500);
+
 /// The signed hold check at 16 connections with nobody purging, then
-/// while delivery runs purge the year of claims back to back.
+/// while delivery runs purge the year of claims, one every half second
+/// (each purges up to 500 claims and their answers).
 pub struct PurgeRun {
     pub quiet: LoadRun,
     pub purging: LoadRun,
@@ -130,7 +134,7 @@ pub fn purge(bench: &Bench) -> Result<PurgeRun> {
     print_run("POST /orders, signed, nobody purging", &quiet);
     // Signed first, so that only the load runs beside the purge.
     let file = sign(bench, &host, Message::Order, "up-", bench.seconds)?;
-    let scheduler = Scheduler::start(host.addr, crate::TOKEN);
+    let scheduler = Scheduler::start(host.addr, crate::TOKEN, Some(SCHEDULER_PAUSE));
     let purging = send(bench, &host, &file, CONNECTIONS, bench.seconds)?.run;
     let runs = scheduler.stop();
     print_run("POST /orders, signed, claims purged", &purging);

@@ -113,8 +113,8 @@ fn lag(body: &[u8], arrived: DateTime<Utc>) -> Option<Duration> {
     (arrived - committed).to_std().ok()
 }
 
-/// Starts delivery runs back to back, as a deployment's scheduler does,
-/// until stopped; keeps what each run took and purged.
+/// Starts delivery runs, as a deployment's scheduler does, until
+/// stopped; keeps what each run took and purged.
 pub struct Scheduler {
     stop: Arc<AtomicBool>,
     runs: std::thread::JoinHandle<Vec<DeliveryRun>>,
@@ -128,7 +128,10 @@ pub struct DeliveryRun {
 }
 
 impl Scheduler {
-    pub fn start(addr: SocketAddr, token: &'static str) -> Scheduler {
+    /// A run `pause` after the end of the one before (`cargo xtask up`
+    /// pauses half a second); with no pause, back to back, as while a
+    /// backlog is pushed (a run pushes for up to five seconds).
+    pub fn start(addr: SocketAddr, token: &'static str, pause: Option<Duration>) -> Scheduler {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let runs = std::thread::spawn(move || {
@@ -152,9 +155,13 @@ impl Scheduler {
                         requests_purged: summary["requests_purged"].as_u64().unwrap_or(0),
                     });
                 }
-                // A run that found nothing to do ends at once: breathe a little.
-                if took < Duration::from_millis(20) {
-                    std::thread::sleep(Duration::from_millis(20));
+                match pause {
+                    Some(pause) => std::thread::sleep(pause),
+                    // A run that found nothing to do ends at once: breathe a little.
+                    None if took < Duration::from_millis(20) => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    None => {}
                 }
             }
             runs
@@ -181,6 +188,22 @@ pub struct OutboxRun {
     pub lag: Latencies,
     /// Events still to push when the pushing run ended.
     pub left_behind: u64,
+    /// The quiet run's events, pushed with nothing else running.
+    pub backlog: Backlog,
+}
+
+/// Pushing alone: the backlog of the quiet run delivered.
+pub struct Backlog {
+    pub events: u64,
+    pub took: Duration,
+    /// The host's CPU time over it, per event.
+    pub cpu_per_event: Duration,
+}
+
+impl Backlog {
+    pub fn per_second(&self) -> f64 {
+        self.events as f64 / self.took.as_secs_f64()
+    }
 }
 
 /// Reads `pending` from the delivery health, as a manager would.

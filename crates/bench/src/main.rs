@@ -376,15 +376,15 @@ fn outbox(bench: &Bench) -> Result<events::OutboxRun> {
     let quiet = wrk.orders(&url, CONNECTIONS, bench.seconds, &bearer_load("oq"))?;
     print_run("POST /orders, nobody pushing", &quiet);
 
-    let scheduler = events::Scheduler::start(host.addr, TOKEN);
-    let deadline = std::time::Instant::now() + Duration::from_secs(600);
-    while events::pending(host.addr, TOKEN)? > 0 {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "the backlog was not delivered"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let scheduler = events::Scheduler::start(host.addr, TOKEN, None);
+    let backlog = deliver_backlog(&host)?;
+    println!(
+        "backlog: {} events pushed in {:.1} s ({:.0}/s), host CPU {} per event",
+        backlog.events,
+        backlog.took.as_secs_f64(),
+        backlog.per_second(),
+        stats::ms(backlog.cpu_per_event.as_secs_f64() * 1e6)
+    );
     receiver.reset();
     let pushing = wrk.orders(&url, CONNECTIONS, bench.seconds, &bearer_load("op"))?;
     let (arrived, lag) = receiver.arrived();
@@ -397,6 +397,7 @@ fn outbox(bench: &Bench) -> Result<events::OutboxRun> {
         pushing,
         lag,
         left_behind,
+        backlog,
     };
     println!(
         "outbox: {:.0} events/s delivered, lag p50 {}, p99 {}; {} left to push at the end; hold check {:.0}% of the quiet run",
@@ -407,6 +408,28 @@ fn outbox(bench: &Bench) -> Result<events::OutboxRun> {
         100.0 * run.pushing.per_second() / run.quiet.per_second()
     );
     Ok(run)
+}
+
+/// Waits until the events written so far are pushed (a scheduler is
+/// running), timing it.
+fn deliver_backlog(host: &Host) -> Result<events::Backlog> {
+    let started = std::time::Instant::now();
+    let cpu_before = cpu_ticks(host)?;
+    let events = events::pending(host.addr, TOKEN)?;
+    while events::pending(host.addr, TOKEN)? > 0 {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "the backlog was not delivered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = started.elapsed();
+    let cpu = Duration::from_millis((cpu_ticks(host)? - cpu_before) * 10);
+    Ok(events::Backlog {
+        events,
+        took,
+        cpu_per_event: cpu / events.max(1) as u32,
+    })
 }
 
 /// Times a host just started to serving and to the first hold check.

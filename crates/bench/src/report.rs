@@ -436,8 +436,12 @@ fn outbox(out: &mut String, o: &OutboxRun) {
     );
     let _ = writeln!(
         out,
-        "\nEvents still to push when the pushing run ended: {}.",
-        thousands(o.left_behind as f64)
+        "\nEvents still to push when the pushing run ended: {}. Pushing alone (the quiet run's {} events, \
+         nothing else running): {} events a second, {} of host CPU per event.",
+        thousands(o.left_behind as f64),
+        thousands(o.backlog.events as f64),
+        thousands(o.backlog.per_second()),
+        ms(o.backlog.cpu_per_event.as_secs_f64() * 1e6)
     );
 }
 
