@@ -11,10 +11,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::LazyLock;
 
 use crate::common::*;
 use e2e::{ASSOCIATE, App, MANAGER, Reply, repo_root};
 use serde_json::{Value, json};
+
+/// One host for the module: besides the book of
+/// `real_answers_match_the_document`, it only sees requests that are
+/// refused before anything is read (unlisted methods).
+static HOST: LazyLock<&App> = LazyLock::new(shared_host);
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -181,7 +187,8 @@ fn template(path: &str) -> Vec<Segment> {
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| {
-            if s.starts_with('{') && s.ends_with('}') {
+            // `{id}` in openapi.yaml and the components, `:id` in spin.toml.
+            if s.starts_with('{') && s.ends_with('}') || s.starts_with(':') {
                 Segment::Parameter
             } else {
                 Segment::Literal(s.to_string())
@@ -206,13 +213,12 @@ fn every_route_of_spin_toml_is_described() {
     let served_by = |path: &str, route: &str| match route.strip_suffix("/...") {
         Some("") => true,
         Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
-        None => path == route,
+        None => template(path) == template(route),
     };
     for route in &routes {
         let described = match route.strip_suffix("/...") {
             Some("") => paths.iter().any(|p| p == "/"),
-            Some(_) => paths.iter().any(|p| served_by(p, route)),
-            None => paths.contains(route),
+            Some(_) | None => paths.iter().any(|p| served_by(p, route)),
         };
         assert!(
             described,
@@ -292,7 +298,7 @@ fn every_route_of_the_components_is_described_and_nothing_else() {
 #[test]
 fn a_method_the_document_does_not_list_is_refused_with_the_ones_it_does() {
     let doc = document();
-    let app = App::start();
+    let app = *HOST;
     for (path, item) in doc["paths"].as_object().unwrap() {
         let mut listed: Vec<String> = METHODS
             .iter()
@@ -483,6 +489,16 @@ impl Session<'_> {
         reply
     }
 
+    /// A manager's request with any content type and body, sent as is.
+    fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        let auth = format!("Bearer {MANAGER}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", content_type),
+        ];
+        self.app.send(method, path, &headers, body)
+    }
+
     fn csv(&mut self, template: &str, path: &str) {
         let auth = format!("Bearer {MANAGER}");
         let headers = [("authorization", auth.as_str()), ("accept", "text/csv")];
@@ -491,16 +507,42 @@ impl Session<'_> {
     }
 }
 
+const AS_MANAGER: Option<&str> = Some(MANAGER);
+const AS_ASSOCIATE: Option<&str> = Some(ASSOCIATE);
+const AS_INTEGRATION: Option<&str> = Some(e2e::INTEGRATION);
+
+/// A success of every operation of the document, and the usual problems,
+/// checked area by area on one book: each area builds on what the ones
+/// before it wrote (the invoices the payments pay, the dispute the
+/// payment opens, the events all of it made).
 #[test]
 fn real_answers_match_the_document() {
-    let app = App::start();
     let mut s = Session {
-        app: &app,
+        app: *HOST,
         check: Checker::new(),
     };
-    let (manager, associate) = (Some(MANAGER), Some(ASSOCIATE));
+    accounts(&mut s);
+    orders(&mut s);
+    payments(&mut s);
+    disputes(&mut s);
+    limit_requests(&mut s);
+    contacts_policy_and_the_caller(&mut s);
+    reports(&mut s);
+    dashboard_and_queue(&mut s);
+    desk(&mut s);
+    web(&mut s);
+    problems(&mut s);
+    events(&mut s);
 
-    // accounts: master data from the ERP.
+    let missing: Vec<_> = operations(&s.check.doc)
+        .difference(&s.check.succeeded)
+        .cloned()
+        .collect();
+    assert!(missing.is_empty(), "no success checked for {missing:?}");
+}
+
+/// accounts: master data from the ERP; C-100 (USD) and C-200 (EUR).
+fn accounts(s: &mut Session) {
     let customer = |limit: Value| json!({"name": "Acme Tools", "currency": "USD", "credit_limit": limit, "payment_terms_days": 30});
     s.erp(
         "PUT",
@@ -511,7 +553,7 @@ fn real_answers_match_the_document() {
     );
     let eur = json!({"name": "Bolt GmbH", "currency": "EUR", "credit_limit": null, "payment_terms_days": 45, "grace_days": 3, "on_hold": false, "exempt": false});
     s.call(
-        manager,
+        AS_MANAGER,
         ("PUT", "/customers/{id}"),
         "/customers/C-200",
         Some(eur),
@@ -534,7 +576,7 @@ fn real_answers_match_the_document() {
     );
     let past_due = json!({"customer_id": "C-200", "issued_on": "2025-04-01", "due_on": "2025-05-16", "amount": "750.00", "currency": "EUR"});
     s.call(
-        manager,
+        AS_MANAGER,
         ("PUT", "/invoices/{id}"),
         "/invoices/INV-3",
         Some(past_due),
@@ -542,7 +584,9 @@ fn real_answers_match_the_document() {
     );
     let replayed = json!({"customer_id": "C-100", "issued_on": "2025-06-01", "due_on": "2025-07-20", "amount": "1000.00", "currency": "USD", "order_id": "SO-0"});
     for _ in 0..2 {
-        let reply = app.erp_with_id("PUT", "/invoices/INV-2", &replayed, "msg_openapi_1");
+        let reply = s
+            .app
+            .erp_with_id("PUT", "/invoices/INV-2", &replayed, "msg_openapi_1");
         s.expect(
             "PUT",
             "/invoices/{id}",
@@ -552,9 +596,15 @@ fn real_answers_match_the_document() {
             201,
         );
     }
+}
 
-    // order-hold: checks, the queue, releases, a cancellation.
-    let order = |id: &str, customer: &str, amount: &str, currency: &str| json!({"id": id, "customer_id": customer, "amount": amount, "currency": currency, "ordered_on": AS_OF, "as_of": AS_OF});
+/// An order webhook's body, checked as of the worked cases' date.
+fn order(id: &str, customer: &str, amount: &str, currency: &str) -> Value {
+    json!({"id": id, "customer_id": customer, "amount": amount, "currency": currency, "ordered_on": AS_OF, "as_of": AS_OF})
+}
+
+/// order-hold: checks, the queue, releases, a cancellation.
+fn orders(s: &mut Session) {
     let held = s.erp(
         "POST",
         "/orders",
@@ -565,7 +615,7 @@ fn real_answers_match_the_document() {
     assert_eq!(held["status"], "held");
     assert!(held["available"].is_string() && held["reasons"][0]["amount"].is_string());
     s.call(
-        manager,
+        AS_MANAGER,
         ("POST", "/orders"),
         "/orders",
         Some(order("SO-2", "C-100", "10.00", "USD")),
@@ -599,16 +649,17 @@ fn real_answers_match_the_document() {
     assert_eq!(position["held_orders"].as_array().unwrap().len(), 3);
     s.get("/customers/{id}", "/customers/C-200");
     let note = json!({"note": "Customer confirmed payment run on Friday"});
+    let release = ("POST", "/orders/{id}/release");
     s.call(
-        associate,
-        ("POST", "/orders/{id}/release"),
+        AS_ASSOCIATE,
+        release,
         "/orders/SO-1/release",
         Some(note.clone()),
         200,
     );
     s.call(
-        associate,
-        ("POST", "/orders/{id}/release"),
+        AS_ASSOCIATE,
+        release,
         "/orders/SO-1/release",
         Some(note),
         409,
@@ -616,7 +667,7 @@ fn real_answers_match_the_document() {
     let bulk = json!({"order_ids": ["SO-2", "SO-404"], "note": "Payment run confirmed"});
     let results = s
         .call(
-            associate,
+            AS_ASSOCIATE,
             ("POST", "/orders/release"),
             "/orders/release",
             Some(bulk),
@@ -625,13 +676,13 @@ fn real_answers_match_the_document() {
         .json();
     assert_eq!(results["results"][1]["outcome"], "not_found");
     s.call(
-        manager,
+        AS_MANAGER,
         ("POST", "/orders/{id}/cancel"),
         "/orders/SO-3/cancel",
         None,
         200,
     );
-    let cancelled = app.erp(
+    let cancelled = s.app.erp(
         "POST",
         &format!("/orders/SO-3/cancel?as_of={AS_OF}"),
         &json!({}),
@@ -646,36 +697,29 @@ fn real_answers_match_the_document() {
     );
     let history = s.get("/orders/{id}", "/orders/SO-1");
     assert_eq!(history["decisions"].as_array().unwrap().len(), 2);
+}
 
-    // payment-intake: a short pay opens a dispute; the same payment again.
+/// payment-intake: a short pay opens a dispute; the same payment again.
+fn payments(s: &mut Session) {
     let payment = json!({"id": "PAY-1", "customer_id": "C-100", "amount": "500.00", "currency": "USD", "received_on": AS_OF, "method": "wire", "reference": "Remittance 4711", "remittance": [{"invoice_id": "INV-1", "amount": "400.00"}], "short_pay_reason": "PRICING", "as_of": AS_OF});
+    let post = ("POST", "/payments");
     let posted = s
-        .call(
-            associate,
-            ("POST", "/payments"),
-            "/payments",
-            Some(payment.clone()),
-            201,
-        )
+        .call(AS_ASSOCIATE, post, "/payments", Some(payment.clone()), 201)
         .json();
     assert_eq!(posted["disputes_opened"][0]["id"], "D-1");
-    let again = s.call(
-        associate,
-        ("POST", "/payments"),
-        "/payments",
-        Some(payment),
-        201,
-    );
+    let again = s.call(AS_ASSOCIATE, post, "/payments", Some(payment), 201);
     assert_eq!(again.header("idempotent-replay"), Some("true"));
     let by_erp = json!({"id": "PAY-2", "customer_id": "C-100", "amount": "10.00", "currency": "USD", "received_on": AS_OF, "method": "ach"});
     s.erp("POST", "/payments", "/payments", by_erp, 201);
     s.get("/payments/{id}", "/payments/PAY-1");
+}
 
-    // dispute-update: open, move on, resolve with a credit.
+/// dispute-update: open, move on, resolve with a credit.
+fn disputes(s: &mut Session) {
     let dispute = json!({"invoice_id": "INV-2", "amount": "100.00", "reason_code": "DAMAGED", "note": "Two boxes arrived crushed", "as_of": AS_OF});
     let opened = s
         .call(
-            associate,
+            AS_ASSOCIATE,
             ("POST", "/disputes"),
             "/disputes",
             Some(dispute),
@@ -690,24 +734,11 @@ fn real_answers_match_the_document() {
         &format!("/disputes?status=active&customer_id=C-100&as_of={AS_OF}"),
     );
     s.get("/disputes/{id}", &format!("{one}?as_of={AS_OF}"));
+    let patch = ("PATCH", "/disputes/{id}");
     let review = json!({"status": "in_review", "note": "Asked the warehouse for photos"});
-    s.call(
-        associate,
-        ("PATCH", "/disputes/{id}"),
-        &one,
-        Some(review),
-        200,
-    );
+    s.call(AS_ASSOCIATE, patch, &one, Some(review), 200);
     let credit = json!({"status": "resolved_credit", "credit_amount": "60.00", "note": null, "as_of": "2025-07-02"});
-    let resolved = s
-        .call(
-            associate,
-            ("PATCH", "/disputes/{id}"),
-            &one,
-            Some(credit),
-            200,
-        )
-        .json();
+    let resolved = s.call(AS_ASSOCIATE, patch, &one, Some(credit), 200).json();
     assert_eq!(
         (
             resolved["credited"].as_str(),
@@ -718,20 +749,24 @@ fn real_answers_match_the_document() {
     let invoice_view = s.get("/invoices/{id}", "/invoices/INV-2");
     assert_eq!(invoice_view["disputes"].as_array().unwrap().len(), 1);
     s.get("/invoices/{id}", "/invoices/INV-1");
+}
 
-    // credit-limit-request: an associate asks, a manager decides.
+/// credit-limit-request: an associate asks, a manager decides.
+fn limit_requests(s: &mut Session) {
     let ask = |customer: &str, limit: &str| json!({"customer_id": customer, "requested_limit": limit, "reason": "Seasonal volume"});
+    let create = ("POST", "/credit-limit-requests");
+    let path = "/credit-limit-requests";
     s.call(
-        associate,
-        ("POST", "/credit-limit-requests"),
-        "/credit-limit-requests",
+        AS_ASSOCIATE,
+        create,
+        path,
         Some(ask("C-100", "90000.00")),
         201,
     );
     s.call(
-        associate,
-        ("POST", "/credit-limit-requests"),
-        "/credit-limit-requests",
+        AS_ASSOCIATE,
+        create,
+        path,
         Some(ask("C-200", "5000.00")),
         201,
     );
@@ -743,11 +778,12 @@ fn real_answers_match_the_document() {
         "/credit-limit-requests/{id}",
         "/credit-limit-requests/CLR-1",
     );
+    let decide = ("POST", "/credit-limit-requests/{id}/decision");
     let approve = json!({"decision": "approve", "approved_limit": "85000.00", "note": "Until the Q3 review", "as_of": AS_OF});
     let decided = s
         .call(
-            manager,
-            ("POST", "/credit-limit-requests/{id}/decision"),
+            AS_MANAGER,
+            decide,
             "/credit-limit-requests/CLR-1/decision",
             Some(approve),
             200,
@@ -756,19 +792,22 @@ fn real_answers_match_the_document() {
     assert_eq!(decided["credit_limit"], "85000.00");
     let reject = json!({"decision": "reject", "note": "Not this quarter"});
     s.call(
-        manager,
-        ("POST", "/credit-limit-requests/{id}/decision"),
+        AS_MANAGER,
+        decide,
         "/credit-limit-requests/CLR-2/decision",
         Some(reject),
         200,
     );
     s.get("/credit-limit-requests", "/credit-limit-requests");
+}
 
-    // accounts: the contact log, the policy, the caller.
+/// accounts: the contact log, the policy, the caller.
+fn contacts_policy_and_the_caller(s: &mut Session) {
     let contact = json!({"channel": "call", "outcome": "promised to pay", "note": "Friday", "contacted_on": AS_OF, "promise": {"amount": "1000.00", "due_on": "2025-07-04"}});
+    let log_contact = ("POST", "/customers/{id}/contacts");
     s.call(
-        associate,
-        ("POST", "/customers/{id}/contacts"),
+        AS_ASSOCIATE,
+        log_contact,
         "/customers/C-100/contacts?as_of=2025-07-01",
         Some(contact),
         201,
@@ -776,8 +815,8 @@ fn real_answers_match_the_document() {
     let plain =
         json!({"channel": "email", "outcome": "sent statement", "note": "Statement for June"});
     s.call(
-        associate,
-        ("POST", "/customers/{id}/contacts"),
+        AS_ASSOCIATE,
+        log_contact,
         "/customers/C-100/contacts",
         Some(plain),
         201,
@@ -789,14 +828,22 @@ fn real_answers_match_the_document() {
     assert_eq!(log[1]["promise"]["status"], "broken");
     s.get("/policy", "/policy");
     let policy = json!({"grace_days": 5, "past_due_tolerance": "10.00", "hold_when_no_limit": true, "dispute_sla_business_days": 10, "dispute_sla_by_reason": {"PRICING": 5}});
-    s.call(manager, ("PUT", "/policy"), "/policy", Some(policy), 200);
-    s.call(manager, ("PUT", "/policy"), "/policy", Some(json!({})), 200);
+    s.call(AS_MANAGER, ("PUT", "/policy"), "/policy", Some(policy), 200);
+    s.call(
+        AS_MANAGER,
+        ("PUT", "/policy"),
+        "/policy",
+        Some(json!({})),
+        200,
+    );
     assert_eq!(
         s.get("/me", "/me"),
         json!({"name": "alice", "role": "associate"})
     );
+}
 
-    // report: JSON and CSV, with an order held for an account on hold.
+/// report: JSON and CSV, with an order held for an account on hold.
+fn reports(s: &mut Session) {
     let on_hold = json!({"name": "Kaisha KK", "currency": "JPY", "credit_limit": "5000000", "payment_terms_days": 60, "on_hold": true});
     s.erp("PUT", "/customers/{id}", "/customers/C-300", on_hold, 200);
     let held = s.erp(
@@ -862,15 +909,19 @@ fn real_answers_match_the_document() {
         "/customers/{id}/invoices",
         "/customers/C-100/invoices?status=all",
     );
+}
 
-    // web: the workspace's page.
+/// web: the workspace's page.
+fn web(s: &mut Session) {
     let page = s.call(None, ("GET", "/"), "/", None, 200);
     let etag = page.header("etag").expect("etag").to_string();
-    let unchanged = app.send("GET", "/", &[("if-none-match", &etag)], b"");
+    let unchanged = s.app.send("GET", "/", &[("if-none-match", &etag)], b"");
     s.expect("GET", "/", "/", None, unchanged, 304);
     s.call(None, ("HEAD", "/"), "/", None, 200);
+}
 
-    // Problems.
+/// The usual problems, each as the document describes it.
+fn problems(s: &mut Session) {
     s.call(None, ("GET", "/orders"), "/orders", None, 401);
     s.call(
         Some("not-a-token"),
@@ -880,59 +931,41 @@ fn real_answers_match_the_document() {
         401,
     );
     s.call(
-        associate,
+        AS_ASSOCIATE,
         ("PUT", "/policy"),
         "/policy",
         Some(json!({"grace_days": 1})),
         403,
     );
     s.call(
-        associate,
+        AS_ASSOCIATE,
         ("GET", "/customers/{id}"),
         "/customers/C-404",
         None,
         404,
     );
     s.call(
-        associate,
+        AS_ASSOCIATE,
         ("GET", "/orders/{id}"),
         "/orders/..%2F1",
         None,
         400,
     );
-    s.call(associate, ("GET", "/orders"), "/orders?limit=0", None, 422);
+    s.call(
+        AS_ASSOCIATE,
+        ("GET", "/orders"),
+        "/orders?limit=0",
+        None,
+        422,
+    );
     let bad = json!({"id": "SO-9", "customer_id": "C-100", "amount": "-1", "currency": "usd", "ordered_on": "soon", "extra": 1});
-    s.call(manager, ("POST", "/orders"), "/orders", Some(bad), 422);
-    let malformed = app.send(
-        "POST",
-        "/payments",
-        &[
-            ("authorization", &format!("Bearer {MANAGER}")),
-            ("content-type", "application/json"),
-        ],
-        b"{\"id\":",
-    );
+    s.call(AS_MANAGER, ("POST", "/orders"), "/orders", Some(bad), 422);
+    let malformed = s.raw("POST", "/payments", "application/json", b"{\"id\":");
     s.expect("POST", "/payments", "/payments", None, malformed, 400);
-    let text = app.send(
-        "POST",
-        "/disputes",
-        &[
-            ("authorization", &format!("Bearer {MANAGER}")),
-            ("content-type", "text/plain"),
-        ],
-        b"{}",
-    );
+    let text = s.raw("POST", "/disputes", "text/plain", b"{}");
     s.expect("POST", "/disputes", "/disputes", None, text, 415);
     let huge = vec![b' '; 1024 * 1024 + 1];
-    let too_large = app.send(
-        "PUT",
-        "/invoices/INV-9",
-        &[
-            ("authorization", &format!("Bearer {MANAGER}")),
-            ("content-type", "application/json"),
-        ],
-        &huge,
-    );
+    let too_large = s.raw("PUT", "/invoices/INV-9", "application/json", &huge);
     s.expect(
         "PUT",
         "/invoices/{id}",
@@ -941,15 +974,137 @@ fn real_answers_match_the_document() {
         too_large,
         413,
     );
+}
 
-    // The manager's dashboard, as JSON and CSV.
+/// The associate's desk: assignment, search, escalations, four-eyes
+/// releases and the releases report.
+fn desk(s: &mut Session) {
+    let assignee = ("PUT", "/customers/{id}/assignee");
+    let ana = json!({"assignee": "alice"});
+    s.call(
+        AS_MANAGER,
+        assignee,
+        "/customers/C-100/assignee",
+        Some(ana),
+        200,
+    );
+    let nobody = json!({"assignee": null});
+    s.call(
+        AS_MANAGER,
+        assignee,
+        "/customers/C-300/assignee",
+        Some(nobody),
+        200,
+    );
+    let many = json!({"customer_ids": ["C-100", "C-200"], "assignee": "bob"});
+    s.call(
+        AS_MANAGER,
+        ("POST", "/assignments"),
+        "/assignments",
+        Some(many),
+        200,
+    );
+    s.call(AS_ASSOCIATE, ("GET", "/people"), "/people", None, 200);
+    let found = s.get(
+        "/customers",
+        "/customers?q=acme&limit=5&offset=0&as_of=2025-06-30",
+    );
+    assert!(found["total"].as_u64().unwrap() >= 1, "{found}");
+    s.get("/orders/queue", "/orders/queue?assignee=unassigned");
+    s.get("/orders", "/orders?assignee=me");
+    s.get("/disputes", "/disputes?assignee=bob");
+    s.get("/reports/worklist", "/reports/worklist?assignee=me");
+
+    let escalate = json!({"subject_type": "customer", "subject_id": "C-100", "reason": "Unusual terms", "note": "120-day terms asked"});
+    let raised = s.call(
+        AS_ASSOCIATE,
+        ("POST", "/escalations"),
+        "/escalations",
+        Some(escalate),
+        201,
+    );
+    let id = raised.json()["id"].as_i64().unwrap();
+    s.get("/escalations", "/escalations?status=open&subject_type=customer&subject_id=C-100&raised_by=me&assignee=bob&limit=10&offset=0");
+    s.get("/escalations/{id}", &format!("/escalations/{id}"));
+    let answer = json!({"outcome": "declined", "note": "30 days at most"});
+    let resolve = ("POST", "/escalations/{id}/resolve");
+    s.call(
+        AS_MANAGER,
+        resolve,
+        &format!("/escalations/{id}/resolve"),
+        Some(answer),
+        200,
+    );
+
+    let policy = json!({"release_approval_thresholds": {"USD": "1.00"}});
+    s.call(AS_MANAGER, ("PUT", "/policy"), "/policy", Some(policy), 200);
+    for id in ["SO-20", "SO-21"] {
+        let held = s.erp(
+            "POST",
+            "/orders",
+            "/orders",
+            order(id, "C-100", "900000.00", "USD"),
+            200,
+        );
+        assert_eq!(held["status"], "held");
+    }
+    let release = ("POST", "/orders/{id}/release");
+    let note = json!({"note": "Customer confirmed"});
+    for id in ["SO-20", "SO-21"] {
+        let path = format!("/orders/{id}/release");
+        s.call(AS_ASSOCIATE, release, &path, Some(note.clone()), 202);
+    }
+    let approve = ("POST", "/orders/{id}/approve-release");
+    let approval = json!({"note": "Deposit received"});
+    s.call(
+        AS_MANAGER,
+        approve,
+        "/orders/SO-20/approve-release",
+        Some(approval),
+        200,
+    );
+    let reject = ("POST", "/orders/{id}/reject-release");
+    let rejection = json!({"note": "Not without a deposit"});
+    s.call(
+        AS_MANAGER,
+        reject,
+        "/orders/SO-21/reject-release",
+        Some(rejection),
+        200,
+    );
+    s.call(
+        AS_MANAGER,
+        ("PUT", "/policy"),
+        "/policy",
+        Some(json!({})),
+        200,
+    );
+    let today = chrono::Utc::now().date_naive();
+    let releases = format!("/reports/releases?from={today}&to={today}&by=alice");
+    let report = s.call(
+        AS_MANAGER,
+        ("GET", "/reports/releases"),
+        &releases,
+        None,
+        200,
+    );
+    let lines = report.json()["releases"].as_array().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["order_id"] == "SO-20" && l["approved_by"] == "maria"),
+        "{lines:?}"
+    );
+    s.csv("/reports/releases", &releases);
+}
+
+/// The manager's dashboard, and the held queue as associates work it.
+fn dashboard_and_queue(s: &mut Session) {
     s.get("/reports/dashboard", "/reports/dashboard?as_of=2025-06-30");
     s.csv("/reports/dashboard", "/reports/dashboard?as_of=2025-06-30");
-
-    // The held queue as associates work it.
     let queue = ("GET", "/orders/queue");
     let first = s.call(
-        associate,
+        AS_ASSOCIATE,
         queue,
         "/orders/queue?limit=1&sort=amount",
         None,
@@ -958,7 +1113,7 @@ fn real_answers_match_the_document() {
     let after = first.json()["next"].as_str().map(str::to_string);
     if let Some(after) = after {
         s.call(
-            associate,
+            AS_ASSOCIATE,
             queue,
             &format!("/orders/queue?limit=1&sort=amount&after={after}"),
             None,
@@ -966,18 +1121,32 @@ fn real_answers_match_the_document() {
         );
     }
     s.call(
-        associate,
+        AS_ASSOCIATE,
         queue,
         "/orders/queue?currency=USD&min_amount=1.00&reason=PAST_DUE",
         None,
         200,
     );
-    s.call(associate, queue, "/orders/queue?min_amount=1.00", None, 422);
-    s.call(associate, queue, "/orders/queue?after=nonsense", None, 422);
+    s.call(
+        AS_ASSOCIATE,
+        queue,
+        "/orders/queue?min_amount=1.00",
+        None,
+        422,
+    );
+    s.call(
+        AS_ASSOCIATE,
+        queue,
+        "/orders/queue?after=nonsense",
+        None,
+        422,
+    );
+}
 
-    // The event feed and its delivery (nothing is pushed: no erp_events_url).
+/// The event feed and its delivery (nothing is pushed: no erp_events_url).
+fn events(s: &mut Session) {
     let feed = s.call(
-        Some(e2e::INTEGRATION),
+        AS_INTEGRATION,
         ("GET", "/events"),
         "/events?limit=5",
         None,
@@ -985,23 +1154,23 @@ fn real_answers_match_the_document() {
     );
     let next = feed.json()["next"].as_str().unwrap().to_string();
     s.call(
-        manager,
+        AS_MANAGER,
         ("GET", "/events"),
         &format!("/events?after={next}&type=order.held"),
         None,
         200,
     );
-    s.call(manager, ("GET", "/events"), "/events?after=x", None, 400);
-    s.call(associate, ("GET", "/events"), "/events", None, 403);
+    s.call(AS_MANAGER, ("GET", "/events"), "/events?after=x", None, 400);
+    s.call(AS_ASSOCIATE, ("GET", "/events"), "/events", None, 403);
     s.call(
-        manager,
+        AS_MANAGER,
         ("GET", "/events/deliveries"),
         "/events/deliveries",
         None,
         200,
     );
     s.call(
-        manager,
+        AS_MANAGER,
         ("GET", "/events/deliveries/failed"),
         "/events/deliveries/failed",
         None,
@@ -1009,25 +1178,12 @@ fn real_answers_match_the_document() {
     );
     let redeliver = json!({"event_ids": ["evt_1"]});
     s.call(
-        manager,
+        AS_MANAGER,
         ("POST", "/events/deliveries/redeliver"),
         "/events/deliveries/redeliver",
         Some(redeliver),
         200,
     );
     let run = ("POST", "/events/deliveries/run");
-    s.call(
-        Some(e2e::INTEGRATION),
-        run,
-        "/events/deliveries/run",
-        None,
-        200,
-    );
-
-    // At least one success of every operation was seen and matched.
-    let missing: Vec<_> = operations(&s.check.doc)
-        .difference(&s.check.succeeded)
-        .cloned()
-        .collect();
-    assert!(missing.is_empty(), "no success checked for {missing:?}");
+    s.call(AS_INTEGRATION, run, "/events/deliveries/run", None, 200);
 }

@@ -100,12 +100,13 @@ async fn put_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     .await
 }
 
-/// `GET /customers/{id}?as_of=`: the customer and its credit position.
+/// `GET /customers/{id}?as_of=`: the customer, its credit position, its
+/// escalations and who worked the account when.
 async fn show_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("customer", call.param("id"))?;
     let as_of = call.as_of(call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let position = workflows::customer::position(&desk.db, id, as_of, &policy).await?;
+    let position = workflows::customer::position(&desk.db, id, as_of, call.now, &policy).await?;
     Ok(Reply::ok(&position))
 }
 

@@ -146,11 +146,12 @@ async fn update_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
 async fn show_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("dispute", call.param("id"))?;
     let as_of = call.as_of(call.today())?;
-    let view = disputes::view(&desk.db, id, as_of).await?;
+    let view = disputes::view(&desk.db, id, as_of, call.now).await?;
     Ok(Reply::ok(&view))
 }
 
-/// `GET /disputes?status=&customer_id=&as_of=`: the nearest due first.
+/// `GET /disputes?status=&customer_id=&assignee=&as_of=`: the nearest due
+/// first.
 async fn list_disputes(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
     let status = match call.query("status") {
@@ -164,11 +165,15 @@ async fn list_disputes(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let customer_id = call
         .query("customer_id")
         .and_then(|id| fields.id("customer_id", id));
+    let assignee = call
+        .query("assignee")
+        .and_then(|text| fields.assignee("assignee", text, call.caller.name()));
     let as_of = call.as_of(call.today());
     fields.finish()?;
     let query = DisputeQuery {
         status: valid(status),
         customer_id,
+        assignee,
     };
     let list = disputes::list(&desk.db, &query, as_of?).await?;
     Ok(Reply::ok(&list))

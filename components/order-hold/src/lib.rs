@@ -1,13 +1,17 @@
 //! order-hold: the ERP's order webhooks get a hold decision (R1) in
 //! milliseconds; associates work the held queue, releasing orders one by
-//! one or in bulk with a note; the ERP cancels orders.
+//! one or in bulk with a note — beyond the policy's thresholds a manager
+//! approves the release; the ERP cancels orders.
 
 use api::input::{MAX_NOTE, path_id};
 use api::spin::{Desk, serve};
 use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
 use credit_core::Currency;
 use credit_core::hold::OrderStatus;
-use ledger::orders::{self, OrderWebhook, QueueCursor, QueueQuery, QueueSort};
+use http::StatusCode;
+use ledger::orders::{
+    self, Approval, ManualRelease, OrderView, OrderWebhook, QueueCursor, QueueQuery, QueueSort,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
@@ -24,6 +28,16 @@ const ROUTES: &[Route<Desk>] = &[
     Route::post("/orders/release", Access::ASSOCIATE, handler!(release_many)),
     Route::get("/orders/{id}", Access::ASSOCIATE, handler!(show_order)),
     Route::post("/orders/{id}/release", Access::ASSOCIATE, handler!(release)),
+    Route::post(
+        "/orders/{id}/approve-release",
+        Access::MANAGER,
+        handler!(approve_release),
+    ),
+    Route::post(
+        "/orders/{id}/reject-release",
+        Access::MANAGER,
+        handler!(reject_release),
+    ),
     Route::post("/orders/{id}/cancel", Access::ERP, handler!(cancel)),
 ];
 
@@ -149,7 +163,8 @@ fn amount_bound(
     fields.amount(field, text, currency)
 }
 
-/// What both lists read: status (held by default), customer and page size.
+/// What both lists read: status (held by default), customer, assignee
+/// (`me`, `unassigned` or a name) and page size.
 fn list_query(fields: &mut Fields, call: &Call) -> QueueQuery {
     let status = match call.query("status") {
         None => Some(OrderStatus::Held),
@@ -158,6 +173,9 @@ fn list_query(fields: &mut Fields, call: &Call) -> QueueQuery {
     let customer_id = call
         .query("customer_id")
         .and_then(|id| fields.id("customer_id", id));
+    let assignee = call
+        .query("assignee")
+        .and_then(|text| fields.assignee("assignee", text, call.caller.name()));
     let limit = fields.number(
         "limit",
         call.query("limit"),
@@ -167,14 +185,16 @@ fn list_query(fields: &mut Fields, call: &Call) -> QueueQuery {
     QueueQuery {
         status: status.unwrap_or(OrderStatus::Held),
         customer_id,
+        assignee,
         limit: limit.unwrap_or(QueueQuery::DEFAULT_LIMIT),
         ..QueueQuery::held()
     }
 }
 
-/// `GET /orders/{id}`: the order with its decision history.
+/// `GET /orders/{id}`: the order with its decision history and escalations.
 async fn show_order(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    let view = orders::view(&desk.db, path_id("order", call.param("id"))?).await?;
+    let id = path_id("order", call.param("id"))?;
+    let view = orders::view(&desk.db, id, call.now).await?;
     Ok(Reply::ok(&view))
 }
 
@@ -186,17 +206,71 @@ struct ReleaseBody {
 
 /// `POST /orders/{id}/release?as_of=` (associate): a manual release with a
 /// note; the account's figures as of `as_of` (today unless given) are kept
-/// with it.
+/// with it. 202 when the release waits for a manager's approval.
 async fn release(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("order", call.param("id"))?;
     let body: ReleaseBody = call.json()?;
-    let mut fields = Fields::new();
-    let note = fields.text("note", &body.note, MAX_NOTE);
-    fields.finish()?;
+    let note = note(&body.note)?;
     let as_of = call.as_of(call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = call.stamp();
-    let view = orders::release(&desk.db, id, &valid(note), &policy, as_of, &stamp).await?;
+    let release = ManualRelease {
+        note: &note,
+        by_manager: call.caller.is_manager(),
+        policy: &policy,
+        as_of,
+    };
+    let view = orders::release(&desk.db, id, &release, &call.stamp()).await?;
+    Ok(released(&view))
+}
+
+/// 200 with the order released; 202 with it waiting for approval.
+fn released(view: &OrderView) -> Reply {
+    match view.status {
+        OrderStatus::PendingApproval => Reply::json(StatusCode::ACCEPTED, view),
+        _ => Reply::ok(view),
+    }
+}
+
+fn note(text: &str) -> Result<String, Problem> {
+    let mut fields = Fields::new();
+    let note = fields.text("note", text, MAX_NOTE);
+    fields.finish()?;
+    Ok(valid(note))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalBody {
+    note: Option<String>,
+}
+
+/// `POST /orders/{id}/approve-release?as_of=` (manager): releases an order
+/// an associate asked to release; never by the one who asked. The body,
+/// `{"note": ...}`, may be left out.
+async fn approve_release(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("order", call.param("id"))?;
+    let body: ApprovalBody = match call.body.iter().all(u8::is_ascii_whitespace) {
+        true => ApprovalBody { note: None },
+        false => call.json()?,
+    };
+    let note = note(body.note.as_deref().unwrap_or("approved"))?;
+    let as_of = call.as_of(call.today())?;
+    let policy = ledger::policy::load(&desk.kv).await?;
+    let approval = Approval {
+        note: &note,
+        policy: &policy,
+        as_of,
+    };
+    let view = orders::approve_release(&desk.db, id, &approval, &call.stamp()).await?;
+    Ok(Reply::ok(&view))
+}
+
+/// `POST /orders/{id}/reject-release` (manager): held again, with the note.
+async fn reject_release(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("order", call.param("id"))?;
+    let body: ReleaseBody = call.json()?;
+    let note = note(&body.note)?;
+    let view = orders::reject_release(&desk.db, id, &note, &call.stamp()).await?;
     Ok(Reply::ok(&view))
 }
 
@@ -210,7 +284,8 @@ struct BulkReleaseBody {
 /// Most orders one bulk release takes.
 const MAX_BULK: usize = 500;
 
-/// `POST /orders/release?as_of=` (associate): many held orders, one note.
+/// `POST /orders/release?as_of=` (associate): many held orders, one note;
+/// what happened to each (released, waiting for approval, or why not).
 async fn release_many(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let body: BulkReleaseBody = call.json()?;
     let mut fields = Fields::new();
@@ -226,10 +301,14 @@ async fn release_many(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     fields.finish()?;
     let as_of = call.as_of(call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = call.stamp();
     let note = valid(note);
-    let outcomes =
-        orders::release_many(&desk.db, &body.order_ids, &note, &policy, as_of, &stamp).await?;
+    let release = ManualRelease {
+        note: &note,
+        by_manager: call.caller.is_manager(),
+        policy: &policy,
+        as_of,
+    };
+    let outcomes = orders::release_many(&desk.db, &body.order_ids, &release, &call.stamp()).await?;
     Ok(Reply::ok(&serde_json::json!({ "results": outcomes })))
 }
 

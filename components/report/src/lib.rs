@@ -1,13 +1,13 @@
 //! report: held orders, aging, disputes against their service levels, the
-//! collection worklist, KPIs and credit-limit requests, for associates and
-//! managers — as JSON, or as CSV (RFC 4180, header row) with
+//! collection worklist, KPIs, credit-limit requests and releases by hand,
+//! for associates and managers — as JSON, or as CSV (RFC 4180, header row) with
 //! `Accept: text/csv`. See [`tables`] for the CSV layout.
 
 mod tables;
 mod trend;
 
 use api::spin::{Desk, NoStore, serve};
-use api::{Access, Call, Incoming, Problem, Reply, Route, Table, handler};
+use api::{Access, Call, Fields, Incoming, Problem, Reply, Route, Table, handler};
 use chrono::NaiveDate;
 use credit_core::Named;
 use credit_core::dispute::DisputeStatus;
@@ -47,6 +47,7 @@ const ROUTES: &[Route<Reports>] = &[
         Access::ASSOCIATE,
         handler!(credit_limit_requests),
     ),
+    Route::get("/reports/releases", Access::MANAGER, handler!(releases)),
 ];
 
 /// The report as the caller asked for it: CSV, or JSON by default.
@@ -95,21 +96,43 @@ async fn disputes(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
     Ok(answer(call, &report, tables::disputes))
 }
 
-/// `GET /reports/worklist?as_of=`: who to call first.
+/// `GET /reports/worklist?as_of=&assignee=`: who to call first; only the
+/// accounts of `assignee` (`me`, `unassigned` or a name) when given.
 async fn worklist(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
-    let as_of = call.as_of(call.today())?;
-    let report = reports::worklist(&desk.db, as_of).await?;
+    let mut fields = Fields::new();
+    let assignee = call
+        .query("assignee")
+        .and_then(|text| fields.assignee("assignee", text, call.caller.name()));
+    let as_of = call.as_of(call.today());
+    fields.finish()?;
+    let report = reports::worklist(&desk.db, as_of?, assignee.as_ref()).await?;
     Ok(answer(call, &report, tables::worklist))
 }
 
 /// `GET /reports/kpis?from=&to=`: both dates required, `to` not before `from`.
 async fn kpis(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
-    let from = required_date(call, "from")?;
-    let to = required_date(call, "to")?;
-    let period = Period::new(from, to)
-        .ok_or_else(|| Problem::invalid_field("to", "must not be before from"))?;
-    let report = reports::kpis(&desk.db, period).await?;
+    let report = reports::kpis(&desk.db, period(call)?).await?;
     Ok(answer(call, &report, tables::kpis))
+}
+
+/// `GET /reports/releases?from=&to=&by=` (manager): releases by hand in
+/// the period, per person, with the holds they overrode.
+async fn releases(desk: &Reports, call: &Call) -> Result<Reply, Problem> {
+    let period = period(call)?;
+    let mut fields = Fields::new();
+    let by = call
+        .query("by")
+        .and_then(|name| fields.text("by", name, api::input::MAX_NAME));
+    fields.finish()?;
+    let report = reports::releases(&desk.db, period, by.as_deref()).await?;
+    Ok(answer(call, &report, tables::releases))
+}
+
+/// `from` and `to`, both required, `to` not before `from`.
+fn period(request: &Incoming) -> Result<Period, Problem> {
+    let from = required_date(request, "from")?;
+    let to = required_date(request, "to")?;
+    Period::new(from, to).ok_or_else(|| Problem::invalid_field("to", "must not be before from"))
 }
 
 fn required_date(request: &Incoming, name: &str) -> Result<NaiveDate, Problem> {

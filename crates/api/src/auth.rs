@@ -165,6 +165,24 @@ impl Tokens {
         found
     }
 
+    /// Everyone who holds a token, once each (a person may hold several),
+    /// by name; a person with tokens of several roles in the widest one.
+    pub fn people(&self) -> Vec<Person> {
+        let mut people: Vec<Person> = vec![];
+        for Person { name, role } in self.entries.iter().map(|entry| &entry.person) {
+            match people.iter_mut().find(|p| &p.name == name) {
+                Some(known) if role.allows(known.role) => known.role = *role,
+                Some(_) => {}
+                None => people.push(Person {
+                    name: name.clone(),
+                    role: *role,
+                }),
+            }
+        }
+        people.sort_by(|a, b| a.name.cmp(&b.name));
+        people
+    }
+
     /// How many tokens there are.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -256,6 +274,21 @@ mod tests {
             name: name.to_owned(),
             role,
         }
+    }
+
+    #[test]
+    fn people_are_listed_once_by_name_in_their_widest_role() {
+        let tokens =
+            Tokens::parse("t1=bo:associate, t2=ana:associate, t3=bo:manager, t4=erp:integration")
+                .unwrap();
+        assert_eq!(
+            tokens.people(),
+            [
+                person("ana", Role::Associate),
+                person("bo", Role::Manager),
+                person("erp", Role::Integration),
+            ]
+        );
     }
 
     #[test]

@@ -28,6 +28,11 @@ impl Caller {
         }
     }
 
+    /// Whether the caller is a manager (the ERP is not a person).
+    pub fn is_manager(&self) -> bool {
+        matches!(self, Caller::Person(person) if person.role == Role::Manager)
+    }
+
     pub fn webhook_id(&self) -> Option<&str> {
         match self {
             Caller::Erp { webhook_id } => Some(webhook_id),
@@ -57,6 +62,11 @@ impl Credentials {
             tokens,
             webhook_secret,
         })
+    }
+
+    /// Everyone who holds a token (see [`Tokens::people`]).
+    pub fn people(&self) -> Vec<Person> {
+        self.tokens.people()
     }
 
     /// A person with at least the `required` role: 401 without a valid

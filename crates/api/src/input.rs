@@ -8,6 +8,8 @@ use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use ledger::customers::AssigneeFilter;
+
 use crate::problem::Problem;
 
 /// Parses a JSON body: malformed JSON is 400; JSON of the wrong shape
@@ -277,6 +279,16 @@ impl Fields {
             );
         }
         parsed
+    }
+
+    /// Whose accounts a list shows: `me` (the caller, `me`), `unassigned`,
+    /// or a person's name.
+    pub fn assignee(&mut self, field: &str, text: &str, me: &str) -> Option<AssigneeFilter> {
+        match text {
+            "me" => Some(AssigneeFilter::Person(me.to_string())),
+            "unassigned" => Some(AssigneeFilter::Unassigned),
+            name => self.text(field, name, MAX_NAME).map(AssigneeFilter::Person),
+        }
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: &str) {

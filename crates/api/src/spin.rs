@@ -179,6 +179,11 @@ async fn read_credentials(webhooks: Webhooks) -> Result<Credentials, Problem> {
     })
 }
 
+/// Everyone named in `api_tokens`, once each, by name.
+pub async fn people() -> Result<Vec<crate::Person>, Problem> {
+    Ok(credentials(Webhooks::None).await?.people())
+}
+
 /// An application variable granted to the component (500 when it is not).
 pub async fn variable(name: &str) -> Result<String, Problem> {
     spin_sdk::variables::get(name).await.map_err(|e| {

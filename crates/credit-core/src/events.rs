@@ -38,6 +38,8 @@ crate::named! {
         Cancellation = "cancellation",
         ManualRelease = "manual_release",
         BulkRelease = "bulk_release",
+        /// A manager approved an associate's release (four eyes).
+        ApprovedRelease = "approved_release",
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::Currency;
 use crate::account::Account;
 use crate::policy::Policy;
 
@@ -16,6 +17,10 @@ crate::named! {
         PastDue = "PAST_DUE",
         /// Not a failure: the customer is exempt and was released regardless.
         Exempt = "EXEMPT",
+        /// The desk does not know the customer yet: the order waits for it.
+        UnknownCustomer = "UNKNOWN_CUSTOMER",
+        /// The order is not in the currency the customer is billed in.
+        CurrencyMismatch = "CURRENCY_MISMATCH",
     }
 }
 
@@ -137,6 +142,41 @@ fn failing_reasons(
         });
     }
     reasons
+}
+
+/// The hold on an order the desk cannot check: its customer is unknown.
+/// It is checked when the customer arrives.
+pub fn unknown_customer(customer_id: &str) -> Decision {
+    cannot_check(Reason {
+        code: ReasonCode::UnknownCustomer,
+        detail: format!(
+            "customer '{customer_id}' is not known to credit yet; the order is checked when it arrives"
+        ),
+        amount: None,
+    })
+}
+
+/// The hold on an order in another currency than its customer's. It is
+/// checked again when the order or the customer changes.
+pub fn currency_mismatch(customer_currency: Currency, order_currency: Currency) -> Decision {
+    cannot_check(Reason {
+        code: ReasonCode::CurrencyMismatch,
+        detail: format!(
+            "the customer is billed in {customer_currency}; the order is in {order_currency}"
+        ),
+        amount: None,
+    })
+}
+
+fn cannot_check(reason: Reason) -> Decision {
+    Decision {
+        status: OrderStatus::Held,
+        reasons: vec![reason],
+        exposure: Decimal::ZERO,
+        credit_limit: None,
+        available: None,
+        past_due: Decimal::ZERO,
+    }
 }
 
 /// A held order waiting for a re-check.
@@ -371,6 +411,22 @@ mod tests {
         account.credit_limit = Some(dec!(30000));
         let results = recheck_held_orders(&account, &held, date(AS_OF), &Policy::default());
         assert!(results.iter().all(|(_, d)| d.is_released()));
+    }
+
+    #[test]
+    fn orders_the_desk_cannot_check_are_held_with_their_reason() {
+        let decision = unknown_customer("C-404");
+        assert_eq!(decision.status, OrderStatus::Held);
+        assert_eq!(codes(&decision), [ReasonCode::UnknownCustomer]);
+        assert!(decision.reasons[0].detail.contains("C-404"));
+        let usd = Currency::parse("USD").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let decision = currency_mismatch(usd, eur);
+        assert_eq!(codes(&decision), [ReasonCode::CurrencyMismatch]);
+        assert_eq!(
+            decision.reasons[0].detail,
+            "the customer is billed in USD; the order is in EUR"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn claim(
     };
     for _ in 0..CLAIM_ATTEMPTS {
         let inserted = db
-            .write(
+            .query(
                 "INSERT INTO request_claims (key, fingerprint, claimed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (key) DO NOTHING RETURNING key",
                 params![key, fingerprint, now_text.as_str()],
@@ -93,7 +93,7 @@ pub async fn claim(
         }
         // Taken over only if nobody else took it over since it was read.
         let taken = db
-            .write(
+            .query(
                 "UPDATE request_claims SET claimed_at = ?3 WHERE key = ?1 AND claimed_at = ?2
                  RETURNING key",
                 params![key, claimed_at.as_str(), now_text.as_str()],
@@ -114,12 +114,11 @@ const CLAIM_ATTEMPTS: usize = 3;
 /// The holder gives the key up unanswered (a server error): the next
 /// delivery runs again.
 pub async fn release(db: &impl Database, ticket: &Ticket) -> Result<(), DbError> {
-    db.write(
+    db.execute(
         "DELETE FROM request_claims WHERE key = ?1 AND claimed_at = ?2",
         params![ticket.key.as_str(), ticket.claimed_at.as_str()],
     )
     .await
-    .map(drop)
 }
 
 /// The keys of claims made before `cutoff`, oldest first, at most `limit`:
@@ -149,7 +148,7 @@ const FORGET_PER_STATEMENT: usize = 50;
 pub async fn forget(db: &impl Database, keys: &[String]) -> Result<(), DbError> {
     for few in keys.chunks(FORGET_PER_STATEMENT) {
         let few = serde_json::to_string(few).expect("strings serialise");
-        db.write(
+        db.execute(
             "DELETE FROM request_claims WHERE key IN (SELECT value FROM json_each(?))",
             params![few],
         )

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::db::{Columns, Database, DbError, Record, Records};
+use crate::db::{Columns, Database, DbError, Record, Records, Value};
 use crate::events::{self, NewEvent, Trigger};
 use crate::{LedgerError, Result, Stamp, audit, params};
 
@@ -36,10 +36,12 @@ pub struct Customer {
     pub exempt: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// The person who works the account, if anyone.
+    pub assignee: Option<String>,
 }
 
 impl Record for Customer {
-    const SELECT: &'static str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at";
+    const SELECT: &'static str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at, c.assignee";
 
     fn read(columns: &mut Columns<'_>) -> Result<Customer, DbError> {
         let id = columns.string()?;
@@ -56,6 +58,7 @@ impl Record for Customer {
             exempt: columns.bool()?,
             created_at: columns.string()?,
             updated_at: columns.string()?,
+            assignee: columns.opt_string()?,
         })
     }
 }
@@ -111,14 +114,20 @@ pub(crate) async fn write(
     .await
 }
 
-/// Whether the customer has invoices, orders or payments on the books.
-pub async fn has_business(db: &impl Database, id: &str) -> Result<bool, DbError> {
+/// Whether the customer has invoices, payments or orders in `currency`
+/// (its currency) on the books. Orders in another currency — held for the
+/// mismatch — do not count: correcting the customer's currency clears them.
+pub async fn has_business(
+    db: &impl Database,
+    id: &str,
+    currency: Currency,
+) -> Result<bool, DbError> {
     let row = db
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM invoices WHERE customer_id = ?1)
-                 OR EXISTS (SELECT 1 FROM orders WHERE customer_id = ?1)
+                 OR EXISTS (SELECT 1 FROM orders WHERE customer_id = ?1 AND COALESCE(currency, ?2) = ?2)
                  OR EXISTS (SELECT 1 FROM payments WHERE customer_id = ?1)",
-            params![id],
+            params![id, currency.code()],
         )
         .await?;
     row.map_or(Ok(false), |row| row.bool(0))
@@ -152,6 +161,96 @@ pub async fn set_credit_limit(
         details,
     )
     .await
+}
+
+/// Assigns the customer to a person, or to nobody, recording the change
+/// in the audit log. Assigning to whoever has it already changes nothing.
+pub async fn set_assignee(
+    db: &impl Database,
+    customer: &Customer,
+    assignee: Option<&str>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    if customer.assignee.as_deref() == assignee {
+        return Ok(());
+    }
+    db.execute(
+        "UPDATE customers SET assignee = ? WHERE id = ?",
+        params![assignee, &customer.id],
+    )
+    .await?;
+    let details = json!({ "before": customer.assignee, "after": assignee });
+    audit::record(db, stamp, ASSIGN, "customer", &customer.id, details).await
+}
+
+/// Whose accounts a list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// The accounts assigned to this person.
+    Person(String),
+    /// The accounts assigned to nobody (and orders of customers the desk
+    /// does not know yet).
+    Unassigned,
+}
+
+impl AssigneeFilter {
+    /// The condition on the assignee `column`, with `placeholder` standing
+    /// for the value it binds, if any.
+    pub fn condition(&self, column: &str, placeholder: &str) -> (String, Option<Value>) {
+        match self {
+            AssigneeFilter::Person(name) => (
+                format!("{column} = {placeholder}"),
+                Some(name.clone().into()),
+            ),
+            AssigneeFilter::Unassigned => (format!("{column} IS NULL"), None),
+        }
+    }
+
+    /// Whether an account assigned to `assignee` passes.
+    pub fn matches(&self, assignee: Option<&str>) -> bool {
+        match self {
+            AssigneeFilter::Person(name) => assignee == Some(name.as_str()),
+            AssigneeFilter::Unassigned => assignee.is_none(),
+        }
+    }
+}
+
+/// The audit log's action for a change of assignee.
+const ASSIGN: &str = "assign";
+
+/// One change of a customer's assignee.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub at: String,
+    pub by: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Record for Assignment {
+    const SELECT: &'static str =
+        "a.at, a.actor, json_extract(a.details, '$.before'), json_extract(a.details, '$.after')";
+
+    fn read(columns: &mut Columns<'_>) -> Result<Assignment, DbError> {
+        Ok(Assignment {
+            at: columns.string()?,
+            by: columns.string()?,
+            from: columns.opt_string()?,
+            to: columns.opt_string()?,
+        })
+    }
+}
+
+/// Who worked the customer's account when: its latest 50 changes of
+/// assignee, the latest first.
+pub async fn assignment_history(db: &impl Database, id: &str) -> Result<Vec<Assignment>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM audit_log a
+         WHERE a.entity = 'customer' AND a.entity_id = ? AND a.action = ?
+         ORDER BY a.id DESC LIMIT 50",
+        Assignment::SELECT
+    );
+    db.records(&sql, params![id, ASSIGN]).await
 }
 
 /// Adds to the customer's unapplied cash. The total is kept exactly, in

@@ -170,8 +170,17 @@ impl Row {
 
     /// An ISO 4217 currency code.
     pub fn currency(&self, column: usize) -> Result<credit_core::Currency, DbError> {
-        credit_core::Currency::parse(self.text(column)?)
-            .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+        self.opt_currency(column)?
+            .ok_or_else(|| Self::decode_error(column, "an ISO 4217 currency"))
+    }
+
+    pub fn opt_currency(&self, column: usize) -> Result<Option<credit_core::Currency>, DbError> {
+        self.opt_text(column)?
+            .map(|code| {
+                credit_core::Currency::parse(code)
+                    .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+            })
+            .transpose()
     }
 
     /// A named value (a status, a kind), stored by its name.
@@ -200,13 +209,6 @@ pub trait Database {
     /// The first row, if any.
     async fn query_row(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params).await?.into_iter().next())
-    }
-
-    /// Runs one statement that writes, on its own (autocommit), and returns
-    /// its rows. Waiting for the write lock is its one wait; the lock is
-    /// held for the statement alone.
-    async fn write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
-        self.query(sql, params).await
     }
 
     /// Begins a write transaction, taking the write lock at once.

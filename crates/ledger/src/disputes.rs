@@ -4,7 +4,7 @@
 //! invoice's balance. Opening and changing one, with the re-check of held
 //! orders that follows, is [`crate::workflows::dispute`].
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::dispute::{self, DisputeStatus, IllegalTransition, SlaStatus};
 use credit_core::events::EventType;
 use credit_core::{Currency, Named, Policy};
@@ -12,7 +12,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::{Columns, Database, DbError, Record, Records};
+use credit_core::escalation::SubjectType;
+
+use crate::customers::AssigneeFilter;
+use crate::db::{Columns, Database, DbError, Record, Records, Value};
+use crate::escalations::{self, EscalationView};
 use crate::events::NewEvent;
 use crate::invoices::{self, Balances, Invoice, dispute_id};
 use crate::{LedgerError, Result, Stamp, params};
@@ -86,6 +90,8 @@ pub struct DisputeView {
     /// The date `sla_status` is computed as of.
     pub as_of: NaiveDate,
     pub history: Vec<DisputeEvent>,
+    /// Its escalations to the supervisors, the latest first.
+    pub escalations: Vec<EscalationView>,
 }
 
 /// The answer to opening or changing a dispute: the dispute, and the held
@@ -116,6 +122,8 @@ pub const ACTIVE: &[DisputeStatus] = &[DisputeStatus::Open, DisputeStatus::InRev
 pub struct DisputeQuery {
     pub status: StatusFilter,
     pub customer_id: Option<String>,
+    /// Disputes on the accounts of this assignee (or of nobody).
+    pub assignee: Option<AssigneeFilter>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -247,14 +255,22 @@ pub async fn get(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<Dispu
     Ok(stored(db, id).await?.to_dispute(as_of))
 }
 
-/// The dispute with its history.
-pub async fn view(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<DisputeView> {
+/// The dispute with its history, its service level as of `as_of`, its
+/// escalations as they stand at `now`.
+pub async fn view(
+    db: &impl Database,
+    id: &str,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<DisputeView> {
     let stored = stored(db, id).await?;
     let history = history(db, &stored).await?;
+    let escalations = escalations::of_subject(db, SubjectType::Dispute, id, now).await?;
     Ok(DisputeView {
         dispute: stored.to_dispute(as_of),
         as_of,
         history,
+        escalations,
     })
 }
 
@@ -314,40 +330,43 @@ impl StoredEvent {
     }
 }
 
-/// Disputes by status and customer, the nearest service-level date first.
+/// Disputes by status, customer and assignee, the nearest service-level
+/// date first.
 pub async fn list(
     db: &impl Database,
     query: &DisputeQuery,
     as_of: NaiveDate,
 ) -> Result<Vec<Dispute>, DbError> {
-    // One statement per filter, so each is served by an index: a
-    // customer's disputes by status, or every customer's by status (all
-    // statuses named when the filter lets all through, as the disputes
-    // report does).
-    let (first, second) = query.status.statuses().unzip();
-    let select = format!("SELECT {} {FROM}", Stored::SELECT);
-    const ORDER: &str = "ORDER BY d.sla_due_on, d.id";
-    let (sql, params) = match (&query.customer_id, first, second) {
-        (Some(customer_id), Some(first), Some(second)) => (
-            format!("{select} WHERE d.customer_id = ?1 AND d.status IN (?2, ?3) {ORDER}"),
-            params![customer_id, first, second],
-        ),
-        (Some(customer_id), _, _) => (
-            format!("{select} WHERE d.customer_id = ?1 {ORDER}"),
-            params![customer_id],
-        ),
-        (None, Some(first), Some(second)) => (
-            format!("{select} WHERE d.status IN (?1, ?2) {ORDER}"),
-            params![first, second],
-        ),
-        (None, _, _) => {
-            let all = DisputeStatus::sql_list(DisputeStatus::ALL);
-            (
-                format!("{select} WHERE d.status IN ({all}) {ORDER}"),
-                vec![],
-            )
+    // Each filter a condition an index serves: a customer's disputes by
+    // status, or every customer's by status (all statuses named when the
+    // filter lets all through, as the disputes report does).
+    let mut conditions: Vec<String> = vec![];
+    let mut params: Vec<Value> = vec![];
+    if let Some(customer_id) = &query.customer_id {
+        conditions.push("d.customer_id = ?".into());
+        params.push(customer_id.clone().into());
+    }
+    match query.status.statuses() {
+        Some((first, second)) => {
+            conditions.push("d.status IN (?, ?)".into());
+            params.extend([first.into(), second.into()]);
         }
-    };
+        None if query.customer_id.is_none() => conditions.push(format!(
+            "d.status IN ({})",
+            DisputeStatus::sql_list(DisputeStatus::ALL)
+        )),
+        None => {}
+    }
+    if let Some(assignee) = &query.assignee {
+        let (condition, value) = assignee.condition("c.assignee", "?");
+        conditions.push(condition);
+        params.extend(value);
+    }
+    let sql = format!(
+        "SELECT {} {FROM} WHERE {} ORDER BY d.sla_due_on, d.id",
+        Stored::SELECT,
+        conditions.join(" AND ")
+    );
     let rows: Vec<Stored> = db.records(&sql, params).await?;
     Ok(rows.into_iter().map(|row| row.to_dispute(as_of)).collect())
 }

@@ -10,7 +10,7 @@
 //! bottom; a customer's account figures (`accounts`) above it; `orders`
 //! above that; the rows of payments, disputes, contacts and limit requests
 //! beside; and at the top the [`workflows`] that change several at once,
-//! and the read-only `reports`.
+//! and the read-only `reports` and customer `search`.
 
 pub mod accounts;
 pub mod claims;
@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod disputes;
+pub mod escalations;
 pub mod events;
 pub mod invoices;
 pub mod limits;
@@ -26,6 +27,7 @@ pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schema;
+pub mod search;
 pub mod workflows;
 
 mod audit;

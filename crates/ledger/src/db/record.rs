@@ -94,6 +94,10 @@ impl Columns<'_> {
         self.row.currency(self.advance())
     }
 
+    pub fn opt_currency(&mut self) -> Result<Option<Currency>, DbError> {
+        self.row.opt_currency(self.advance())
+    }
+
     /// A named value (a status, a kind) stored by its name.
     pub fn named<T: credit_core::Named>(&mut self) -> Result<T, DbError> {
         self.row.named(self.advance())

@@ -2,75 +2,45 @@
 //! history behind each order, the held queue, releases and cancellations,
 //! and the re-check of held orders after anything that lowers exposure.
 
-use std::sync::LazyLock;
-
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use credit_core::Named;
+use credit_core::escalation::SubjectType;
 use credit_core::events::{Cause, EventType};
-use credit_core::hold::{self, Decision, HeldOrder, OrderStatus, Reason};
+use credit_core::hold::{self, Decision, HeldOrder, OrderStatus};
 use credit_core::{Account, Currency, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+mod check;
 mod queue;
+mod release;
+
+pub use check::{CheckResult, OrderWebhook, check};
+pub use release::{
+    Approval, BulkOutcome, BulkResult, ManualRelease, approve_release, reject_release, release,
+    release_many,
+};
 
 pub use queue::{
     QueueCursor, QueueEntry, QueuePage, QueueQuery, QueueSort, QueueTotal, queue, queue_page,
 };
 
-use crate::accounts::{self, Figures, OpenInvoiceRow};
+use crate::accounts;
 use crate::customers::{self, Customer};
 use crate::db::{Columns, Database, DbError, Record, Records, transaction};
+use crate::escalations::{self, EscalationView};
 use crate::events::{self, NewEvent, Trigger};
 use crate::{LedgerError, Result, Stamp, params};
-
-/// An order as the ERP sends it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderWebhook {
-    pub id: String,
-    pub customer_id: String,
-    pub amount: Decimal,
-    pub currency: Currency,
-    pub ordered_on: NaiveDate,
-    /// When the customer wants the goods, if the ERP says.
-    pub requested_ship_on: Option<NaiveDate>,
-    /// The date the check is made as of (today unless the ERP says).
-    pub as_of: NaiveDate,
-}
-
-/// The answer to an order webhook.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CheckResult {
-    pub order_id: String,
-    pub status: OrderStatus,
-    pub reasons: Vec<Reason>,
-    pub exposure: Decimal,
-    pub credit_limit: Option<Decimal>,
-    pub available: Option<Decimal>,
-    pub past_due: Decimal,
-    pub checked_at: String,
-}
-
-impl CheckResult {
-    fn new(order_id: &str, decision: Decision, checked_at: String) -> CheckResult {
-        CheckResult {
-            order_id: order_id.to_string(),
-            status: decision.status,
-            reasons: decision.reasons,
-            exposure: decision.exposure,
-            credit_limit: decision.credit_limit,
-            available: decision.available,
-            past_due: decision.past_due,
-            checked_at,
-        }
-    }
-}
 
 /// An order as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct StoredOrder {
     id: String,
     customer_id: String,
+    /// The order's own currency (`None` for orders stored before orders
+    /// kept it: they are in their customer's).
+    currency: Option<Currency>,
     amount_minor: i64,
     ordered_on: NaiveDate,
     requested_ship_on: Option<NaiveDate>,
@@ -81,12 +51,13 @@ struct StoredOrder {
 }
 
 impl Record for StoredOrder {
-    const SELECT: &'static str = "o.id, o.customer_id, o.amount_minor, o.ordered_on, o.requested_ship_on, o.status, o.held_since, o.created_at, o.updated_at";
+    const SELECT: &'static str = "o.id, o.customer_id, o.currency, o.amount_minor, o.ordered_on, o.requested_ship_on, o.status, o.held_since, o.created_at, o.updated_at";
 
     fn read(columns: &mut Columns<'_>) -> Result<StoredOrder, DbError> {
         Ok(StoredOrder {
             id: columns.string()?,
             customer_id: columns.string()?,
+            currency: columns.opt_currency()?,
             amount_minor: columns.int()?,
             ordered_on: columns.date()?,
             requested_ship_on: columns.opt_date()?,
@@ -110,174 +81,6 @@ async fn get(db: &impl Database, id: &str) -> Result<StoredOrder> {
     find(db, id)
         .await?
         .ok_or_else(|| LedgerError::not_found("order", id))
-}
-
-/// R1: checks a new or changed order and stores the decision. The same
-/// order delivered again with the same content changes nothing and gets
-/// the current decision back.
-pub async fn check(
-    db: &impl Database,
-    order: &OrderWebhook,
-    policy: &Policy,
-    stamp: &Stamp,
-) -> Result<CheckResult> {
-    transaction(db, async |db| {
-        let (customer, account, existing) = load_for_check(db, order).await?;
-        if order.currency != customer.currency {
-            return Err(LedgerError::invalid(
-                "currency",
-                format!(
-                    "customer '{}' is invoiced in {}; the order is in {}",
-                    customer.id, customer.currency, order.currency
-                ),
-            ));
-        }
-        let said = match &existing {
-            None => "order created",
-            Some(stored) => {
-                if let Some(unchanged) = redelivery(db, stored, order, &customer).await? {
-                    return Ok(unchanged);
-                }
-                "order changed"
-            }
-        };
-        let trigger = Trigger::new(Cause::Check, None, said);
-        let decision = hold::check_order(&account, order.amount, order.as_of, policy);
-        let held_since = next_held_since(existing.as_ref(), &decision, stamp);
-        db.execute(
-            "INSERT INTO orders (id, customer_id, currency, amount_minor, ordered_on, requested_ship_on, status, held_since,
-                 hold_reasons, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-             ON CONFLICT (id) DO UPDATE SET currency = ?3, amount_minor = ?4, ordered_on = ?5, requested_ship_on = ?6,
-                 status = ?7, held_since = ?8, hold_reasons = ?9, updated_at = ?10",
-            params![
-                &order.id,
-                &customer.id,
-                order.currency.code(),
-                customer.currency.to_minor(order.amount),
-                order.ordered_on,
-                order.requested_ship_on,
-                decision.status.as_str(),
-                held_since,
-                queue::reasons_column(&decision),
-                stamp.at_text(),
-            ],
-        )
-        .await?;
-        let entry = DecisionEntry::new(DecisionKind::Check, &trigger.text, &decision, stamp);
-        record(db, &order.id, &entry, inputs(&account, order.amount, order.as_of, policy)).await?;
-        let change = OrderChange {
-            order_id: &order.id,
-            customer: &customer,
-            amount: order.amount,
-            decision: &decision,
-            trigger: &trigger,
-            note: None,
-        };
-        announce(db, &change, stamp).await?;
-        Ok(CheckResult::new(&order.id, decision, stamp.at_text()))
-    })
-    .await
-}
-
-/// Everything the hold check reads, in one statement, for it runs while
-/// every other writer waits: the customer; their account, leaving this
-/// order out of the released total; the order as stored, if it is; one row
-/// per open invoice (one row without an invoice when there is none).
-async fn load_for_check(
-    db: &impl Database,
-    order: &OrderWebhook,
-) -> Result<(Customer, Account, Option<StoredOrder>)> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {}, {}, {}, {}
-             FROM customers c
-             JOIN {}
-             LEFT JOIN orders o ON o.id = ?2
-             LEFT JOIN invoices i ON i.customer_id = c.id AND i.open_minor > 0
-             WHERE c.id = ?1",
-            Customer::SELECT,
-            Figures::SELECT,
-            StoredOrder::SELECT,
-            OpenInvoiceRow::SELECT,
-            Figures::subquery(),
-        )
-    });
-    let rows = db
-        .query(&SQL, params![&order.customer_id, &order.id])
-        .await?;
-    let Some(first) = rows.first() else {
-        return Err(LedgerError::not_found("customer", &order.customer_id));
-    };
-    let mut columns = first.columns();
-    let customer: Customer = columns.record()?;
-    let figures: Figures = columns.record()?;
-    let stored: Option<StoredOrder> = columns.optional()?;
-    let mut invoices = vec![];
-    for row in &rows {
-        let mut columns = row.columns();
-        columns.skip::<Customer>();
-        columns.skip::<Figures>();
-        columns.skip::<StoredOrder>();
-        if let Some(invoice) = columns.optional::<OpenInvoiceRow>()? {
-            invoices.push(invoice.of(&customer));
-        }
-    }
-    let account = accounts::account_of(&customer, &figures, invoices);
-    Ok((customer, account, stored))
-}
-
-/// For an order seen before: `Some(current decision)` when nothing changed,
-/// `None` when it must be checked again, an error when it cannot change.
-async fn redelivery(
-    db: &impl Database,
-    stored: &StoredOrder,
-    order: &OrderWebhook,
-    customer: &Customer,
-) -> Result<Option<CheckResult>> {
-    if stored.customer_id != order.customer_id {
-        return Err(LedgerError::Conflict(format!(
-            "order '{}' belongs to customer '{}'; it cannot move to '{}'",
-            stored.id, stored.customer_id, order.customer_id
-        )));
-    }
-    let unchanged = stored.amount_minor == customer.currency.to_minor(order.amount)
-        && stored.ordered_on == order.ordered_on
-        && stored.requested_ship_on == order.requested_ship_on;
-    if unchanged {
-        let latest = latest_decision(db, &stored.id).await?;
-        return Ok(Some(CheckResult::new(
-            &stored.id,
-            latest.decision,
-            latest.decided_at,
-        )));
-    }
-    if matches!(
-        stored.status,
-        OrderStatus::Cancelled | OrderStatus::Invoiced
-    ) {
-        return Err(LedgerError::Conflict(format!(
-            "order '{}' is {}; it can no longer change",
-            stored.id,
-            stored.status.as_str()
-        )));
-    }
-    Ok(None)
-}
-
-/// A hold keeps the instant it began while the order stays held.
-fn next_held_since(
-    existing: Option<&StoredOrder>,
-    decision: &Decision,
-    stamp: &Stamp,
-) -> Option<String> {
-    if decision.is_released() {
-        return None;
-    }
-    existing
-        .filter(|o| o.status == OrderStatus::Held)
-        .and_then(|o| o.held_since.clone())
-        .or_else(|| Some(stamp.at_text()))
 }
 
 /// The figures and policy a decision was based on, for the audit trail.
@@ -336,6 +139,12 @@ credit_core::named! {
         Recheck = "recheck",
         /// A person released it by hand.
         ManualRelease = "manual_release",
+        /// An associate asked for its release; a manager must approve it.
+        ReleaseRequested = "release_requested",
+        /// A manager approved an associate's release.
+        ApprovedRelease = "approved_release",
+        /// A manager rejected an associate's release: held again.
+        ReleaseRejected = "release_rejected",
         Cancel = "cancel",
         /// An invoice was posted for it.
         Invoiced = "invoiced",
@@ -425,7 +234,21 @@ async fn latest_decision(db: &impl Database, order_id: &str) -> Result<DecisionE
         })
 }
 
-/// `GET /orders/{id}`: the order and every decision on it, oldest first.
+/// The latest decision of one kind on an order, if there is one.
+async fn latest_of_kind(
+    db: &impl Database,
+    order_id: &str,
+    kind: DecisionKind,
+) -> Result<Option<DecisionEntry>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM order_decisions od WHERE od.order_id = ? AND od.kind = ? ORDER BY od.id DESC LIMIT 1",
+        DecisionEntry::SELECT
+    );
+    db.record(&sql, params![order_id, kind.as_str()]).await
+}
+
+/// `GET /orders/{id}`: the order, every decision on it oldest first, and
+/// its escalations.
 #[derive(Debug, Serialize)]
 pub struct OrderView {
     pub id: String,
@@ -433,174 +256,80 @@ pub struct OrderView {
     pub amount: Decimal,
     pub currency: Currency,
     pub ordered_on: NaiveDate,
+    pub requested_ship_on: Option<NaiveDate>,
     pub status: OrderStatus,
     pub held_since: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// For an order `pending_approval`: the release it waits on.
+    pub release_request: Option<ReleaseRequest>,
     pub decisions: Vec<DecisionEntry>,
+    pub escalations: Vec<EscalationView>,
 }
 
-pub async fn view(db: &impl Database, id: &str) -> Result<OrderView> {
+/// An associate's release waiting for a manager.
+#[derive(Debug, Serialize)]
+pub struct ReleaseRequest {
+    pub requested_by: String,
+    pub requested_at: String,
+    pub note: Option<String>,
+    /// Why it needs a manager.
+    pub needs_approval: Option<String>,
+}
+
+impl ReleaseRequest {
+    fn of(entry: &DecisionEntry) -> ReleaseRequest {
+        ReleaseRequest {
+            requested_by: entry.by.clone(),
+            requested_at: entry.decided_at.clone(),
+            note: entry.note.clone(),
+            needs_approval: entry.inputs["needs_approval"].as_str().map(str::to_string),
+        }
+    }
+}
+
+/// The order as it stands at `now`.
+pub async fn view(db: &impl Database, id: &str, now: DateTime<Utc>) -> Result<OrderView> {
     let order = get(db, id).await?;
-    let customer = customers::get(db, &order.customer_id).await?;
+    let currency = currency_of(db, &order).await?;
     let sql = format!(
         "SELECT {} FROM order_decisions od WHERE od.order_id = ? ORDER BY od.id",
         DecisionEntry::SELECT
     );
-    let decisions = db.records(&sql, params![id]).await?;
+    let decisions: Vec<DecisionEntry> = db.records(&sql, params![id]).await?;
+    let release_request = (order.status == OrderStatus::PendingApproval)
+        .then(|| {
+            decisions
+                .iter()
+                .rfind(|d| d.kind == DecisionKind::ReleaseRequested)
+        })
+        .flatten()
+        .map(ReleaseRequest::of);
+    let escalations = escalations::of_subject(db, SubjectType::Order, id, now).await?;
     Ok(OrderView {
-        amount: customer.money(order.amount_minor),
-        currency: customer.currency,
+        amount: currency.from_minor(order.amount_minor),
+        currency,
         id: order.id,
         customer_id: order.customer_id,
         ordered_on: order.ordered_on,
+        requested_ship_on: order.requested_ship_on,
         status: order.status,
         held_since: order.held_since,
         created_at: order.created_at,
         updated_at: order.updated_at,
+        release_request,
         decisions,
+        escalations,
     })
 }
 
-/// A manual release by an associate: the override is recorded with the
-/// note, the decision it overrides and the account as it stood as of
-/// `as_of` — exposure with this order, limit, available and past due, and
-/// the figures behind them — so a manager can see what was overridden.
-pub async fn release(
-    db: &impl Database,
-    id: &str,
-    note: &str,
-    policy: &Policy,
-    as_of: NaiveDate,
-    stamp: &Stamp,
-) -> Result<OrderView> {
-    let release = Release {
-        note,
-        cause: Cause::ManualRelease,
-        policy,
-        as_of,
-    };
-    transaction(db, async |db| release_one(db, id, &release, stamp).await).await?;
-    view(db, id).await
-}
-
-/// A release by hand, of one order or many.
-struct Release<'a> {
-    note: &'a str,
-    /// [`Cause::ManualRelease`] or [`Cause::BulkRelease`].
-    cause: Cause,
-    policy: &'a Policy,
-    as_of: NaiveDate,
-}
-
-async fn release_one(
-    db: &impl Database,
-    id: &str,
-    release: &Release<'_>,
-    stamp: &Stamp,
-) -> Result<()> {
-    let (policy, as_of) = (release.policy, release.as_of);
-    let order = get(db, id).await?;
-    if order.status != OrderStatus::Held {
-        return Err(LedgerError::Conflict(format!(
-            "order '{id}' is {}; only held orders can be released",
-            order.status.as_str()
-        )));
+/// The order's currency: its own, or (for orders stored before orders
+/// kept it) its customer's.
+async fn currency_of(db: &impl Database, order: &StoredOrder) -> Result<Currency> {
+    match order.currency {
+        Some(currency) => Ok(currency),
+        None => Ok(customers::get(db, &order.customer_id).await?.currency),
     }
-    let customer = customers::get(db, &order.customer_id).await?;
-    let account = accounts::account(db, &customer, Some(id)).await?;
-    let amount = customer.money(order.amount_minor);
-    let standing = hold::check_order(&account, amount, as_of, policy);
-    set_status(
-        db,
-        id,
-        OrderStatus::Released,
-        &queue::reasons_column(&standing),
-        stamp,
-    )
-    .await?;
-    let overridden = latest_decision(db, id).await?;
-    let mut decision = overridden.decision;
-    decision.status = OrderStatus::Released;
-    let mut entry = DecisionEntry::new(
-        DecisionKind::ManualRelease,
-        "released by hand",
-        &decision,
-        stamp,
-    );
-    entry.note = Some(release.note.to_string());
-    let mut inputs = inputs(&account, amount, as_of, policy);
-    inputs["overrides"] = json!(overridden.decided_at);
-    inputs["exposure"] = json!(standing.exposure);
-    inputs["available"] = json!(standing.available);
-    inputs["past_due"] = json!(standing.past_due);
-    inputs["failing_reasons"] = json!(standing.reasons);
-    record(db, id, &entry, inputs).await?;
-    let trigger = Trigger::new(release.cause, None, entry.trigger.as_str());
-    let change = OrderChange {
-        order_id: id,
-        customer: &customer,
-        amount,
-        decision: &decision,
-        trigger: &trigger,
-        note: Some(release.note),
-    };
-    Ok(announce(db, &change, stamp).await?)
-}
-
-credit_core::named! {
-    /// What a bulk release did with one order.
-    pub enum BulkResult {
-        Released = "released",
-        NotFound = "not_found",
-        NotHeld = "not_held",
-    }
-}
-
-/// What happened to one order of a bulk release.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BulkOutcome {
-    pub order_id: String,
-    pub outcome: BulkResult,
-    pub detail: String,
-}
-
-/// Releases many held orders with one note, in one transaction; orders
-/// that are not held (or do not exist) are reported and left alone.
-pub async fn release_many(
-    db: &impl Database,
-    ids: &[String],
-    note: &str,
-    policy: &Policy,
-    as_of: NaiveDate,
-    stamp: &Stamp,
-) -> Result<Vec<BulkOutcome>> {
-    let release = Release {
-        note,
-        cause: Cause::BulkRelease,
-        policy,
-        as_of,
-    };
-    transaction(db, async |db| {
-        let mut outcomes = vec![];
-        for id in ids {
-            let (outcome, detail) = match release_one(db, id, &release, stamp).await {
-                Ok(()) => (BulkResult::Released, format!("order '{id}' released")),
-                Err(LedgerError::NotFound { .. }) => {
-                    (BulkResult::NotFound, format!("order '{id}' does not exist"))
-                }
-                Err(LedgerError::Conflict(detail)) => (BulkResult::NotHeld, detail),
-                Err(other) => return Err(other),
-            };
-            outcomes.push(BulkOutcome {
-                order_id: id.clone(),
-                outcome,
-                detail,
-            });
-        }
-        Ok(outcomes)
-    })
-    .await
 }
 
 /// The answer to a cancellation.
@@ -624,41 +353,15 @@ pub async fn cancel(
 ) -> Result<Cancelled> {
     transaction(db, async |db| {
         let order = get(db, id).await?;
-        let unchanged = Recheck::default();
         let recheck = match order.status {
-            OrderStatus::Cancelled => unchanged,
+            OrderStatus::Cancelled => Recheck::default(),
             OrderStatus::Invoiced => {
                 return Err(LedgerError::Conflict(format!(
                     "order '{id}' is invoiced; cancel the invoice in the ERP instead"
                 )));
             }
             OrderStatus::Released | OrderStatus::Held | OrderStatus::PendingApproval => {
-                set_status(db, id, OrderStatus::Cancelled, NO_REASONS, stamp).await?;
-                let customer = customers::get(db, &order.customer_id).await?;
-                let change = StatusChange {
-                    order: &order,
-                    customer: &customer,
-                    to: OrderStatus::Cancelled,
-                    kind: DecisionKind::Cancel,
-                    trigger: "order cancelled",
-                    details: json!({ "as_of": as_of }),
-                };
-                let decision = note_status_change(db, &change, stamp).await?;
-                let cancelled = OrderChange {
-                    order_id: id,
-                    customer: &customer,
-                    amount: customer.money(order.amount_minor),
-                    decision: &decision,
-                    trigger: &Trigger::new(Cause::Cancellation, Some(id), "order cancelled"),
-                    note: None,
-                };
-                announce(db, &cancelled, stamp).await?;
-                let trigger = Trigger::new(
-                    Cause::Cancellation,
-                    Some(id),
-                    format!("order {id} cancelled"),
-                );
-                recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
+                cancel_open(db, &order, as_of, policy, stamp).await?
             }
         };
         Ok(Cancelled {
@@ -669,6 +372,50 @@ pub async fn cancel(
         })
     })
     .await
+}
+
+/// Cancels an order that is not closed yet, tells the ERP, and re-checks
+/// the customer's held orders (if the desk knows the customer).
+async fn cancel_open(
+    db: &impl Database,
+    order: &StoredOrder,
+    as_of: NaiveDate,
+    policy: &Policy,
+    stamp: &Stamp,
+) -> Result<Recheck> {
+    let id = &order.id;
+    set_status(db, id, OrderStatus::Cancelled, NO_REASONS, stamp).await?;
+    let customer = customers::find(db, &order.customer_id).await?;
+    let change = StatusChange {
+        order,
+        customer: customer.as_ref(),
+        to: OrderStatus::Cancelled,
+        kind: DecisionKind::Cancel,
+        trigger: "order cancelled",
+        details: json!({ "as_of": as_of }),
+    };
+    let decision = note_status_change(db, &change, stamp).await?;
+    let currency = currency_of(db, order).await?;
+    let trigger = Trigger::new(Cause::Cancellation, Some(id), "order cancelled");
+    let cancelled = OrderChange {
+        order_id: id,
+        customer_id: &order.customer_id,
+        currency,
+        amount: currency.from_minor(order.amount_minor),
+        decision: &decision,
+        trigger: &trigger,
+        note: None,
+    };
+    announce(db, &cancelled, stamp).await?;
+    let Some(customer) = customer else {
+        return Ok(Recheck::default());
+    };
+    let trigger = Trigger::new(
+        Cause::Cancellation,
+        Some(id),
+        format!("order {id} cancelled"),
+    );
+    Ok(recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?)
 }
 
 /// An invoice posted for an order: the order's exposure now lives in the
@@ -683,7 +430,10 @@ pub async fn mark_invoiced(
     let Some(order) = find(db, order_id).await? else {
         return Ok(false);
     };
-    let open = matches!(order.status, OrderStatus::Released | OrderStatus::Held);
+    let open = matches!(
+        order.status,
+        OrderStatus::Released | OrderStatus::Held | OrderStatus::PendingApproval
+    );
     if order.customer_id != customer.id || !open {
         return Ok(false);
     }
@@ -691,7 +441,7 @@ pub async fn mark_invoiced(
     let trigger = format!("invoice {invoice_id} posted");
     let change = StatusChange {
         order: &order,
-        customer,
+        customer: Some(customer),
         to: OrderStatus::Invoiced,
         kind: DecisionKind::Invoiced,
         trigger: &trigger,
@@ -724,7 +474,8 @@ async fn set_status(
 struct StatusChange<'a> {
     /// The order as it was before the change.
     order: &'a StoredOrder,
-    customer: &'a Customer,
+    /// Its customer, when the desk knows it.
+    customer: Option<&'a Customer>,
     to: OrderStatus,
     kind: DecisionKind,
     trigger: &'a str,
@@ -745,12 +496,15 @@ async fn note_status_change(
     let mut decision = latest_decision(db, id).await?.decision;
     decision.status = change.to;
     let entry = DecisionEntry::new(change.kind, change.trigger, &decision, stamp);
-    let account = accounts::account(db, change.customer, None).await?;
     let mut inputs = json!({
-        "order_amount": change.customer.money(change.order.amount_minor),
+        "order_amount_minor": change.order.amount_minor,
         "previous_status": change.order.status,
-        "account_after": account_figures(&account),
     });
+    if let Some(customer) = change.customer {
+        let account = accounts::account(db, customer, None).await?;
+        inputs["order_amount"] = json!(customer.money(change.order.amount_minor));
+        inputs["account_after"] = account_figures(&account);
+    }
     if let (Some(inputs), Json::Object(details)) = (inputs.as_object_mut(), &change.details) {
         inputs.extend(details.clone());
     }
@@ -761,12 +515,35 @@ async fn note_status_change(
 /// A decision on an order the ERP is told of.
 struct OrderChange<'a> {
     order_id: &'a str,
-    customer: &'a Customer,
+    customer_id: &'a str,
+    currency: Currency,
     amount: Decimal,
     decision: &'a Decision,
     trigger: &'a Trigger,
     /// What a person wrote with a release by hand.
     note: Option<&'a str>,
+}
+
+impl<'a> OrderChange<'a> {
+    /// A decision on an order of a customer the desk knows, in the
+    /// customer's currency.
+    fn new(
+        order_id: &'a str,
+        customer: &'a Customer,
+        amount: Decimal,
+        decision: &'a Decision,
+        trigger: &'a Trigger,
+    ) -> OrderChange<'a> {
+        OrderChange {
+            order_id,
+            customer_id: &customer.id,
+            currency: customer.currency,
+            amount,
+            decision,
+            trigger,
+            note: None,
+        }
+    }
 }
 
 /// Records the event of an order held, released or cancelled: the
@@ -785,10 +562,10 @@ async fn announce(
     };
     let data = json!({
         "order_id": change.order_id,
-        "customer_id": change.customer.id,
+        "customer_id": change.customer_id,
         "status": decision.status,
         "amount": change.amount,
-        "currency": change.customer.currency,
+        "currency": change.currency,
         "reasons": decision.reasons,
         "exposure": decision.exposure,
         "credit_limit": decision.credit_limit,
@@ -815,9 +592,11 @@ pub struct Recheck {
     pub still_held: Vec<String>,
 }
 
-/// Re-checks the customer's held orders oldest first; each release counts
-/// toward the next (R2.5). Every re-check is recorded with its trigger.
-/// Runs inside the caller's transaction.
+/// Re-checks the customer's held orders — and releases waiting for
+/// approval — oldest first; each release counts toward the next (R2.5).
+/// Orders in another currency than the customer's stay held for that.
+/// Every re-check is recorded with its trigger. Runs inside the caller's
+/// transaction.
 pub async fn recheck_held(
     db: &impl Database,
     customer: &Customer,
@@ -826,14 +605,23 @@ pub async fn recheck_held(
     trigger: &Trigger,
     stamp: &Stamp,
 ) -> Result<Recheck, DbError> {
-    let held = held_orders_oldest_first(db, customer).await?;
-    if held.is_empty() {
-        return Ok(Recheck::default());
+    let waiting = waiting_orders_oldest_first(db, customer).await?;
+    let mut recheck = Recheck::default();
+    let (checkable, mismatched): (Vec<Waiting>, Vec<Waiting>) = waiting
+        .into_iter()
+        .partition(|order| order.currency.is_none_or(|c| c == customer.currency));
+    for order in &mismatched {
+        hold_for_mismatch(db, order, customer, trigger, stamp).await?;
+        recheck.still_held.push(order.id.clone());
+    }
+    if checkable.is_empty() {
+        return Ok(recheck);
     }
     let account = accounts::account(db, customer, None).await?;
-    let mut recheck = Recheck::default();
+    let held: Vec<HeldOrder> = checkable.iter().map(|o| o.held(customer)).collect();
     let mut running = account.clone();
-    for (order, decision) in hold::recheck_held_orders(&account, &held, as_of, policy) {
+    let decisions = hold::recheck_held_orders(&account, &held, as_of, policy);
+    for ((order, mut decision), waiting) in decisions.into_iter().zip(&checkable) {
         let reasons = queue::reasons_column(&decision);
         if decision.is_released() {
             set_status(db, &order.id, OrderStatus::Released, &reasons, stamp).await?;
@@ -844,51 +632,93 @@ pub async fn recheck_held(
                 params![reasons, &order.id],
             )
             .await?;
+            // A release waiting for approval keeps waiting.
+            decision.status = waiting.status;
             recheck.still_held.push(order.id.clone());
         }
         let entry = DecisionEntry::new(DecisionKind::Recheck, &trigger.text, &decision, stamp);
-        record(
-            db,
-            &order.id,
-            &entry,
-            inputs(&running, order.amount, as_of, policy),
-        )
-        .await?;
+        let inputs = inputs(&running, order.amount, as_of, policy);
+        record(db, &order.id, &entry, inputs).await?;
         if decision.is_released() {
-            let change = OrderChange {
-                order_id: &order.id,
-                customer,
-                amount: order.amount,
-                decision: &decision,
-                trigger,
-                note: None,
-            };
+            let change = OrderChange::new(&order.id, customer, order.amount, &decision, trigger);
             announce(db, &change, stamp).await?;
-        }
-        if decision.is_released() {
             running.released_orders_total += order.amount;
         }
     }
     Ok(recheck)
 }
 
-async fn held_orders_oldest_first(
+/// An order waiting on credit: held, or its release waiting for approval.
+struct Waiting {
+    id: String,
+    currency: Option<Currency>,
+    amount_minor: i64,
+    status: OrderStatus,
+    hold_reasons: String,
+}
+
+impl Record for Waiting {
+    const SELECT: &'static str = "o.id, o.currency, o.amount_minor, o.status, o.hold_reasons";
+
+    fn read(columns: &mut Columns<'_>) -> Result<Waiting, DbError> {
+        Ok(Waiting {
+            id: columns.string()?,
+            currency: columns.opt_currency()?,
+            amount_minor: columns.int()?,
+            status: columns.named()?,
+            hold_reasons: columns.string()?,
+        })
+    }
+}
+
+impl Waiting {
+    fn held(&self, customer: &Customer) -> HeldOrder {
+        HeldOrder {
+            id: self.id.clone(),
+            amount: customer.money(self.amount_minor),
+        }
+    }
+}
+
+async fn waiting_orders_oldest_first(
     db: &impl Database,
     customer: &Customer,
-) -> Result<Vec<HeldOrder>, DbError> {
-    let rows = db
-        .query(
-            "SELECT id, amount_minor FROM orders WHERE customer_id = ? AND status = ?
-             ORDER BY ordered_on, held_since, id",
-            params![&customer.id, OrderStatus::Held.as_str()],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(HeldOrder {
-                id: row.string(0)?,
-                amount: customer.money(row.int(1)?),
-            })
-        })
-        .collect()
+) -> Result<Vec<Waiting>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM orders o WHERE o.customer_id = ? AND o.status IN ({})
+         ORDER BY o.ordered_on, o.held_since, o.id",
+        Waiting::SELECT,
+        OrderStatus::sql_list(&[OrderStatus::Held, OrderStatus::PendingApproval]),
+    );
+    db.records(&sql, params![&customer.id]).await
+}
+
+/// Holds an order in another currency than its customer's for that, if
+/// it was held for something else (its customer unknown, say).
+async fn hold_for_mismatch(
+    db: &impl Database,
+    order: &Waiting,
+    customer: &Customer,
+    trigger: &Trigger,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let currency = order.currency.unwrap_or(customer.currency);
+    let decision = hold::currency_mismatch(customer.currency, currency);
+    let reasons = queue::reasons_column(&decision);
+    if order.hold_reasons == reasons {
+        return Ok(());
+    }
+    db.execute(
+        "UPDATE orders SET hold_reasons = ? WHERE id = ?",
+        params![&reasons, &order.id],
+    )
+    .await?;
+    let entry = DecisionEntry::new(DecisionKind::Recheck, &trigger.text, &decision, stamp);
+    let inputs = json!({ "order_currency": currency, "customer_currency": customer.currency });
+    record(db, &order.id, &entry, inputs).await
+}
+
+/// The customer an order is for, if the order exists.
+pub async fn customer_of(db: &impl Database, id: &str) -> Result<Option<String>, DbError> {
+    Ok(find(db, id).await?.map(|order| order.customer_id))
 }

@@ -1,8 +1,8 @@
 //! The held queue (and any other list of orders), as associates work it at
-//! volume: filtered by reason, currency, amount, days held and customer;
-//! sorted by age, amount, customer, requested ship date or days past due;
-//! paged by a cursor that stays put while orders come and go; with the
-//! totals of everything that matches, not of the page. One query path
+//! volume: filtered by reason, currency, amount, days held, customer and
+//! assignee; sorted by age, amount, customer, requested ship date or days
+//! past due; paged by a cursor that stays put while orders come and go;
+//! with the totals of everything that matches, not of the page. One query path
 //! serves the queue page, a customer's held orders and the held-orders
 //! report.
 
@@ -14,6 +14,7 @@ use credit_core::{Currency, Named};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::customers::AssigneeFilter;
 use crate::db::{Columns, Database, DbError, Record, Records, Value, exact_sum};
 
 credit_core::named! {
@@ -37,6 +38,8 @@ credit_core::named! {
 pub struct QueueQuery {
     pub status: OrderStatus,
     pub customer_id: Option<String>,
+    /// Orders of the accounts of this assignee (or of nobody).
+    pub assignee: Option<AssigneeFilter>,
     /// Orders whose latest decision has this reason.
     pub reason: Option<ReasonCode>,
     pub currency: Option<Currency>,
@@ -70,6 +73,7 @@ impl QueueQuery {
         QueueQuery {
             status: OrderStatus::Held,
             customer_id: None,
+            assignee: None,
             reason: None,
             currency: None,
             min_amount: None,
@@ -109,6 +113,8 @@ pub struct QueueEntry {
     pub order_id: String,
     pub customer_id: String,
     pub customer_name: String,
+    /// Who works the customer's account, if anyone.
+    pub assignee: Option<String>,
     pub amount: Decimal,
     pub currency: Currency,
     pub ordered_on: NaiveDate,
@@ -155,6 +161,7 @@ struct ListedOrder {
     order_id: String,
     customer_id: String,
     customer_name: Option<String>,
+    assignee: Option<String>,
     currency: Currency,
     amount_minor: i64,
     ordered_on: NaiveDate,
@@ -167,13 +174,14 @@ struct ListedOrder {
 }
 
 impl Record for ListedOrder {
-    const SELECT: &'static str = "q.id, q.customer_id, q.customer_name, q.currency, q.amount_minor, q.ordered_on, q.requested_ship_on, q.status, q.held_since, q.decision, q.oldest_due_on, q.k";
+    const SELECT: &'static str = "q.id, q.customer_id, q.customer_name, q.assignee, q.currency, q.amount_minor, q.ordered_on, q.requested_ship_on, q.status, q.held_since, q.decision, q.oldest_due_on, q.k";
 
     fn read(columns: &mut Columns<'_>) -> Result<ListedOrder, DbError> {
         Ok(ListedOrder {
             order_id: columns.string()?,
             customer_id: columns.string()?,
             customer_name: columns.opt_string()?,
+            assignee: columns.opt_string()?,
             currency: columns.currency()?,
             amount_minor: columns.int()?,
             ordered_on: columns.date()?,
@@ -208,6 +216,7 @@ impl ListedOrder {
                 .map_or(0, |due| credit_core::days_past_due(as_of, due).max(0)),
             order_id: self.order_id,
             customer_id: self.customer_id,
+            assignee: self.assignee,
             currency: self.currency,
             ordered_on: self.ordered_on,
             status: self.status,
@@ -248,6 +257,12 @@ fn matching(query: &QueueQuery, as_of: NaiveDate) -> (String, Vec<Value>) {
             .push(format!("o.status = {}", OrderStatus::sql_list(&[status]))),
         (None, status) => found.bind("o.status = #", status.as_str().into()),
     }
+    if let Some(assignee) = &query.assignee {
+        match assignee.condition("c.assignee", "#") {
+            (condition, Some(value)) => found.bind(&condition, value),
+            (condition, None) => found.sql.push(condition),
+        }
+    }
     if let Some(reason) = query.reason {
         found.bind(
             "o.hold_reasons LIKE #",
@@ -278,7 +293,7 @@ fn matching(query: &QueueQuery, as_of: NaiveDate) -> (String, Vec<Value>) {
     } = found;
     let cte = format!(
         "WITH base AS (
-            SELECT o.id, o.customer_id, c.name AS customer_name, COALESCE(o.currency, c.currency) AS currency,
+            SELECT o.id, o.customer_id, c.name AS customer_name, c.assignee, COALESCE(o.currency, c.currency) AS currency,
                    o.amount_minor, o.ordered_on, o.requested_ship_on, o.status, o.held_since,
                    (SELECT od.decision FROM order_decisions od WHERE od.order_id = o.id ORDER BY od.id DESC LIMIT 1) AS decision,
                    (SELECT MIN(i.due_on) FROM invoices i

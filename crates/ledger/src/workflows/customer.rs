@@ -1,15 +1,16 @@
 //! A customer from the ERP, and where its account stands.
 
-use chrono::NaiveDate;
-use credit_core::Policy;
+use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::aging::Aging;
 use credit_core::events::Cause;
+use credit_core::{FieldError, Policy};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::customers::{self, Customer, CustomerUpdate};
+use crate::customers::{self, Assignment, Customer, CustomerUpdate};
 use crate::db::transaction;
+use crate::escalations::{self, EscalationView};
 use crate::events::Trigger;
 use crate::orders::{self, QueueEntry, QueueQuery, Recheck};
 use crate::{Database, LedgerError, Result, Stamp, accounts, audit, limits};
@@ -28,7 +29,8 @@ pub struct PutCustomer {
 /// Creates or replaces a customer's master data. A customer's currency
 /// cannot change once it has business on the books. A new limit
 /// supersedes a pending credit-limit request. Held orders are re-checked
-/// as of `as_of`, since a new limit or a lifted hold may clear them.
+/// as of `as_of`, since a new limit or a lifted hold may clear them — and
+/// a new customer's orders that arrived before it are checked now.
 pub async fn put(
     db: &impl Database,
     id: &str,
@@ -41,7 +43,7 @@ pub async fn put(
         let before = customers::find(db, id).await?;
         if let Some(before) = &before
             && before.currency != update.currency
-            && customers::has_business(db, id).await?
+            && customers::has_business(db, id, before.currency).await?
         {
             return Err(LedgerError::Conflict(format!(
                 "customer '{id}' has invoices, orders or payments in {}; its currency cannot change to {}",
@@ -64,10 +66,8 @@ pub async fn put(
                 customers::announce_hold_change(db, &customer, stamp).await?;
             }
         }
-        let Recheck { released, .. } = match before {
-            Some(_) => orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?,
-            None => Recheck::default(),
-        };
+        let Recheck { released, .. } =
+            orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?;
         Ok(PutCustomer {
             customer,
             released_orders: released,
@@ -92,12 +92,20 @@ pub struct Position {
     pub grace_days_applied: u32,
     pub aging: Aging,
     pub held_orders: Vec<QueueEntry>,
+    /// Escalations on the account (the customer, its orders and disputes),
+    /// the latest first.
+    pub escalations: Vec<EscalationView>,
+    /// Who worked the account when, the latest change first.
+    pub assignments: Vec<Assignment>,
 }
 
+/// Where the account stands as of `as_of`; escalations as they stand at
+/// `now`.
 pub async fn position(
     db: &impl Database,
     id: &str,
     as_of: NaiveDate,
+    now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<Position> {
     let customer = customers::get(db, id).await?;
@@ -119,6 +127,41 @@ pub async fn position(
         grace_days_applied: grace_days,
         aging: account.aging(as_of),
         held_orders: orders::queue(db, &query, as_of).await?,
+        escalations: escalations::of_customer(db, id, now).await?,
+        assignments: customers::assignment_history(db, id).await?,
         customer,
     })
+}
+
+/// Assigns customers to a person, or to nobody, all or none: an unknown
+/// customer id is named and nothing changes. Each change is audited.
+pub async fn assign(
+    db: &impl Database,
+    ids: &[String],
+    assignee: Option<&str>,
+    stamp: &Stamp,
+) -> Result<Vec<Customer>> {
+    transaction(db, async |db| {
+        let mut found = vec![];
+        let mut unknown = vec![];
+        for (index, id) in ids.iter().enumerate() {
+            match customers::find(db, id).await? {
+                Some(customer) => found.push(customer),
+                None => unknown.push(FieldError::new(
+                    format!("customer_ids[{index}]"),
+                    format!("customer '{id}' does not exist"),
+                )),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(LedgerError::Invalid(unknown));
+        }
+        let mut assigned = vec![];
+        for customer in found {
+            customers::set_assignee(db, &customer, assignee, stamp).await?;
+            assigned.push(customers::get(db, &customer.id).await?);
+        }
+        Ok(assigned)
+    })
+    .await
 }

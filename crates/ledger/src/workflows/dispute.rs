@@ -33,7 +33,7 @@ pub async fn open(
         Ok::<_, LedgerError>((id, recheck))
     })
     .await?;
-    changed(db, &id, as_of, recheck).await
+    changed(db, &id, as_of, recheck, stamp).await
 }
 
 /// Moves a dispute on and/or adds a note; a resolution with a credit
@@ -58,7 +58,7 @@ pub async fn update(
         }
     })
     .await?;
-    changed(db, id, as_of, recheck).await
+    changed(db, id, as_of, recheck, stamp).await
 }
 
 async fn recheck(
@@ -78,9 +78,10 @@ async fn changed(
     id: &str,
     as_of: NaiveDate,
     recheck: Recheck,
+    stamp: &Stamp,
 ) -> Result<DisputeChanged> {
     Ok(DisputeChanged {
-        view: disputes::view(db, id, as_of).await?,
+        view: disputes::view(db, id, as_of, stamp.at).await?,
         released_orders: recheck.released,
         still_held: recheck.still_held,
     })

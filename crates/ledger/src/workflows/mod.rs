@@ -1,7 +1,7 @@
 //! The workflows that change several parts of the ledger at once, each in
 //! one transaction and readable top to bottom: putting a customer or an
 //! invoice from the ERP, posting a payment, opening and settling disputes,
-//! deciding a credit-limit request. Each ends by re-checking the
+//! deciding a credit-limit request, raising and answering escalations. Each ends by re-checking the
 //! customer's held orders when the change may have freed exposure.
 //!
 //! The modules below them run one way: master data (`customers`,
@@ -11,6 +11,7 @@
 
 pub mod customer;
 pub mod dispute;
+pub mod escalation;
 pub mod invoice;
 pub mod limit;
 pub mod payment;

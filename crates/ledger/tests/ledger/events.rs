@@ -112,9 +112,7 @@ fn releases_cancellations_disputes_limits_and_holds_are_all_told() {
     block_on(orders::release(
         &books.db,
         "SO-1",
-        "known customer",
-        &policy,
-        as_of,
+        &manual("known customer", &policy, as_of),
         &stamp("alice"),
     ))
     .unwrap();
@@ -122,9 +120,7 @@ fn releases_cancellations_disputes_limits_and_holds_are_all_told() {
     block_on(orders::release_many(
         &books.db,
         &ids,
-        "month end",
-        &policy,
-        as_of,
+        &manual("month end", &policy, as_of),
         &stamp("bob"),
     ))
     .unwrap();

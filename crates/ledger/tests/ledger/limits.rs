@@ -58,7 +58,7 @@ fn limit_of(books: &Books, customer: &str) -> String {
 }
 
 fn latest_decision(books: &Books, order: &str) -> orders::DecisionEntry {
-    let view = block_on(orders::view(&books.db, order)).unwrap();
+    let view = block_on(orders::view(&books.db, order, now())).unwrap();
     view.decisions.last().unwrap().clone()
 }
 
@@ -71,6 +71,8 @@ fn worked_case_10_each_approval_releases_what_now_fits_oldest_first() {
     assert_eq!(asked.current_limit.unwrap().to_string(), "20000.00");
     assert_eq!(asked.requested_limit.to_string(), "30000.00");
     assert_eq!(asked.requested_by, "alice");
+    assert_eq!(asked.reason, "Seasonal volume; paid on time for two years");
+    assert!(asked.requested_at.ends_with('Z'), "{}", asked.requested_at);
 
     // The manager approves less than was asked.
     let first = approve(&books, "CLR-1", Some("25000.00"), "maria").unwrap();
@@ -87,9 +89,12 @@ fn worked_case_10_each_approval_releases_what_now_fits_oldest_first() {
     assert_eq!(so_10.decision.status, OrderStatus::Released);
     assert_eq!(so_10.decision.exposure.to_string(), "21000.00");
     assert_eq!(so_10.trigger, "credit-limit request CLR-1 approved");
+    assert_eq!(so_10.by, "maria");
     let so_11 = latest_decision(&books, "SO-11");
     assert_eq!(so_11.decision.status, OrderStatus::Held);
     assert_eq!(so_11.decision.exposure.to_string(), "27000.00");
+    assert_eq!(limit_of(&books, "C-10"), "25000.00");
+    assert_eq!(books.position("C-10").exposure.to_string(), "21000.00");
 
     request(&books, "C-10", "30000.00", "alice").unwrap();
     let second = approve(&books, "CLR-2", None, "maria").unwrap();

@@ -5,8 +5,11 @@
 mod support;
 
 mod dashboard;
+mod desk;
 mod disputes;
 mod events;
+mod four_eyes;
+mod invoices;
 mod limits;
 mod orders;
 mod overflow;
@@ -16,3 +19,4 @@ mod queue;
 mod report_plans;
 mod report_speed;
 mod reports;
+mod unchecked;

@@ -218,9 +218,7 @@ fn a_cursor_stays_put_while_orders_come_and_go() {
     block_on(orders::release_many(
         &books.db,
         &ids_to_release,
-        "ok",
-        &books.policy,
-        date(AS_OF),
+        &manual("ok", &books.policy, date(AS_OF)),
         &stamp("bob"),
     ))
     .unwrap();

@@ -172,7 +172,9 @@ fn disputes_use_the_status_index_for_every_filter() {
 #[test]
 fn the_worklist_reads_past_due_invoices_held_orders_and_due_promises_by_index() {
     let books = books();
-    let plans = plans_of(&books, async |db| reports::worklist(db, date(AS_OF)).await);
+    let plans = plans_of(&books, async |db| {
+        reports::worklist(db, date(AS_OF), None).await
+    });
     assert_indexed(
         &books,
         "worklist",
@@ -301,6 +303,7 @@ fn the_dispute_list_uses_an_index_for_every_filter() {
         let query = DisputeQuery {
             status,
             customer_id: customer_id.map(String::from),
+            assignee: None,
         };
         let plans = plans_of(&books, async |db| {
             disputes::list(db, &query, date(AS_OF)).await
@@ -314,7 +317,7 @@ fn the_dispute_list_uses_an_index_for_every_filter() {
 fn whether_a_customer_has_business_is_answered_by_indexes() {
     let books = books();
     let plans = plans_of(&books, async |db| {
-        ledger::customers::has_business(db, "C-2").await
+        ledger::customers::has_business(db, "C-2", usd()).await
     });
     assert_indexed(
         &books,

@@ -210,7 +210,7 @@ fn report_timings_on_a_large_book() {
     );
     time(
         "worklist",
-        async || reports::worklist(&db, as_of).await,
+        async || reports::worklist(&db, as_of, None).await,
         |r| r.customers.len(),
     );
     time(

@@ -6,7 +6,7 @@ use ledger::customers::CustomerUpdate;
 use ledger::db::native::NativeDb;
 use ledger::disputes::{DisputeChanged, NewDispute};
 use ledger::invoices::{self, InvoiceUpdate};
-use ledger::orders::{self, CheckResult, OrderWebhook};
+use ledger::orders::{self, CheckResult, ManualRelease, OrderWebhook};
 use ledger::payments::{NewPayment, Posted};
 use ledger::workflows;
 use ledger::{Stamp, schema};
@@ -28,9 +28,23 @@ pub fn amount(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
+/// The instant every test writes at: 09:00 UTC on the worked cases' date.
+pub fn now() -> DateTime<Utc> {
+    "2025-06-30T09:00:00Z".parse().unwrap()
+}
+
 pub fn stamp(by: &str) -> Stamp {
-    let at: DateTime<Utc> = "2025-06-30T09:00:00Z".parse().unwrap();
-    Stamp::new(by, at)
+    Stamp::new(by, now())
+}
+
+/// A release by hand by an associate.
+pub fn manual<'a>(note: &'a str, policy: &'a Policy, as_of: NaiveDate) -> ManualRelease<'a> {
+    ManualRelease {
+        note,
+        by_manager: false,
+        policy,
+        as_of,
+    }
 }
 
 pub struct Books {
@@ -229,6 +243,7 @@ impl Books {
             &self.db,
             customer_id,
             date(AS_OF),
+            now(),
             &self.policy,
         ))
         .unwrap()

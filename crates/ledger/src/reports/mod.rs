@@ -1,11 +1,15 @@
 //! Management reports: held orders, aging, disputes against their service
-//! levels, the collection worklist and collection KPIs.
+//! levels, the collection worklist, collection KPIs and releases by hand.
 //!
 //! The SQL here only selects and sums, and every query is served by an
 //! index (`tests/report_plans.rs` checks the plans), so the reports stay
 //! quick on a large book. Bucketing, ranking and the KPI formulas are
 //! credit-core's. Amounts of different currencies are never added up or
 //! ranked against each other.
+
+mod releases;
+
+pub use releases::{PersonTotal, ReleaseLine, ReleasesReport, releases};
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +28,7 @@ use serde::Serialize;
 
 use crate::accounts::OpenInvoiceRow;
 use crate::contacts;
-use crate::customers::Customer;
+use crate::customers::{AssigneeFilter, Customer};
 use crate::db::{Columns, Database, DbError, Record, Records, Value, exact_sum};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
@@ -317,9 +321,14 @@ struct Debtor {
 }
 
 /// Customers with an undisputed amount past due on `as_of` (balances as
-/// they stand), ranked per currency by held-order value + past due.
-pub async fn worklist(db: &impl Database, as_of: NaiveDate) -> Result<Worklist, DbError> {
-    let debtors = debtors(db, as_of).await?;
+/// they stand), ranked per currency by held-order value + past due; only
+/// the accounts of `assignee` when one is given.
+pub async fn worklist(
+    db: &impl Database,
+    as_of: NaiveDate,
+    assignee: Option<&AssigneeFilter>,
+) -> Result<Worklist, DbError> {
+    let debtors = debtors(db, as_of, assignee).await?;
     let held = held_value_by_customer(db).await?;
     let broken = broken_promises_by_customer(db, as_of, &debtors).await?;
     let mut entries = vec![];
@@ -370,6 +379,7 @@ fn rank_per_currency(entries: Vec<(Currency, WorklistEntry)>) -> Vec<WorklistLin
 async fn debtors(
     db: &impl Database,
     as_of: NaiveDate,
+    assignee: Option<&AssigneeFilter>,
 ) -> Result<BTreeMap<String, Debtor>, DbError> {
     let sql = format!(
         "SELECT {}, {} FROM invoices i JOIN customers c ON c.id = i.customer_id
@@ -382,6 +392,9 @@ async fn debtors(
     for row in &rows {
         let mut columns = row.columns();
         let customer: Customer = columns.record()?;
+        if assignee.is_some_and(|filter| !filter.matches(customer.assignee.as_deref())) {
+            continue;
+        }
         let invoice: OpenInvoiceRow = columns.record()?;
         let invoice = invoice.of(&customer);
         let debtor = match debtors.entry(customer.id) {
