@@ -30,6 +30,88 @@ pub fn customer_id(n: usize) -> String {
     format!("C-{n:05}")
 }
 
+/// Words customers' names are made of, as an ERP's master data has them:
+/// some with accents (the search folds them), some sharing their start.
+const NAME_WORDS: &[&str] = &[
+    "Acme",
+    "Atlas",
+    "Nordic",
+    "Nordstern",
+    "Baltic",
+    "Alpine",
+    "Pacific",
+    "Müller",
+    "Société",
+    "Générale",
+    "Zürich",
+    "Crown",
+    "Summit",
+    "Harbor",
+    "Meridian",
+    "Polar",
+    "Sierra",
+    "Delta",
+    "Orion",
+    "Vega",
+    "Granite",
+    "Cedar",
+    "Oak",
+    "Maple",
+    "River",
+    "Lakeside",
+    "Eastern",
+    "Western",
+    "Central",
+    "Royal",
+];
+const TRADE_WORDS: &[&str] = &[
+    "Steel",
+    "Foods",
+    "Logistics",
+    "Logic",
+    "Textiles",
+    "Timber",
+    "Chemicals",
+    "Plastics",
+    "Paper",
+    "Glass",
+    "Tools",
+    "Machines",
+    "Motors",
+    "Electric",
+    "Pharma",
+    "Farms",
+    "Fisheries",
+    "Brewing",
+    "Dairy",
+    "Optics",
+    "Metals",
+    "Marine",
+    "Freight",
+    "Supply",
+    "Trading",
+];
+const LEGAL_FORMS: &[&str] = &[
+    "Ltd", "GmbH", "Inc", "SA", "BV", "AB", "Oy", "SpA", "LLC", "AG",
+];
+
+/// The name of customer `n`: a place or brand word or two, a trade and a
+/// legal form ("Nordic Steel AB", "Müller Alpine Dairy GmbH"), the same
+/// every run.
+pub fn customer_name(n: usize) -> String {
+    let mut dice = Dice::new(n as u64 ^ 0x5eed_0f_4a3e5);
+    let mut pick = |words: &[&'static str]| words[dice.roll(words.len() as u64) as usize];
+    let first = pick(NAME_WORDS);
+    let second = pick(NAME_WORDS);
+    let trade = pick(TRADE_WORDS);
+    let form = pick(LEGAL_FORMS);
+    if n.is_multiple_of(4) && first != second {
+        format!("{first} {second} {trade} {form}")
+    } else {
+        format!("{first} {trade} {form}")
+    }
+}
+
 /// Every tenth customer is invoiced in EUR, the others in USD (the load
 /// generator's script follows the same rule).
 pub fn currency(n: usize) -> &'static str {
@@ -192,7 +274,7 @@ fn seed_customer(
         db,
         "INSERT INTO customers (id, name, currency, credit_limit_minor, payment_terms_days, on_hold, exempt, unapplied_minor, created_at, updated_at, updated_by)
          VALUES (?, ?, ?, ?, 30, ?, ?, ?, ?, ?, 'erp')",
-        params![&id, format!("Customer {n}"), currency(n), limit, special == 0, special == 2, unapplied, AT, AT],
+        params![&id, customer_name(n), currency(n), limit, special == 0, special == 2, unapplied, AT, AT],
     )?;
     seeded.customers += 1;
     for (i, invoice) in invoices.iter().enumerate() {

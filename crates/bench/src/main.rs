@@ -16,8 +16,8 @@
 //! 6. The ERP's real path: the hold check through signed webhooks at the
 //!    same connection counts; the same while delivery runs purge the year
 //!    of claims; payments posted by the ERP.
-//! 7. What people read: the held queue under a few filters and sorts, and
-//!    the manager's dashboard as the page loads it.
+//! 7. What people read: the held queue under a few filters and sorts, the
+//!    manager's dashboard as the page loads it, and customer search.
 //! 8. The outbox: the hold check at 16 connections with nobody pushing
 //!    events, then while every event is pushed to a local receiver (events
 //!    per second delivered, lag from commit to receipt).
@@ -97,6 +97,8 @@ enum Part {
     Queue,
     /// The manager's dashboard.
     Dashboard,
+    /// Customer search.
+    Search,
     /// The hold check with events pushed, and without.
     Outbox,
 }
@@ -197,7 +199,7 @@ fn run(args: Args) -> Result<()> {
     let signed = erp::signed_checks(&bench)?;
     let purge = erp::purge(&bench)?;
     let payments = erp::payments(&bench)?;
-    let (queue, dashboard) = reading(&bench, true, true)?;
+    let reads = reading(&bench, &[Part::Queue, Part::Dashboard, Part::Search])?;
     let outbox = outbox(&bench)?;
 
     let figures = report::Figures {
@@ -210,8 +212,9 @@ fn run(args: Args) -> Result<()> {
         signed,
         purge,
         payments,
-        queue: queue.unwrap_or_default(),
-        dashboard: dashboard.context("no dashboard figures")?,
+        queue: reads.queue,
+        dashboard: reads.dashboard.context("no dashboard figures")?,
+        search: reads.search,
         outbox,
     };
     let table = report::render(&figures, &report::Machine::this_one());
@@ -232,8 +235,7 @@ fn run_part(bench: &Bench, part: Part) -> Result<()> {
         Part::Signed => erp::signed_checks(bench).map(drop),
         Part::Purge => erp::purge(bench).map(drop),
         Part::Payments => erp::payments(bench).map(drop),
-        Part::Queue => reading(bench, true, false).map(drop),
-        Part::Dashboard => reading(bench, false, true).map(drop),
+        Part::Queue | Part::Dashboard | Part::Search => reading(bench, &[part]).map(drop),
         Part::Outbox => outbox(bench).map(drop),
     }
 }
@@ -324,21 +326,30 @@ fn hold_checks(bench: &Bench) -> Result<(report::Startup, Vec<report::CheckRun>,
     Ok((report::Startup { cold, warm }, runs, peak_rss))
 }
 
-/// The queue's pages and the dashboard's loads, on one host (they only
-/// read).
-fn reading(
-    bench: &Bench,
-    queue: bool,
-    dashboard: bool,
-) -> Result<(Option<Vec<pages::QueueRun>>, Option<pages::DashboardRun>)> {
+/// What [`reading`] measured.
+struct Reads {
+    queue: Vec<pages::QueueRun>,
+    dashboard: Option<pages::DashboardRun>,
+    search: Vec<pages::SearchRun>,
+}
+
+/// The queue's pages, the dashboard's loads and customer search (those of
+/// `parts`), on one host: they only read.
+fn reading(bench: &Bench, parts: &[Part]) -> Result<Reads> {
     let host = bench.host("reading", &[])?;
-    let queue = queue
-        .then(|| pages::queue(&bench.wrk, host.addr, TOKEN, 1, bench.seconds / 2))
-        .transpose()?;
-    let dashboard = dashboard
-        .then(|| pages::dashboard(host.addr, TOKEN, book::AS_OF, DASHBOARD_LOADS))
-        .transpose()?;
-    if let Some(d) = &dashboard {
+    let mut reads = Reads {
+        queue: vec![],
+        dashboard: None,
+        search: vec![],
+    };
+    // One person at a time: each page's own time, not the machine's
+    // throughput.
+    let (connections, duration) = (1, bench.seconds / 2);
+    if parts.contains(&Part::Queue) {
+        reads.queue = pages::queue(&bench.wrk, host.addr, TOKEN, connections, duration)?;
+    }
+    if parts.contains(&Part::Dashboard) {
+        let d = pages::dashboard(host.addr, TOKEN, book::AS_OF, DASHBOARD_LOADS)?;
         println!(
             "dashboard: {} loads, p50 {}, slowest {} (tiles p50 {}, trend p50 {})",
             d.count,
@@ -347,8 +358,19 @@ fn reading(
             stats::ms(d.dashboard.p50),
             stats::ms(d.trend.p50)
         );
+        reads.dashboard = Some(d);
     }
-    Ok((queue, dashboard))
+    if parts.contains(&Part::Search) {
+        reads.search = pages::search(
+            &bench.wrk,
+            host.addr,
+            TOKEN,
+            book::AS_OF,
+            connections,
+            duration,
+        )?;
+    }
+    Ok(reads)
 }
 
 /// The secret pushed events are signed with (the receiver does not check).

@@ -1,7 +1,8 @@
 //! What people read at volume, through the host: the held queue with the
 //! totals of every match (`GET /orders/queue`, as the web workspace asks
-//! for it, under a few filters and sorts) and the manager's dashboard as
-//! the page loads it (its two requests at once).
+//! for it, under a few filters and sorts), the manager's dashboard as the
+//! page loads it (its two requests at once), and customer search
+//! (`GET /customers?q=`) as an associate on the phone types.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -83,6 +84,94 @@ pub fn queue(
             name,
             run,
             total_orders,
+        });
+    }
+    Ok(runs)
+}
+
+/// One kind of search, as an associate types it: a few texts of the kind,
+/// asked for in turn (spaces as `%20`).
+pub struct SearchMix {
+    pub name: &'static str,
+    pub texts: &'static [&'static str],
+}
+
+/// From the narrowest search to the widest. Names are made of a word or
+/// two, a trade and a legal form (book.rs); each legal form is on about a
+/// tenth of the customers, each trade on a 25th.
+pub const SEARCH_MIXES: &[SearchMix] = &[
+    SearchMix {
+        name: "a whole id",
+        texts: &["C-04711", "C-00042", "C-09999", "C-01234"],
+    },
+    SearchMix {
+        name: "an id's start (100 ids)",
+        texts: &["C-047", "C-012", "C-099", "C-050"],
+    },
+    SearchMix {
+        name: "a word of the name, accents folded",
+        texts: &["steel", "zurich", "muller", "dairy"],
+    },
+    SearchMix {
+        name: "a word's start",
+        texts: &["nor", "log", "ma", "pha"],
+    },
+    SearchMix {
+        name: "a whole name (any of its words)",
+        texts: &[
+            "Nordic%20Steel%20AB",
+            "Acme%20Foods%20GmbH",
+            "Royal%20Dairy%20Inc",
+            "Polar%20Marine%20Oy",
+        ],
+    },
+    SearchMix {
+        name: "the first letter of every id",
+        texts: &["C", "c"],
+    },
+];
+
+/// Searches under one mix, and how many customers its texts found.
+pub struct SearchRun {
+    pub name: String,
+    pub run: LoadRun,
+    pub fewest: u64,
+    pub most: u64,
+}
+
+/// Each mix for `duration` at `connections`, a page of 20 (the default)
+/// with the figures as of `as_of`.
+pub fn search(
+    wrk: &Wrk,
+    addr: SocketAddr,
+    token: &str,
+    as_of: &str,
+    connections: usize,
+    duration: Duration,
+) -> Result<Vec<SearchRun>> {
+    let base = format!("http://{addr}");
+    let mut runs = vec![];
+    for mix in SEARCH_MIXES {
+        let paths: Vec<String> = mix
+            .texts
+            .iter()
+            .map(|text| format!("/customers?q={text}&as_of={as_of}"))
+            .collect();
+        let mut found = vec![];
+        for path in &paths {
+            let total = get_json(addr, token, path)?["total"]
+                .as_u64()
+                .with_context(|| format!("{path}: no total"))?;
+            ensure!(total > 0, "{path} found nobody");
+            found.push(total);
+        }
+        let run = wrk.pages(&base, connections, duration, token, &paths)?;
+        crate::print_run(&format!("GET /customers, {}", mix.name), &run);
+        runs.push(SearchRun {
+            name: mix.name.to_string(),
+            run,
+            fewest: found.iter().copied().min().unwrap_or(0),
+            most: found.iter().copied().max().unwrap_or(0),
         });
     }
     Ok(runs)

@@ -12,7 +12,7 @@ use crate::erp::PurgeRun;
 use crate::events::OutboxRun;
 use crate::load::LoadRun;
 use crate::native::NativeRun;
-use crate::pages::{DashboardRun, QueueRun};
+use crate::pages::{DashboardRun, QueueRun, SearchRun};
 use crate::stats::{ms, thousands};
 
 pub const BEGIN: &str =
@@ -57,6 +57,7 @@ pub struct Figures {
     pub payments: CheckRun,
     pub queue: Vec<QueueRun>,
     pub dashboard: DashboardRun,
+    pub search: Vec<SearchRun>,
     pub outbox: OutboxRun,
 }
 
@@ -99,6 +100,8 @@ const TARGET_PAYMENTS_P99_MICROS: f64 = 20_000.0;
 /// A queue page, and the dashboard's load.
 const TARGET_QUEUE_P99_MICROS: f64 = 50_000.0;
 const TARGET_DASHBOARD_MICROS: f64 = 1_000_000.0;
+/// A customer search on 10,000 customers (issue 13).
+const TARGET_SEARCH_P99_MICROS: f64 = 20_000.0;
 
 fn megabytes(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
@@ -123,6 +126,7 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
     payments(&mut out, &figures.payments);
     queue(&mut out, &figures.queue);
     dashboard(&mut out, &figures.dashboard);
+    search(&mut out, &figures.search);
     outbox(&mut out, &figures.outbox);
     targets(&mut out, figures);
     let all_clean = figures
@@ -407,6 +411,38 @@ fn dashboard(out: &mut String, d: &DashboardRun) {
     }
 }
 
+fn search(out: &mut String, runs: &[SearchRun]) {
+    let _ = writeln!(
+        out,
+        "\n#### Customer search: `GET /customers?q=`, 20 a page with each customer's figures (1 connection)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| What is typed | Customers found | Searches/s | p50 | p99 | Errors |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for s in runs {
+        let found = if s.fewest == s.most {
+            thousands(s.most as f64)
+        } else {
+            format!(
+                "{}–{}",
+                thousands(s.fewest as f64),
+                thousands(s.most as f64)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {found} | {} | {} | {} | {} |",
+            s.name,
+            thousands(s.run.per_second()),
+            ms(s.run.latencies.p50),
+            ms(s.run.latencies.p99),
+            s.run.errors()
+        );
+    }
+}
+
 fn outbox(out: &mut String, o: &OutboxRun) {
     let _ = writeln!(
         out,
@@ -525,6 +561,20 @@ fn targets(out: &mut String, f: &Figures) {
         ),
         ms(slowest_load),
         slowest_load <= TARGET_DASHBOARD_MICROS,
+    );
+    let worst_search = f
+        .search
+        .iter()
+        .map(|s| s.run.latencies.p99)
+        .fold(0.0, f64::max);
+    target(
+        out,
+        &format!(
+            "customer search p99 ≤ {} (the slowest kind of search)",
+            ms(TARGET_SEARCH_P99_MICROS)
+        ),
+        ms(worst_search),
+        worst_search <= TARGET_SEARCH_P99_MICROS,
     );
     let o = &f.outbox;
     let pushed_share = o.pushing.per_second() / o.quiet.per_second();
