@@ -99,7 +99,7 @@ const LEGAL_FORMS: &[&str] = &[
 /// legal form ("Nordic Steel AB", "Müller Alpine Dairy GmbH"), the same
 /// every run.
 pub fn customer_name(n: usize) -> String {
-    let mut dice = Dice::new(n as u64 ^ 0x5eed_0f_4a3e5);
+    let mut dice = Dice::new(n as u64 ^ 0x05ee_d0f4_a3e5);
     let mut pick = |words: &[&'static str]| words[dice.roll(words.len() as u64) as usize];
     let first = pick(NAME_WORDS);
     let second = pick(NAME_WORDS);
