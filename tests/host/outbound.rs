@@ -49,6 +49,28 @@ fn an_allowed_host_is_reached_from_wasip3_and_wasip2_components() {
 }
 
 #[test]
+fn requests_to_one_origin_reuse_a_connection() {
+    let echo = HttpEcho::start();
+    let app = start_allowing_port(echo.address().port());
+    for n in 0..3 {
+        let reply = send_from(&app, "/outbound", &echo.url(&format!("/again/{n}")));
+        assert_eq!(reply.json()["status"], 200, "{}", reply.text());
+    }
+    let legacy = send_from(&app, "/legacy", &echo.url("/again/legacy"));
+    assert_eq!(legacy.json()["status"], 200, "{}", legacy.text());
+    let clients: std::collections::BTreeSet<String> = echo
+        .received()
+        .iter()
+        .map(|request| request["client"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        clients.len(),
+        1,
+        "one connection for four requests, from instances of two components: {clients:?}"
+    );
+}
+
+#[test]
 fn an_unlisted_host_is_refused_before_any_connection() {
     let allowed = HttpEcho::start();
     let unlisted = HttpEcho::start();

@@ -58,7 +58,8 @@ impl Drop for Listener {
 }
 
 /// An HTTP/1.1 server that answers every request with a JSON echo of it:
-/// `{"method", "path", "headers": {name: value}, "body"}`, with status 200
+/// `{"method", "path", "headers": {name: value}, "body", "client"}` (the
+/// client's address: requests sent on one connection share it), with status 200
 /// unless told another ([`HttpEcho::answer`]); it keeps what it received
 /// for the test to look at.
 pub struct HttpEcho {
@@ -73,8 +74,13 @@ impl HttpEcho {
         let status = Arc::new(AtomicU16::new(200));
         let (log, answer) = (received.clone(), status.clone());
         let listener = Listener::start(move |stream| {
+            let client = stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
             let mut reader = BufReader::new(&stream);
-            while let Some(request) = read_request(&mut reader) {
+            while let Some(mut request) = read_request(&mut reader) {
+                request["client"] = json!(client);
                 log.lock().unwrap().push(request.clone());
                 let body = request.to_string();
                 let response = format!(

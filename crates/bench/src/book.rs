@@ -5,9 +5,11 @@
 //! one, in one transaction: a few seconds, not minutes.
 //!
 //! Paid invoices carry `paid_minor` but no payment rows: the hold check
-//! reads only open balances, and the book stays quick to write.
+//! reads only open balances, and the book stays quick to write. A year of
+//! the ERP's webhook claims and their stored answers comes with it
+//! ([`crate::history`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -26,6 +28,88 @@ const ORDERS_PER_CUSTOMER: usize = 2;
 /// The id of customer `n`.
 pub fn customer_id(n: usize) -> String {
     format!("C-{n:05}")
+}
+
+/// Words customers' names are made of, as an ERP's master data has them:
+/// some with accents (the search folds them), some sharing their start.
+const NAME_WORDS: &[&str] = &[
+    "Acme",
+    "Atlas",
+    "Nordic",
+    "Nordstern",
+    "Baltic",
+    "Alpine",
+    "Pacific",
+    "Müller",
+    "Société",
+    "Générale",
+    "Zürich",
+    "Crown",
+    "Summit",
+    "Harbor",
+    "Meridian",
+    "Polar",
+    "Sierra",
+    "Delta",
+    "Orion",
+    "Vega",
+    "Granite",
+    "Cedar",
+    "Oak",
+    "Maple",
+    "River",
+    "Lakeside",
+    "Eastern",
+    "Western",
+    "Central",
+    "Royal",
+];
+const TRADE_WORDS: &[&str] = &[
+    "Steel",
+    "Foods",
+    "Logistics",
+    "Logic",
+    "Textiles",
+    "Timber",
+    "Chemicals",
+    "Plastics",
+    "Paper",
+    "Glass",
+    "Tools",
+    "Machines",
+    "Motors",
+    "Electric",
+    "Pharma",
+    "Farms",
+    "Fisheries",
+    "Brewing",
+    "Dairy",
+    "Optics",
+    "Metals",
+    "Marine",
+    "Freight",
+    "Supply",
+    "Trading",
+];
+const LEGAL_FORMS: &[&str] = &[
+    "Ltd", "GmbH", "Inc", "SA", "BV", "AB", "Oy", "SpA", "LLC", "AG",
+];
+
+/// The name of customer `n`: a place or brand word or two, a trade and a
+/// legal form ("Nordic Steel AB", "Müller Alpine Dairy GmbH"), the same
+/// every run.
+pub fn customer_name(n: usize) -> String {
+    let mut dice = Dice::new(n as u64 ^ 0x05ee_d0f4_a3e5);
+    let mut pick = |words: &[&'static str]| words[dice.roll(words.len() as u64) as usize];
+    let first = pick(NAME_WORDS);
+    let second = pick(NAME_WORDS);
+    let trade = pick(TRADE_WORDS);
+    let form = pick(LEGAL_FORMS);
+    if n.is_multiple_of(4) && first != second {
+        format!("{first} {second} {trade} {form}")
+    } else {
+        format!("{first} {trade} {form}")
+    }
 }
 
 /// Every tenth customer is invoiced in EUR, the others in USD (the load
@@ -65,16 +149,47 @@ pub struct Seeded {
     pub past_due_invoices: usize,
     pub disputed_invoices: usize,
     pub open_orders: usize,
+    pub held_orders: usize,
+    pub webhooks: crate::history::History,
     pub elapsed: Duration,
 }
 
-/// Writes the book into a new SQLite file at `path`.
-pub fn seed(path: &Path) -> Result<Seeded> {
+/// The book's files: the ledger and the key-value store.
+pub struct Book {
+    pub db: PathBuf,
+    pub kv: PathBuf,
+}
+
+impl Book {
+    /// Copies the book into a host's state directory, as the default
+    /// database and key-value store, replacing what was there.
+    pub fn install(&self, state_dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(state_dir)?;
+        for (from, name) in [
+            (&self.db, "sqlite_db.db"),
+            (&self.kv, "sqlite_key_value.db"),
+        ] {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(state_dir.join(format!("{name}{suffix}")));
+            }
+            std::fs::copy(from, state_dir.join(name))
+                .with_context(|| format!("copying the book into {}", state_dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the book into new SQLite files in `dir`.
+pub fn seed(dir: &Path) -> Result<(Book, Seeded)> {
+    let book = Book {
+        db: dir.join("book.db"),
+        kv: dir.join("book-kv.db"),
+    };
     for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        let _ = std::fs::remove_file(format!("{}{suffix}", book.db.display()));
     }
     let started = Instant::now();
-    let db = NativeDb::open(path).map_err(anyhow::Error::from)?;
+    let db = NativeDb::open(&book.db).map_err(anyhow::Error::from)?;
     block(schema::migrate(&db)).context("migrating the book's schema")?;
     let mut seeded = Seeded {
         customers: 0,
@@ -83,6 +198,8 @@ pub fn seed(path: &Path) -> Result<Seeded> {
         past_due_invoices: 0,
         disputed_invoices: 0,
         open_orders: 0,
+        held_orders: 0,
+        webhooks: crate::history::History::default(),
         elapsed: Duration::ZERO,
     };
     let mut dice = Dice::new(42);
@@ -93,10 +210,11 @@ pub fn seed(path: &Path) -> Result<Seeded> {
         seed_customer(&db, &mut dice, n, &day, &mut seeded)?;
     }
     run(&db, "COMMIT", vec![])?;
+    seeded.webhooks = crate::history::seed(&db, &book.kv, chrono::Utc::now())?;
     run(&db, "PRAGMA wal_checkpoint(TRUNCATE)", vec![])?;
     drop(db);
     seeded.elapsed = started.elapsed();
-    Ok(seeded)
+    Ok((book, seeded))
 }
 
 fn block<T>(
@@ -156,7 +274,7 @@ fn seed_customer(
         db,
         "INSERT INTO customers (id, name, currency, credit_limit_minor, payment_terms_days, on_hold, exempt, unapplied_minor, created_at, updated_at, updated_by)
          VALUES (?, ?, ?, ?, 30, ?, ?, ?, ?, ?, 'erp')",
-        params![&id, format!("Customer {n}"), currency(n), limit, special == 0, special == 2, unapplied, AT, AT],
+        params![&id, customer_name(n), currency(n), limit, special == 0, special == 2, unapplied, AT, AT],
     )?;
     seeded.customers += 1;
     for (i, invoice) in invoices.iter().enumerate() {
@@ -186,25 +304,49 @@ fn seed_customer(
             )?;
         }
     }
+    // Why this customer's orders are held (the rule that fails first).
+    let reason = match special {
+        0 => "ACCOUNT_ON_HOLD",
+        1 => "NO_CREDIT_LIMIT",
+        _ if slow_payer => "PAST_DUE",
+        _ => "CREDIT_LIMIT_EXCEEDED",
+    };
     for (o, (amount, held)) in orders.iter().enumerate() {
         let order_id = format!("SO-{n:05}-{o}");
         let status = if *held { "held" } else { "released" };
+        let ordered = -dice.between(0, 20);
+        // Held on the day it was ordered; the customer wants the goods
+        // within a fortnight, for two orders in three.
+        let checked_at = format!("{}T08:00:00.000Z", day(ordered));
+        let held_since = held.then_some(checked_at.as_str());
+        let ship_on = (dice.roll(3) > 0).then(|| day(ordered + dice.between(3, 14)));
+        let reasons = if *held {
+            format!(" {reason} ")
+        } else {
+            " ".into()
+        };
         run(
             db,
-            "INSERT INTO orders (id, customer_id, amount_minor, ordered_on, status, held_since, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            params![&order_id, &id, *amount, day(-dice.between(0, 20)), status, held.then_some(AT), AT, AT],
+            "INSERT INTO orders (id, customer_id, currency, amount_minor, ordered_on, requested_ship_on, status, held_since, hold_reasons, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![&order_id, &id, currency(n), *amount, day(ordered), ship_on, status, held_since, reasons, AT, AT],
         )?;
+        let listed = if *held {
+            format!(r#"{{"code":"{reason}","detail":"seeded"}}"#)
+        } else {
+            String::new()
+        };
         let decision = format!(
-            r#"{{"status":"{status}","reasons":[],"exposure":"0.00","credit_limit":null,"available":null,"past_due":"0.00"}}"#
+            r#"{{"status":"{status}","reasons":[{listed}],"exposure":"0.00","credit_limit":null,"available":null,"past_due":"0.00"}}"#
         );
         run(
             db,
             "INSERT INTO order_decisions (order_id, decided_at, kind, trigger, actor, status, decision, inputs)
              VALUES (?, ?, 'check', 'order created', 'erp', ?, ?, '{}')",
-            params![&order_id, AT, status, decision],
+            params![&order_id, &checked_at, status, decision],
         )?;
         seeded.open_orders += 1;
+        seeded.held_orders += usize::from(*held);
     }
     Ok(())
 }

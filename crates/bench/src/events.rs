@@ -113,29 +113,67 @@ fn lag(body: &[u8], arrived: DateTime<Utc>) -> Option<Duration> {
     (arrived - committed).to_std().ok()
 }
 
-/// Starts delivery runs back to back, as a deployment's scheduler does,
-/// until the returned flag is set.
-pub fn scheduler(addr: SocketAddr, token: &'static str) -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = stop.clone();
-    std::thread::spawn(move || {
-        let auth = format!("Bearer {token}");
-        while !stopped.load(Ordering::Relaxed) {
-            let started = Instant::now();
-            let _ = host::send(
-                addr,
-                "POST",
-                "/events/deliveries/run",
-                &[("authorization", &auth)],
-                "",
-            );
-            // A run that found nothing to do ends at once: breathe a little.
-            if started.elapsed() < Duration::from_millis(20) {
-                std::thread::sleep(Duration::from_millis(20));
+/// Starts delivery runs, as a deployment's scheduler does, until
+/// stopped; keeps what each run took and purged.
+pub struct Scheduler {
+    stop: Arc<AtomicBool>,
+    runs: std::thread::JoinHandle<Vec<DeliveryRun>>,
+}
+
+/// One `POST /events/deliveries/run` as the scheduler saw it.
+pub struct DeliveryRun {
+    pub took: Duration,
+    /// Webhook and Idempotency-Key claims forgotten by the run.
+    pub requests_purged: u64,
+}
+
+impl Scheduler {
+    /// A run `pause` after the end of the one before (`cargo xtask up`
+    /// pauses half a second); with no pause, back to back, as while a
+    /// backlog is pushed (a run pushes for up to five seconds).
+    pub fn start(addr: SocketAddr, token: &'static str, pause: Option<Duration>) -> Scheduler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let runs = std::thread::spawn(move || {
+            let auth = format!("Bearer {token}");
+            let mut runs = vec![];
+            while !stopped.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let answer = host::send(
+                    addr,
+                    "POST",
+                    "/events/deliveries/run",
+                    &[("authorization", &auth)],
+                    "",
+                );
+                let took = started.elapsed();
+                if let Ok((200, body)) = answer {
+                    let summary: serde_json::Value =
+                        serde_json::from_str(&body).unwrap_or_default();
+                    runs.push(DeliveryRun {
+                        took,
+                        requests_purged: summary["requests_purged"].as_u64().unwrap_or(0),
+                    });
+                }
+                match pause {
+                    Some(pause) => std::thread::sleep(pause),
+                    // A run that found nothing to do ends at once: breathe a little.
+                    None if took < Duration::from_millis(20) => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    None => {}
+                }
             }
-        }
-    });
-    stop
+            runs
+        });
+        Scheduler { stop, runs }
+    }
+
+    /// Stops after the run under way; the runs made.
+    pub fn stop(self) -> Vec<DeliveryRun> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.runs.join().unwrap_or_default()
+    }
 }
 
 /// The outbox figures of one run.
@@ -150,6 +188,22 @@ pub struct OutboxRun {
     pub lag: Latencies,
     /// Events still to push when the pushing run ended.
     pub left_behind: u64,
+    /// The quiet run's events, pushed with nothing else running.
+    pub backlog: Backlog,
+}
+
+/// Pushing alone: the backlog of the quiet run delivered.
+pub struct Backlog {
+    pub events: u64,
+    pub took: Duration,
+    /// The host's CPU time over it, per event.
+    pub cpu_per_event: Duration,
+}
+
+impl Backlog {
+    pub fn per_second(&self) -> f64 {
+        self.events as f64 / self.took.as_secs_f64()
+    }
 }
 
 /// Reads `pending` from the delivery health, as a manager would.

@@ -12,6 +12,8 @@ use anyhow::{Context, Result, bail};
 use crate::stats::Latencies;
 
 const ORDERS_SCRIPT: &str = include_str!("wrk/orders.lua");
+const REPLAY_SCRIPT: &str = include_str!("wrk/replay.lua");
+const PAGES_SCRIPT: &str = include_str!("wrk/pages.lua");
 const REPORT_SCRIPT: &str = include_str!("wrk/report.lua");
 
 /// What one wrk run measured.
@@ -28,6 +30,10 @@ pub struct LoadRun {
     pub failed: u64,
     /// Connect, read, write errors and timeouts.
     pub socket_errors: u64,
+    /// Answers marked `webhook-replay: true`: stored, not worked out now.
+    pub replayed: u64,
+    /// Whether requests written beforehand ran out before the end.
+    pub ran_out: bool,
 }
 
 impl LoadRun {
@@ -36,7 +42,12 @@ impl LoadRun {
     }
 
     pub fn clean(&self) -> bool {
-        self.failed == 0 && self.socket_errors == 0
+        self.failed == 0 && self.socket_errors == 0 && self.replayed == 0
+    }
+
+    /// Errors of any kind: answers other than 2xx, socket errors, replays.
+    pub fn errors(&self) -> u64 {
+        self.failed + self.socket_errors + self.replayed
     }
 }
 
@@ -44,6 +55,8 @@ impl LoadRun {
 pub struct Wrk {
     program: PathBuf,
     orders_script: PathBuf,
+    replay_script: PathBuf,
+    pages_script: PathBuf,
     get_script: PathBuf,
 }
 
@@ -67,14 +80,17 @@ impl Wrk {
                 program.display()
             );
         }
-        let orders_script = work_dir.join("orders.lua");
-        let get_script = work_dir.join("get.lua");
-        std::fs::write(&orders_script, format!("{ORDERS_SCRIPT}\n{REPORT_SCRIPT}"))?;
-        std::fs::write(&get_script, REPORT_SCRIPT)?;
+        let script = |name: &str, text: &str| -> Result<PathBuf> {
+            let path = work_dir.join(name);
+            std::fs::write(&path, format!("{text}\n{REPORT_SCRIPT}"))?;
+            Ok(path)
+        };
         Ok(Wrk {
             program: program.to_path_buf(),
-            orders_script,
-            get_script,
+            orders_script: script("orders.lua", ORDERS_SCRIPT)?,
+            replay_script: script("replay.lua", REPLAY_SCRIPT)?,
+            pages_script: script("pages.lua", PAGES_SCRIPT)?,
+            get_script: script("get.lua", "")?,
         })
     }
 
@@ -99,6 +115,47 @@ impl Wrk {
     /// GET `url` again and again.
     pub fn get(&self, url: &str, connections: usize, duration: Duration) -> Result<LoadRun> {
         self.run(&self.get_script, url, connections, duration, &[])
+    }
+
+    /// Sends the requests written in `requests` (see `signed.rs`), in
+    /// order, each once. Fails when they run out before the time is up.
+    pub fn replay(
+        &self,
+        base_url: &str,
+        connections: usize,
+        duration: Duration,
+        requests: &Path,
+    ) -> Result<LoadRun> {
+        let file = requests.to_string_lossy();
+        let run = self.run(
+            &self.replay_script,
+            base_url,
+            connections,
+            duration,
+            &[&file],
+        )?;
+        if run.ran_out {
+            bail!(
+                "the {} pre-signed requests in {} ran out before the run's end: sign more",
+                run.requests,
+                requests.display()
+            );
+        }
+        Ok(run)
+    }
+
+    /// GETs `paths` of `base_url` in turn, with a bearer token.
+    pub fn pages(
+        &self,
+        base_url: &str,
+        connections: usize,
+        duration: Duration,
+        token: &str,
+        paths: &[String],
+    ) -> Result<LoadRun> {
+        let mut args = vec![token];
+        args.extend(paths.iter().map(String::as_str));
+        self.run(&self.pages_script, base_url, connections, duration, &args)
     }
 
     fn run(
@@ -160,6 +217,8 @@ fn parse(stdout: &str, connections: usize) -> Result<LoadRun> {
         held: field("held")?,
         failed: field("failed")?,
         socket_errors: field("socket_errors")?,
+        replayed: field("replayed")?,
+        ran_out: field("exhausted")? > 0,
     })
 }
 
@@ -170,12 +229,16 @@ mod tests {
     #[test]
     fn reads_the_report_line() {
         let stdout = "Running 10s test @ http://127.0.0.1:1/orders\n  1 threads and 16 connections\n\
-            BENCH requests=30000 duration_us=10000000 p50=4100 p99=9000 p999=12000 released=20000 held=10000 failed=0 socket_errors=0\n";
+            BENCH requests=30000 duration_us=10000000 p50=4100 p99=9000 p999=12000 released=20000 held=10000 failed=0 socket_errors=0 replayed=0 exhausted=0\n";
         let run = parse(stdout, 16).unwrap();
         assert_eq!(run.per_second(), 3000.0);
         assert_eq!(run.latencies.p999, 12000.0);
         assert_eq!((run.released, run.held), (20000, 10000));
-        assert!(run.clean());
+        assert!(run.clean() && !run.ran_out);
+        let replays = stdout.replace("replayed=0 exhausted=0", "replayed=3 exhausted=1");
+        let run = parse(&replays, 16).unwrap();
+        assert!(!run.clean() && run.ran_out);
+        assert_eq!(run.errors(), 3);
         assert!(parse("Running 10s test\n", 16).is_err());
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::manifest::{self, Manifest, Route, StaticResponse};
+use crate::outbound::client::HttpClient;
 use crate::outbound::{AllowedHosts, AppAddress};
 use crate::router::{Router, Target};
 use crate::runtime::{self, ComponentInstances, Handler, Isolation};
@@ -188,6 +189,7 @@ fn load_components(
 ) -> Result<LoadedComponents> {
     let engine = runtime::engine()?;
     let linker = runtime::linker(&engine)?;
+    let http_client = Arc::new(HttpClient::new());
     let mut loaded = LoadedComponents {
         handlers: vec![],
         index_of: BTreeMap::new(),
@@ -207,6 +209,7 @@ fn load_components(
                 .file_mounts(&paths.app_dir)
                 .with_context(|| format!("component '{id}'"))?,
             app_address: app_address.clone(),
+            http_client: http_client.clone(),
         };
         let instances = ComponentInstances::new(
             engine.clone(),

@@ -25,6 +25,7 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::outbound::client::HttpClient;
 use crate::outbound::http::OutboundHttp;
 use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
@@ -207,12 +208,14 @@ pub struct ComponentInstances {
 }
 
 /// What a component sees of the machine: its environment variables,
-/// read-only directories (`files` in the manifest), and the application's
-/// own address (for requests to `http://self.alt`).
+/// read-only directories (`files` in the manifest), the application's
+/// own address (for requests to `http://self.alt`) and its outgoing HTTP
+/// connections (shared by the whole application).
 pub struct Isolation {
     pub environment: Vec<(String, String)>,
     pub files: Vec<(PathBuf, String)>,
     pub app_address: Arc<AppAddress>,
+    pub http_client: Arc<HttpClient>,
 }
 
 impl ComponentInstances {
@@ -258,6 +261,7 @@ impl ComponentInstances {
                 self.id.as_str().into(),
                 self.grants.allowed_outbound_hosts.clone(),
                 self.isolation.app_address.clone(),
+                self.isolation.http_client.clone(),
             ),
             table: ResourceTable::new(),
             spin: SpinCtx {

@@ -12,6 +12,9 @@
 //! unset is [`CONNECT_TIMEOUT`], [`FIRST_BYTE_TIMEOUT`] or
 //! [`BETWEEN_BYTES_TIMEOUT`] (Spin waits ten minutes for each, which holds a
 //! request to a dead endpoint open for as long).
+//!
+//! Requests go out on the application's pooled connections
+//! ([`HttpClient`]), as in Spin.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,9 +22,9 @@ use std::time::Duration;
 
 use http::uri::{Authority, Scheme, Uri};
 use http::{HeaderValue, Request};
-use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::client::{HttpClient, Timeouts};
 use super::{AllowedHosts, AppAddress, Target};
 
 /// How long to wait for a connection (and the TLS handshake).
@@ -39,6 +42,7 @@ pub struct OutboundHttp {
     component_id: Arc<str>,
     allowed: Arc<AllowedHosts>,
     app_address: Arc<AppAddress>,
+    client: Arc<HttpClient>,
 }
 
 type ResponseFuture = Box<
@@ -55,11 +59,13 @@ impl OutboundHttp {
         component_id: Arc<str>,
         allowed: Arc<AllowedHosts>,
         app_address: Arc<AppAddress>,
+        client: Arc<HttpClient>,
     ) -> Self {
         OutboundHttp {
             component_id,
             allowed,
             app_address,
+            client,
         }
     }
 
@@ -108,14 +114,14 @@ fn to_authority(uri: &Uri, scheme: Scheme, authority: &Authority) -> Result<Uri,
 }
 
 /// The request's own timeouts, and ours where it sets none.
-fn with_default_timeouts(options: Option<RequestOptions>) -> RequestOptions {
+fn with_default_timeouts(options: Option<RequestOptions>) -> Timeouts {
     let options = options.unwrap_or_default();
-    RequestOptions {
-        connect_timeout: options.connect_timeout.or(Some(CONNECT_TIMEOUT)),
-        first_byte_timeout: options.first_byte_timeout.or(Some(FIRST_BYTE_TIMEOUT)),
-        between_bytes_timeout: options
+    Timeouts {
+        connect: options.connect_timeout.unwrap_or(CONNECT_TIMEOUT),
+        first_byte: options.first_byte_timeout.unwrap_or(FIRST_BYTE_TIMEOUT),
+        between_bytes: options
             .between_bytes_timeout
-            .or(Some(BETWEEN_BYTES_TIMEOUT)),
+            .unwrap_or(BETWEEN_BYTES_TIMEOUT),
     }
 }
 
@@ -127,13 +133,14 @@ impl WasiHttpHooks for OutboundHttp {
         _response_outcome: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> ResponseFuture {
         let admitted = self.admit(request);
+        let client = self.client.clone();
         Box::new(async move {
-            let request = admitted?;
-            let options = with_default_timeouts(options);
-            let (response, connection) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            let connection: Box<dyn Future<Output = _> + Send> = Box::new(connection);
-            Ok((response.map(BodyExt::boxed_unsync), connection))
+            let response = client
+                .send(admitted?, with_default_timeouts(options))
+                .await?;
+            // The pool drives the connection; nothing is left to wait for.
+            let done: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
+            Ok((response, done))
         })
     }
 }
@@ -141,14 +148,19 @@ impl WasiHttpHooks for OutboundHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::Empty;
+    use http_body_util::{BodyExt, Empty};
 
     fn hooks(allowed: &[&str]) -> OutboundHttp {
         let entries: Vec<String> = allowed.iter().map(|e| e.to_string()).collect();
         let allowed = AllowedHosts::resolve(&entries, &[], |_| None).unwrap();
         let app_address = AppAddress::default();
         app_address.set("0.0.0.0:3000".parse().unwrap());
-        OutboundHttp::new("probe".into(), Arc::new(allowed), Arc::new(app_address))
+        OutboundHttp::new(
+            "probe".into(),
+            Arc::new(allowed),
+            Arc::new(app_address),
+            Arc::new(HttpClient::new()),
+        )
     }
 
     fn request(uri: &str) -> Request<WasiBody> {
@@ -207,9 +219,9 @@ mod tests {
             connect_timeout: Some(Duration::from_millis(5)),
             ..RequestOptions::default()
         };
-        let options = with_default_timeouts(Some(set));
-        assert_eq!(options.connect_timeout, Some(Duration::from_millis(5)));
-        assert_eq!(options.first_byte_timeout, Some(FIRST_BYTE_TIMEOUT));
-        assert_eq!(options.between_bytes_timeout, Some(BETWEEN_BYTES_TIMEOUT));
+        let timeouts = with_default_timeouts(Some(set));
+        assert_eq!(timeouts.connect, Duration::from_millis(5));
+        assert_eq!(timeouts.first_byte, FIRST_BYTE_TIMEOUT);
+        assert_eq!(timeouts.between_bytes, BETWEEN_BYTES_TIMEOUT);
     }
 }

@@ -1,9 +1,11 @@
 //! What a component may reach outside the host, as Spin grants it: every
 //! outbound interface checks the component's `allowed_outbound_hosts`
-//! (`allowed_hosts`) before it connects. Outgoing HTTP is in `http`,
-//! `wasi:sockets` in `sockets`; Redis, MQTT and PostgreSQL in `crate::spin`.
+//! (`allowed_hosts`) before it connects. Outgoing HTTP is in `http` (its
+//! connections, pooled per origin, in `client`), `wasi:sockets` in
+//! `sockets`; Redis, MQTT and PostgreSQL in `crate::spin`.
 
 pub mod allowed_hosts;
+pub mod client;
 pub mod http;
 pub mod sockets;
 

@@ -7,6 +7,7 @@
 //! types. Blocking SQLite work runs on tokio's blocking pool so that a
 //! request waiting on a database lock never stalls other requests.
 
+pub mod checkpoint;
 pub mod key_value;
 pub mod mqtt;
 pub mod postgres;

@@ -14,8 +14,8 @@
 //! other processes.
 //!
 //! This module is the databases themselves (the pool, writer turns and
-//! statements); `checkpoint` keeps their WAL short, and `mod.rs` is the
-//! interfaces over them.
+//! statements); `crate::spin::checkpoint` keeps their WAL short, and
+//! `mod.rs` is the interfaces over them.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +27,8 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, params_from_iter};
 
-use super::checkpoint::start_checkpointer;
 use crate::spin::blocking;
+use crate::spin::checkpoint::{Checkpointed, start_checkpointer};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_IDLE_CONNECTIONS: usize = 32;
@@ -38,9 +38,9 @@ pub struct SqlDatabase {
     idle: Mutex<Vec<Connection>>,
     /// The writer turn (see the module comment); tokio's mutex queues
     /// waiters in order.
-    pub(super) writer: Arc<tokio::sync::Mutex<()>>,
+    writer: Arc<tokio::sync::Mutex<()>>,
     /// Writer turns ended so far: the checkpointer's cue.
-    pub(super) writes: AtomicU64,
+    writes: AtomicU64,
 }
 
 /// A connection's turn as the database's writer.
@@ -112,7 +112,7 @@ impl SqlDatabase {
         // killed, and the database stays consistent through a power loss,
         // which may undo the last commits before the checkpoint.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Checkpoints are the checkpointer's (see `start_checkpointer`).
+        // Checkpoints are the checkpointer's (`crate::spin::checkpoint`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         // Statements are prepared once per connection and cached. Without
         // the query planner stability guarantee SQLite re-prepares a
@@ -153,6 +153,21 @@ impl SqlDatabase {
         let conn = checkout.conn.as_ref().expect("checked out");
         conn.execute_batch(sql)?;
         Ok(())
+    }
+}
+
+impl Checkpointed for SqlDatabase {
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        SqlDatabase::connect(self)
+    }
+
+    fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    fn with_writers_stopped(&self, work: &mut dyn FnMut()) {
+        let _turn = self.writer.blocking_lock();
+        work();
     }
 }
 
@@ -331,6 +346,7 @@ fn owned_value(value: ValueRef<'_>) -> Value {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::spin::checkpoint::tests::wait_for_rows;
 
     /// A fresh database file in the system's temporary directory.
     pub(crate) fn database(name: &str) -> (Arc<SqlDatabase>, PathBuf) {
@@ -352,6 +368,18 @@ pub(super) mod tests {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_copies_commits_into_the_database() {
+        let (db, dir) = database("checkpoint");
+        let conn = connection(&db);
+        for n in 0..50 {
+            run(&conn, &format!("INSERT INTO t VALUES ({n})")).await;
+        }
+        wait_for_rows(&dir.join("db.sqlite"), "SELECT count(*) FROM t", 50).await;
+        drop((conn, db));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

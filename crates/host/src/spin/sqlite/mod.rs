@@ -2,9 +2,9 @@
 //! `fermyon:spin/sqlite@2.0.0` (older SDKs). A database is a label the
 //! component declares (anything else is `access-denied`); each `connection`
 //! it opens is a real SQLite connection of its own, and writers take turns
-//! (`database`); the WAL is kept short in the background (`checkpoint`).
+//! (`database`); the WAL is kept short in the background
+//! (`crate::spin::checkpoint`).
 
-mod checkpoint;
 mod database;
 
 use std::sync::{Arc, Mutex};
