@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
+use crate::limits::Limits;
+use crate::limits::instances::{InstanceLimits, InstancePool};
 use crate::manifest::{self, Manifest, Route, StaticResponse};
 use crate::router::{Router, Target};
 use crate::runtime::{self, ComponentInstances, Handler, Isolation};
@@ -32,6 +34,7 @@ pub struct Settings {
     pub environment: Vec<(String, String)>,
     /// `--max-instance-reuse-count`: requests per WASIp3 instance.
     pub max_instance_reuse_count: usize,
+    pub limits: Limits,
 }
 
 pub struct App {
@@ -39,6 +42,8 @@ pub struct App {
     pub router: Router,
     pub components: Vec<Handler>,
     pub statics: Vec<StaticResponse>,
+    /// The live instances of every component.
+    pub instances: Arc<InstancePool>,
 }
 
 impl App {
@@ -61,7 +66,9 @@ impl App {
         let backends = Arc::new(open_backends(&manifest, &runtime_config, &state_dir)?);
         run_sqlite_statements(&backends, &settings.sqlite_statements)?;
 
-        let engine = runtime::engine()?;
+        let engine = runtime::engine(&settings.limits)?;
+        let pool = Arc::new(InstancePool::new(&settings.limits));
+        let instance_limits = InstanceLimits::new(&settings.limits, pool.clone());
         let linker = runtime::linker(&engine)?;
         let cache_dir = settings
             .cache_dir
@@ -103,6 +110,7 @@ impl App {
                 backends.clone(),
                 Isolation { environment, files },
                 settings.max_instance_reuse_count,
+                instance_limits.clone(),
             );
             index_of.insert(id.clone(), components.len());
             components.push(Handler::new(instances));
@@ -130,6 +138,7 @@ impl App {
             router,
             components,
             statics,
+            instances: pool,
         })
     }
 

@@ -3,6 +3,7 @@
 //! available. The components are the same binaries real Spin runs.
 
 mod app;
+mod limits;
 mod manifest;
 mod router;
 mod runtime;
@@ -86,6 +87,9 @@ struct UpArgs {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     max_instance_reuse_count: usize,
+
+    #[command(flatten)]
+    limits: limits::Limits,
 }
 
 /// `--listen` as `spin up` reads it: a host name is resolved, and of its
@@ -126,6 +130,7 @@ fn main() {
 
 fn run(args: UpArgs) -> Result<()> {
     let started = Instant::now();
+    check_open_file_limit(&args.limits);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,6 +145,7 @@ fn run(args: UpArgs) -> Result<()> {
             variables: args.variables,
             environment: args.environment,
             max_instance_reuse_count: args.max_instance_reuse_count,
+            limits: args.limits.clone(),
         };
         let app = Arc::new(tokio::task::block_in_place(|| app::App::load(&settings))?);
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -147,8 +153,21 @@ fn run(args: UpArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
         announce(&app, address, started);
-        server::serve(app, listener, shutdown_signal()).await
+        server::serve(app, listener, &args.limits, shutdown_signal()).await
     })
+}
+
+/// Raises the open-file limit and warns when it is still below what the
+/// connection and request caps may need.
+fn check_open_file_limit(limits: &limits::Limits) {
+    let needed = limits.descriptors_needed();
+    match limits::raise_open_file_limit() {
+        Some(available) if available < needed => tracing::warn!(
+            "the open-file limit ({available}) is below what --max-concurrent-connections and \
+             --max-concurrent-requests may need ({needed}); past it connections wait in the backlog"
+        ),
+        _ => {}
+    }
 }
 
 /// Spin's start-up banner; tools wait for the `Serving` line.

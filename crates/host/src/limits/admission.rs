@@ -1,0 +1,185 @@
+//! The caps on connections and on component requests in flight, and the
+//! health they imply. Past a cap the host answers 503 with `Retry-After`
+//! itself, before any instance is involved, so that a flood is refused
+//! cheaply instead of exhausting the instance pool.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::Limits;
+use super::instances::InstancePool;
+
+/// Connections answered 503 at once (beyond the connection cap) before
+/// further ones are closed without a word.
+const OVERFLOW_CONNECTIONS: usize = 64;
+
+pub struct Admission {
+    /// Requests whose body is being read ahead (a connection's worth: the
+    /// memory they may take is bounded, yet a slow body never keeps a
+    /// request on another connection from being read).
+    bodies: Arc<Semaphore>,
+    requests: Arc<Semaphore>,
+    max_requests: usize,
+    connections: Arc<Semaphore>,
+    max_connections: usize,
+    overflow: Arc<Semaphore>,
+    instances: Arc<InstancePool>,
+}
+
+/// What a new connection gets.
+pub enum ConnectionSlot {
+    /// Served; the permit is released when the connection closes.
+    Admitted(OwnedSemaphorePermit),
+    /// Over the cap: to be answered 503 and closed.
+    Refused(OwnedSemaphorePermit),
+    /// Over the cap and the overflow: to be closed at once.
+    Dropped,
+}
+
+/// A component request in flight; released with its response body.
+pub struct InFlight {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Admission {
+    pub fn new(limits: &Limits, instances: Arc<InstancePool>) -> Self {
+        Admission {
+            bodies: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
+            requests: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            max_requests: limits.max_concurrent_requests,
+            connections: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
+            max_connections: limits.max_concurrent_connections,
+            overflow: Arc::new(Semaphore::new(OVERFLOW_CONNECTIONS)),
+            instances,
+        }
+    }
+
+    pub fn connection(&self) -> ConnectionSlot {
+        if let Ok(permit) = self.connections.clone().try_acquire_owned() {
+            ConnectionSlot::Admitted(permit)
+        } else if let Ok(permit) = self.overflow.clone().try_acquire_owned() {
+            ConnectionSlot::Refused(permit)
+        } else {
+            ConnectionSlot::Dropped
+        }
+    }
+
+    /// A slot for reading a request body ahead, or `None` when as many are
+    /// being read as there may be connections (HTTP/2 streams can exceed it).
+    pub fn body_reader(&self) -> Option<OwnedSemaphorePermit> {
+        self.bodies.clone().try_acquire_owned().ok()
+    }
+
+    /// A slot for a component request, or `None` when the cap is reached.
+    pub fn request(&self) -> Option<InFlight> {
+        self.requests.clone().try_acquire_owned().ok()
+            .map(|permit| InFlight { _permit: permit })
+    }
+
+    /// `Err(reason)` when the host cannot take component requests now.
+    pub fn health(&self) -> Result<(), String> {
+        if self.requests.available_permits() == 0 {
+            return Err(format!(
+                "{} requests in flight, the limit",
+                self.max_requests
+            ));
+        }
+        if self.connections.available_permits() == 0 {
+            return Err(format!(
+                "{} connections open, the limit",
+                self.max_connections
+            ));
+        }
+        if let Some(error) = self.instances.failing() {
+            return Err(format!("cannot create instances: {error}"));
+        }
+        Ok(())
+    }
+}
+
+/// A response body that holds what its request holds (its in-flight slot,
+/// its place on the connection) until it has been sent or dropped.
+pub struct Holding<B, H> {
+    body: B,
+    _held: H,
+}
+
+impl<B, H> Holding<B, H> {
+    pub fn new(body: B, held: H) -> Self {
+        Holding { body, _held: held }
+    }
+}
+
+impl<B, H> Body for Holding<B, H>
+where
+    B: Body<Data = Bytes> + Unpin,
+    H: Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::tests::defaults;
+
+    fn admission(requests: usize, connections: usize) -> Admission {
+        let limits = Limits {
+            max_concurrent_requests: requests,
+            max_concurrent_connections: connections,
+            ..defaults()
+        };
+        Admission::new(&limits, Arc::new(InstancePool::new(&limits)))
+    }
+
+    #[test]
+    fn requests_beyond_the_cap_are_refused_and_health_says_so() {
+        let admission = admission(2, 10);
+        assert_eq!(admission.health(), Ok(()));
+        let first = admission.request().expect("first");
+        let _second = admission.request().expect("second");
+        assert!(admission.request().is_none(), "the third is over the cap");
+        assert!(admission.health().unwrap_err().contains("2 requests"));
+        drop(first);
+        assert!(admission.request().is_some(), "a slot freed is taken again");
+    }
+
+    #[test]
+    fn connections_beyond_the_cap_are_refused_then_dropped() {
+        let admission = admission(2, 1);
+        let ConnectionSlot::Admitted(_first) = admission.connection() else {
+            panic!("the first connection is admitted");
+        };
+        let refused: Vec<_> = (0..OVERFLOW_CONNECTIONS)
+            .map(|_| match admission.connection() {
+                ConnectionSlot::Refused(permit) => permit,
+                _ => panic!("answered 503"),
+            })
+            .collect();
+        assert!(matches!(admission.connection(), ConnectionSlot::Dropped));
+        assert!(admission.health().unwrap_err().contains("1 connections"));
+        drop(refused);
+        assert!(matches!(admission.connection(), ConnectionSlot::Refused(_)));
+    }
+}
