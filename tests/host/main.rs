@@ -5,6 +5,8 @@ mod common;
 
 mod key_value;
 mod lifecycle;
+/// Deadlines, slow clients, caps and running out of descriptors (issue 17).
+mod limits;
 mod outbound;
 mod routing;
 mod runtime_config;

@@ -1,0 +1,423 @@
+//! The host under heavy and hostile load (issue 17): the request deadline,
+//! slow clients by the hundred, the caps on connections and on requests in
+//! flight, instance memory, and running out of file descriptors. Timeouts
+//! are shortened by flags so that each test takes seconds; every timing
+//! bound is generous, for a loaded two-core machine.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::common::h2::{self, H2};
+use crate::common::{self, LOG_WAIT};
+use e2e::attack::{Swarm, Trickle, cpu_time, median};
+use e2e::{App, Client};
+
+const HEALTH: &str = "/.well-known/spin/health";
+
+fn start(flags: &[&str]) -> App {
+    let options = flags
+        .iter()
+        .fold(common::fixtures(), |options, flag| options.arg(flag));
+    App::start_with(options)
+}
+
+fn secs(n: f64) -> Duration {
+    Duration::from_secs_f64(n)
+}
+
+/// Sends a raw HTTP/1.1 request on a new connection and reads until the
+/// host closes it (or 10 s pass).
+fn exchange_and_close(address: &str, request: &str) -> String {
+    let mut socket = TcpStream::connect(address).expect("connect");
+    socket.write_all(request.as_bytes()).unwrap();
+    socket.set_read_timeout(Some(secs(10.0))).unwrap();
+    let mut received = vec![];
+    let _ = socket.read_to_end(&mut received);
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// Waits until the host closes `socket`; how long that took.
+fn time_to_close(socket: &mut TcpStream, started: Instant) -> Duration {
+    socket.set_read_timeout(Some(secs(20.0))).unwrap();
+    let mut buffer = [0u8; 1024];
+    while matches!(socket.read(&mut buffer), Ok(n) if n > 0) {}
+    started.elapsed()
+}
+
+/// Reads one response to a `GET /static` (its body has a known length).
+fn read_static_response(socket: &mut TcpStream) -> String {
+    let expected = "static body\n";
+    let mut received = vec![];
+    let mut buffer = [0u8; 1024];
+    while !String::from_utf8_lossy(&received).ends_with(expected) {
+        let n = socket.read(&mut buffer).expect("a response");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[test]
+fn a_guest_in_an_endless_loop_is_stopped_at_the_request_deadline() {
+    let app = start(&["--request-timeout", "3s"]);
+    let client = app.client();
+    let sent = Instant::now();
+    let looping = std::thread::spawn(move || (client.get("/probe/loop"), sent.elapsed()));
+    assert!(
+        app.wait_for_log("probe: spinning forever", LOG_WAIT)
+            .is_some()
+    );
+
+    // While it spins: the same component, another one, a static route.
+    let meanwhile = Instant::now();
+    assert_eq!(app.get("/probe/echo").status, 200);
+    assert_eq!(app.get("/legacy/echo").status, 200);
+    assert_eq!(app.get("/static").status, 201);
+    assert_eq!(app.get("/probe/sleep/200").status, 200);
+    assert!(
+        meanwhile.elapsed() < secs(1.5),
+        "other requests waited {:?}",
+        meanwhile.elapsed()
+    );
+
+    let (reply, took) = looping.join().unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(took >= secs(3.0) && took < secs(6.0), "answered after {took:?}");
+    assert!(
+        app.wait_for_log("did not answer /probe/loop within the request deadline", LOG_WAIT)
+            .is_some()
+    );
+
+    // The guest is stopped, not left spinning: the host's CPU goes quiet.
+    std::thread::sleep(secs(1.0));
+    let before = cpu_time(app.pid());
+    std::thread::sleep(secs(2.0));
+    let used = cpu_time(app.pid()) - before;
+    assert!(used < secs(0.5), "the host used {used:?} of CPU in 2 s");
+    assert_eq!(app.get("/probe/echo").status, 200);
+}
+
+#[test]
+fn a_wasip2_guest_in_an_endless_loop_is_stopped_too() {
+    let app = start(&["--request-timeout", "2s"]);
+    let sent = Instant::now();
+    let reply = app.get("/legacy/loop");
+    let took = sent.elapsed();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert!(took >= secs(2.0) && took < secs(5.0), "answered after {took:?}");
+    assert_eq!(app.get("/legacy/echo").status, 200);
+}
+
+#[test]
+fn an_instance_cannot_grow_its_memory_past_the_limit() {
+    let allocated = |app: &App, mib: u32| {
+        let reply = app.get(&format!("/probe/alloc/{mib}"));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()["allocated"].as_bool().unwrap()
+    };
+    let limited = start(&["--max-instance-memory", &(32u32 << 20).to_string()]);
+    assert!(allocated(&limited, 8));
+    assert!(!allocated(&limited, 64), "64 MiB is past a 32 MiB limit");
+    assert!(allocated(&limited, 8), "the instance still serves");
+
+    let default = common::start();
+    assert!(allocated(&default, 64), "the default limit is 256 MiB");
+}
+
+#[test]
+fn requests_beyond_the_in_flight_cap_get_503_and_the_health_route_says_so() {
+    let app = start(&["--max-concurrent-requests", "2"]);
+    let health = app.get(HEALTH);
+    assert_eq!((health.status, health.text().as_str()), (200, "OK"));
+
+    let sleepers: Vec<_> = (0..2)
+        .map(|_| {
+            let client = app.client();
+            std::thread::spawn(move || client.get("/probe/sleep/3000"))
+        })
+        .collect();
+    for _ in 0..2 {
+        assert!(
+            app.wait_for_log("probe: sleeping 3000 ms", LOG_WAIT)
+                .is_some()
+        );
+    }
+
+    for path in ["/probe/echo", "/legacy/echo"] {
+        let refused = app.get(path);
+        assert_eq!(refused.status, 503, "{path}: {}", refused.text());
+        assert_eq!(refused.header("retry-after"), Some("1"));
+    }
+    let health = app.get(HEALTH);
+    assert_eq!(health.status, 503, "{}", health.text());
+    assert_eq!(health.header("retry-after"), Some("1"));
+    assert!(health.text().contains("2 requests in flight"), "{}", health.text());
+    assert_eq!(app.get("/static").status, 201, "static routes take no slot");
+
+    for sleeper in sleepers {
+        assert_eq!(sleeper.join().unwrap().status, 200);
+    }
+    assert_eq!(app.get("/probe/echo").status, 200);
+    assert_eq!(app.get(HEALTH).status, 200);
+}
+
+#[test]
+fn connections_beyond_the_cap_get_503_and_are_closed() {
+    let app = start(&["--max-concurrent-connections", "3"]);
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(app.address()).unwrap())
+        .collect();
+    std::thread::sleep(secs(0.5));
+
+    let answer = exchange_and_close(
+        app.address(),
+        "GET /probe/echo HTTP/1.1\r\nhost: test\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let answer = answer.to_ascii_lowercase();
+    assert!(answer.contains("retry-after: 1\r\n"), "{answer}");
+    assert!(answer.contains("connection: close\r\n"), "{answer}");
+    assert_eq!(app.get(HEALTH).status, 503, "a full house is not healthy");
+
+    drop(held);
+    let deadline = Instant::now() + secs(10.0);
+    while app.get("/probe/echo").status != 200 {
+        assert!(Instant::now() < deadline, "connections were not given back");
+        std::thread::sleep(secs(0.1));
+    }
+    assert_eq!(app.get(HEALTH).status, 200);
+}
+
+#[test]
+fn silent_slow_and_idle_connections_are_closed() {
+    let app = start(&[
+        "--http-header-read-timeout",
+        "1s",
+        "--http-keep-alive-timeout",
+        "3s",
+    ]);
+    let address = app.address().to_string();
+
+    let silent = std::thread::spawn({
+        let address = address.clone();
+        move || {
+            let started = Instant::now();
+            time_to_close(&mut TcpStream::connect(&address).unwrap(), started)
+        }
+    });
+    let slow_head = std::thread::spawn({
+        let address = address.clone();
+        move || {
+            let started = Instant::now();
+            let mut socket = TcpStream::connect(&address).unwrap();
+            socket.write_all(b"GET /static HTTP/1.1\r\n").unwrap();
+            for _ in 0..20 {
+                std::thread::sleep(secs(0.2));
+                if socket.write_all(b"x-slow: 1\r\n").is_err() {
+                    break;
+                }
+            }
+            time_to_close(&mut socket, started)
+        }
+    });
+
+    // A kept-alive connection serves several requests, then is closed once
+    // it has been idle for the keep-alive timeout.
+    let mut kept = TcpStream::connect(&address).unwrap();
+    for pause in [0.0, 2.0] {
+        std::thread::sleep(secs(pause));
+        kept.write_all(b"GET /static HTTP/1.1\r\nhost: test\r\n\r\n")
+            .unwrap();
+        let answer = read_static_response(&mut kept);
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    }
+    let idle = time_to_close(&mut kept, Instant::now());
+
+    let silent = silent.join().unwrap();
+    let slow_head = slow_head.join().unwrap();
+    assert!(silent >= secs(0.9) && silent < secs(4.0), "silent: {silent:?}");
+    assert!(
+        slow_head >= secs(0.9) && slow_head < secs(4.0),
+        "slow head: {slow_head:?}"
+    );
+    assert!(idle >= secs(2.5) && idle < secs(7.0), "idle: {idle:?}");
+}
+
+/// Latencies of `rounds` requests of a normal client, a pause apart.
+fn normal_client(client: &Client, rounds: usize, pause: Duration) -> Vec<Duration> {
+    (0..rounds)
+        .map(|round| {
+            std::thread::sleep(pause);
+            let sent = Instant::now();
+            let reply = if round % 2 == 0 {
+                client.get("/probe/echo")
+            } else {
+                client.send("PUT", "/probe/kv/default/normal", &[], b"a normal body")
+            };
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            sent.elapsed()
+        })
+        .collect()
+}
+
+#[test]
+fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
+    let app = start(&[
+        "--request-body-grace",
+        "4s",
+        "--http-header-read-timeout",
+        "4s",
+    ]);
+    let client = app.client();
+    let before = normal_client(&client, 20, secs(0.02));
+
+    let attack_started = Instant::now();
+    let heads = Swarm::start(app.address(), Trickle::Headers, 200, secs(1.0));
+    let bodies = Swarm::start(
+        app.address(),
+        Trickle::body("PUT", "/probe/kv/default/slow", 100_000),
+        200,
+        secs(1.0),
+    );
+    let during = normal_client(&client, 20, secs(0.1));
+    assert_eq!(app.get(HEALTH).status, 200, "slow clients take no instance");
+    assert!(
+        attack_started.elapsed() < secs(4.0),
+        "the normal client ran while the attack was on"
+    );
+    std::thread::sleep(secs(7.0).saturating_sub(attack_started.elapsed()));
+    let heads = heads.stop();
+    let bodies = bodies.stop();
+
+    let (usual, loaded) = (median(&before), median(&during));
+    assert!(
+        loaded <= usual * 5 + secs(0.05),
+        "median latency {usual:?} before the attack, {loaded:?} during it"
+    );
+    assert!(
+        during.iter().all(|&latency| latency < secs(2.0)),
+        "{during:?}"
+    );
+    for fate in &bodies {
+        assert_eq!(fate.status(), Some(408), "{fate:?}");
+        let closed = fate.closed_after.expect("closed after the 408");
+        assert!(closed >= secs(3.5) && closed < secs(7.0), "{closed:?}");
+    }
+    for fate in &heads {
+        let closed = fate.closed_after.expect("closed for a slow head");
+        assert!(closed >= secs(3.5) && closed < secs(7.0), "{closed:?}");
+    }
+    assert_eq!(app.get("/probe/kv/default/slow").json()["exists"], false);
+}
+
+#[test]
+fn http2_streams_are_capped_per_connection_and_slow_ones_cut_off() {
+    let app = start(&[
+        "--http2-max-concurrent-streams",
+        "20",
+        "--request-body-grace",
+        "2s",
+    ]);
+    let default_host = common::start();
+    let (_, defaults) = H2::connect(default_host.address());
+    assert_eq!(
+        defaults.get(&h2::SETTINGS_MAX_CONCURRENT_STREAMS),
+        Some(&100),
+        "the default cap"
+    );
+    let (mut connection, settings) = H2::connect(app.address());
+    assert_eq!(
+        settings.get(&h2::SETTINGS_MAX_CONCURRENT_STREAMS),
+        Some(&20)
+    );
+
+    let streams: Vec<u32> = (0..25)
+        .map(|_| {
+            connection.request(
+                "PUT",
+                "/probe/kv/default/h2",
+                &[("content-length", "100000")],
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    let mut statuses: BTreeMap<u32, u16> = BTreeMap::new();
+    let mut resets: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut last_drip = Instant::now();
+    while statuses.len() + resets.len() < streams.len() && started.elapsed() < secs(10.0) {
+        if last_drip.elapsed() >= secs(0.5) {
+            last_drip = Instant::now();
+            for stream in &streams {
+                if !statuses.contains_key(stream) && !resets.contains_key(stream) {
+                    connection.data(*stream, b"{", false);
+                }
+            }
+        }
+        let Some(frame) = connection.read(secs(0.1)) else {
+            continue;
+        };
+        match frame.kind {
+            h2::HEADERS => {
+                statuses.insert(frame.stream, h2::status(&frame.payload).unwrap_or(0));
+            }
+            h2::RST_STREAM if !statuses.contains_key(&frame.stream) => {
+                let code = u32::from_be_bytes(frame.payload[..4].try_into().unwrap());
+                resets.entry(frame.stream).or_insert(code);
+            }
+            h2::GOAWAY => panic!("the connection was closed"),
+            _ => {}
+        }
+    }
+    let cut_after = started.elapsed();
+
+    assert_eq!(resets.len(), 5, "streams past the cap: {resets:?}");
+    assert!(resets.values().all(|&code| code == h2::REFUSED_STREAM), "{resets:?}");
+    assert_eq!(statuses.len(), 20, "{statuses:?}");
+    assert!(statuses.values().all(|&status| status == 408), "{statuses:?}");
+    assert!(cut_after >= secs(1.5) && cut_after < secs(6.0), "{cut_after:?}");
+    assert_eq!(app.get("/probe/echo").status, 200);
+}
+
+#[test]
+fn running_out_of_file_descriptors_neither_floods_the_log_nor_spins() {
+    let app = common::start();
+    let pid = app.pid();
+    assert_eq!(app.get("/probe/echo").status, 200);
+    let in_use = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let limit = format!("--nofile={0}:{0}", in_use + 8);
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &limit])
+        .status()
+        .expect("run prlimit (util-linux)");
+    assert!(limited.success());
+    let _ = app.log_lines();
+
+    let connections: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(app.address()).unwrap())
+        .collect();
+    let cpu_before = cpu_time(pid);
+    std::thread::sleep(secs(3.0));
+    let cpu = cpu_time(pid) - cpu_before;
+    let lines = app.log_lines();
+    let failures = lines
+        .iter()
+        .filter(|line| line.contains("accepting a connection failed"))
+        .count();
+    assert!(failures >= 1, "EMFILE was not provoked: {lines:#?}");
+    assert!(failures <= 5, "{failures} accept failures logged in 3 s");
+    assert!(lines.len() <= 20, "the log grew: {lines:#?}");
+    assert!(cpu < secs(0.6), "the host used {cpu:?} of CPU in 3 s");
+
+    drop(connections);
+    let recovering = Instant::now();
+    let reply = app.get("/probe/echo");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        recovering.elapsed() < secs(15.0),
+        "recovered after {:?}",
+        recovering.elapsed()
+    );
+}
