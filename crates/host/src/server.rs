@@ -259,22 +259,25 @@ async fn respond_from_component(
     let (parts, body) = request.into_parts();
     let body = MinRateBody::new(body, host.body_rate, tokio::time::Instant::now());
     let too_slow = body.too_slow();
-    let body = if body.is_end_stream() {
-        body::prebuffer(body, 0).await
+    // A body read ahead is held in memory until the request is in flight:
+    // as many as there may be connections.
+    let (body, reading) = if body.is_end_stream() {
+        (body::prebuffer(body, 0).await, None)
     } else {
-        let Some(_reading) = host.admission.body_reader() else {
+        let Some(reading) = host.admission.body_reader() else {
             return unavailable("too many request bodies being received");
         };
-        body::prebuffer(body, body::PREBUFFER_LIMIT).await
+        (body::prebuffer(body, body::PREBUFFER_LIMIT).await, Some(reading))
     };
     let body = match body {
         Ok(body) => body,
         Err(_) if too_slow.is_set() => return body_too_slow(),
         Err(_) => return closing(empty_response(StatusCode::BAD_REQUEST)),
     };
-    let Some(in_flight) = host.admission.request() else {
+    let Some(in_flight) = host.admission.request().await else {
         return unavailable("too many requests in flight");
     };
+    drop(reading);
     let request = spin_request(parts, body.boxed_unsync(), route, client);
     let response = dispatch(host, index, request).await;
     if too_slow.is_set() {

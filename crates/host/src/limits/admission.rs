@@ -1,11 +1,14 @@
 //! The caps on connections and on component requests in flight, and the
-//! health they imply. Past a cap the host answers 503 with `Retry-After`
-//! itself, before any instance is involved, so that a flood is refused
-//! cheaply instead of exhausting the instance pool.
+//! health they imply. A request over the in-flight cap waits its turn for a
+//! short while (`--request-queue-timeout`), then the host answers 503 with
+//! `Retry-After` itself, before any instance is involved: a flood is served
+//! as fast as the host can, and refused cheaply past that, instead of
+//! exhausting the instance pool.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
@@ -25,6 +28,7 @@ pub struct Admission {
     bodies: Arc<Semaphore>,
     requests: Arc<Semaphore>,
     max_requests: usize,
+    queue_timeout: Duration,
     connections: Arc<Semaphore>,
     max_connections: usize,
     overflow: Arc<Semaphore>,
@@ -52,6 +56,7 @@ impl Admission {
             bodies: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
             requests: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
             max_requests: limits.max_concurrent_requests,
+            queue_timeout: limits.request_queue_timeout,
             connections: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
             max_connections: limits.max_concurrent_connections,
             overflow: Arc::new(Semaphore::new(OVERFLOW_CONNECTIONS)),
@@ -75,10 +80,20 @@ impl Admission {
         self.bodies.clone().try_acquire_owned().ok()
     }
 
-    /// A slot for a component request, or `None` when the cap is reached.
-    pub fn request(&self) -> Option<InFlight> {
-        self.requests.clone().try_acquire_owned().ok()
-            .map(|permit| InFlight { _permit: permit })
+    /// A slot for a component request, waiting up to the queue timeout for
+    /// one to free up; `None` when none did.
+    pub async fn request(&self) -> Option<InFlight> {
+        let permit = match self.requests.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let waiting = self.requests.clone().acquire_owned();
+                tokio::time::timeout(self.queue_timeout, waiting)
+                    .await
+                    .ok()?
+                    .ok()?
+            }
+        };
+        Some(InFlight { _permit: permit })
     }
 
     /// `Err(reason)` when the host cannot take component requests now.
@@ -148,21 +163,31 @@ mod tests {
         let limits = Limits {
             max_concurrent_requests: requests,
             max_concurrent_connections: connections,
+            request_queue_timeout: Duration::from_secs(1),
             ..defaults()
         };
         Admission::new(&limits, Arc::new(InstancePool::new(&limits)))
     }
 
-    #[test]
-    fn requests_beyond_the_cap_are_refused_and_health_says_so() {
-        let admission = admission(2, 10);
+    #[tokio::test(start_paused = true)]
+    async fn requests_beyond_the_cap_wait_their_turn_then_are_refused() {
+        let admission = Arc::new(admission(2, 10));
         assert_eq!(admission.health(), Ok(()));
-        let first = admission.request().expect("first");
-        let _second = admission.request().expect("second");
-        assert!(admission.request().is_none(), "the third is over the cap");
+        let first = admission.request().await.expect("first");
+        let _second = admission.request().await.expect("second");
         assert!(admission.health().unwrap_err().contains("2 requests"));
+
+        let waited = tokio::time::Instant::now();
+        assert!(admission.request().await.is_none(), "over the cap");
+        assert_eq!(waited.elapsed(), Duration::from_secs(1), "after waiting");
+
+        let third = tokio::spawn({
+            let admission = admission.clone();
+            async move { admission.request().await.is_some() }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
         drop(first);
-        assert!(admission.request().is_some(), "a slot freed is taken again");
+        assert!(third.await.unwrap(), "a slot freed goes to the one waiting");
     }
 
     #[test]

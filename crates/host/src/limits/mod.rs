@@ -31,10 +31,16 @@ pub struct Limits {
     pub request_timeout: Duration,
 
     /// Component requests in flight at once, across all components. Beyond
-    /// it a request is answered 503 with `Retry-After`, and the health route
-    /// answers 503. Sizes the instance pool (twice this many instances).
+    /// it a request waits (see --request-queue-timeout), and the health
+    /// route answers 503. Sizes the instance pool (twice this many
+    /// instances).
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = at_least_one())]
     pub max_concurrent_requests: usize,
+
+    /// How long a request over --max-concurrent-requests waits for a slot
+    /// before it is answered 503 with `Retry-After`.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub request_queue_timeout: Duration,
 
     /// Open client connections. A connection beyond it is answered 503 with
     /// `Retry-After` and closed.
@@ -190,6 +196,7 @@ mod tests {
         let limits = defaults();
         assert_eq!(limits.request_timeout, Duration::from_secs(60));
         assert_eq!(limits.max_concurrent_requests, 256);
+        assert_eq!(limits.request_queue_timeout, Duration::from_secs(1));
         assert_eq!(limits.max_concurrent_connections, 1024);
         assert_eq!(limits.http_header_read_timeout, Duration::from_secs(10));
         assert_eq!(limits.http_keep_alive_timeout, Duration::from_secs(30));
