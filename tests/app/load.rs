@@ -109,7 +109,10 @@ fn a_flood_of_requests_is_served_never_failed_with_500() {
         answered + refused,
         statuses.len(),
         "only 200 and 503: {:?}",
-        statuses.iter().filter(|&&s| s != 200 && s != 503).collect::<Vec<_>>()
+        statuses
+            .iter()
+            .filter(|&&s| s != 200 && s != 503)
+            .collect::<Vec<_>>()
     );
     // Over the in-flight cap a request waits its turn (a second at most),
     // so the flood is served, not refused.
@@ -119,5 +122,8 @@ fn a_flood_of_requests_is_served_never_failed_with_500() {
     );
     assert_eq!(app.get("/.well-known/spin/health").status, 200);
     customer(&app, "C-1", Some("5000.00"));
-    assert_eq!(decision(&app, "SO-1", "C-1", "100.00")["status"], "released");
+    assert_eq!(
+        decision(&app, "SO-1", "C-1", "100.00")["status"],
+        "released"
+    );
 }

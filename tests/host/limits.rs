@@ -53,7 +53,11 @@ fn read_static_response(socket: &mut TcpStream) -> String {
     let mut buffer = [0u8; 1024];
     while !String::from_utf8_lossy(&received).ends_with(expected) {
         let n = socket.read(&mut buffer).expect("a response");
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&received));
+        assert!(
+            n > 0,
+            "closed early: {}",
+            String::from_utf8_lossy(&received)
+        );
         received.extend_from_slice(&buffer[..n]);
     }
     String::from_utf8_lossy(&received).into_owned()
@@ -85,10 +89,16 @@ fn a_guest_in_an_endless_loop_is_stopped_at_the_request_deadline() {
     let (reply, took) = looping.join().unwrap();
     assert_eq!(reply.status, 503, "{}", reply.text());
     assert_eq!(reply.header("retry-after"), Some("1"));
-    assert!(took >= secs(3.0) && took < secs(6.0), "answered after {took:?}");
     assert!(
-        app.wait_for_log("did not answer /probe/loop within the request deadline", LOG_WAIT)
-            .is_some()
+        took >= secs(3.0) && took < secs(6.0),
+        "answered after {took:?}"
+    );
+    assert!(
+        app.wait_for_log(
+            "did not answer /probe/loop within the request deadline",
+            LOG_WAIT
+        )
+        .is_some()
     );
 
     // The guest is stopped, not left spinning: the host's CPU goes quiet.
@@ -107,7 +117,10 @@ fn a_wasip2_guest_in_an_endless_loop_is_stopped_too() {
     let reply = app.get("/legacy/loop");
     let took = sent.elapsed();
     assert_eq!(reply.status, 503, "{}", reply.text());
-    assert!(took >= secs(2.0) && took < secs(5.0), "answered after {took:?}");
+    assert!(
+        took >= secs(2.0) && took < secs(5.0),
+        "answered after {took:?}"
+    );
     assert_eq!(app.get("/legacy/echo").status, 200);
 }
 
@@ -154,7 +167,11 @@ fn requests_beyond_the_in_flight_cap_get_503_and_the_health_route_says_so() {
     let health = app.get(HEALTH);
     assert_eq!(health.status, 503, "{}", health.text());
     assert_eq!(health.header("retry-after"), Some("1"));
-    assert!(health.text().contains("2 requests in flight"), "{}", health.text());
+    assert!(
+        health.text().contains("2 requests in flight"),
+        "{}",
+        health.text()
+    );
     assert_eq!(app.get("/static").status, 201, "static routes take no slot");
 
     for sleeper in sleepers {
@@ -238,7 +255,10 @@ fn silent_slow_and_idle_connections_are_closed() {
 
     let silent = silent.join().unwrap();
     let slow_head = slow_head.join().unwrap();
-    assert!(silent >= secs(0.9) && silent < secs(4.0), "silent: {silent:?}");
+    assert!(
+        silent >= secs(0.9) && silent < secs(4.0),
+        "silent: {silent:?}"
+    );
     assert!(
         slow_head >= secs(0.9) && slow_head < secs(4.0),
         "slow head: {slow_head:?}"
@@ -374,10 +394,19 @@ fn http2_streams_are_capped_per_connection_and_slow_ones_cut_off() {
     let cut_after = started.elapsed();
 
     assert_eq!(resets.len(), 5, "streams past the cap: {resets:?}");
-    assert!(resets.values().all(|&code| code == h2::REFUSED_STREAM), "{resets:?}");
+    assert!(
+        resets.values().all(|&code| code == h2::REFUSED_STREAM),
+        "{resets:?}"
+    );
     assert_eq!(statuses.len(), 20, "{statuses:?}");
-    assert!(statuses.values().all(|&status| status == 408), "{statuses:?}");
-    assert!(cut_after >= secs(1.5) && cut_after < secs(6.0), "{cut_after:?}");
+    assert!(
+        statuses.values().all(|&status| status == 408),
+        "{statuses:?}"
+    );
+    assert!(
+        cut_after >= secs(1.5) && cut_after < secs(6.0),
+        "{cut_after:?}"
+    );
     assert_eq!(app.get("/probe/echo").status, 200);
 }
 
@@ -386,7 +415,9 @@ fn running_out_of_file_descriptors_neither_floods_the_log_nor_spins() {
     let app = common::start();
     let pid = app.pid();
     assert_eq!(app.get("/probe/echo").status, 200);
-    let in_use = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let in_use = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
     let limit = format!("--nofile={0}:{0}", in_use + 8);
     let limited = std::process::Command::new("prlimit")
         .args(["--pid", &pid.to_string(), &limit])

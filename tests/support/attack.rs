@@ -113,7 +113,9 @@ impl Swarm {
 
 fn open(address: &str, opening: &str) -> TcpStream {
     let mut socket = TcpStream::connect(address).expect("connect");
-    socket.write_all(opening.as_bytes()).expect("send the opening");
+    socket
+        .write_all(opening.as_bytes())
+        .expect("send the opening");
     socket.set_nonblocking(true).expect("non-blocking");
     socket
 }

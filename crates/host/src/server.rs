@@ -267,7 +267,10 @@ async fn respond_from_component(
         let Some(reading) = host.admission.body_reader() else {
             return unavailable("too many request bodies being received");
         };
-        (body::prebuffer(body, body::PREBUFFER_LIMIT).await, Some(reading))
+        (
+            body::prebuffer(body, body::PREBUFFER_LIMIT).await,
+            Some(reading),
+        )
     };
     let body = match body {
         Ok(body) => body,
@@ -387,9 +390,10 @@ fn unavailable(reason: &str) -> Response<Body> {
         StatusCode::SERVICE_UNAVAILABLE,
         format!("Service Unavailable: {reason}\n"),
     );
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER),
+    );
     response
 }
 

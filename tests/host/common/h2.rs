@@ -47,7 +47,9 @@ impl H2 {
         no_dynamic_table.extend_from_slice(&0u32.to_be_bytes());
         h2.send(SETTINGS, 0, 0, &no_dynamic_table);
         loop {
-            let frame = h2.read(Duration::from_secs(10)).expect("the server's SETTINGS");
+            let frame = h2
+                .read(Duration::from_secs(10))
+                .expect("the server's SETTINGS");
             if frame.kind == SETTINGS && frame.flags & ACK == 0 {
                 h2.send(SETTINGS, ACK, 0, &[]);
                 let settings = frame
@@ -108,7 +110,9 @@ impl H2 {
         }
         let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
         let mut payload = vec![0u8; length];
-        self.socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        self.socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         self.socket.read_exact(&mut payload).ok()?;
         Some(Frame {
             kind: head[3],
@@ -154,7 +158,9 @@ pub fn status(block: &[u8]) -> Option<u16> {
     let first = block[at];
     if first & 0x80 != 0 {
         let statuses = [200, 204, 206, 304, 400, 404, 500];
-        return statuses.get(usize::from(first & 0x7f).checked_sub(8)?).copied();
+        return statuses
+            .get(usize::from(first & 0x7f).checked_sub(8)?)
+            .copied();
     }
     let length = usize::from(block.get(at + 1)? & 0x7f);
     let value = block.get(at + 2..at + 2 + length)?;

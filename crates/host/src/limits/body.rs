@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 /// How much of a body is read before the request is dispatched. This app's
@@ -264,7 +264,7 @@ mod tests {
         let started = Instant::now();
         let body = MinRateBody::new(trickle(usize::MAX, Duration::from_secs(5)), RATE, started);
         let too_slow = body.too_slow();
-        let error = body.collect().await.err().expect("the body is cut off");
+        let error = body.collect().await.expect_err("the body is cut off");
         assert!(
             matches!(error, wasmtime_wasi_http::Error::ConnectionReadTimeout),
             "{error}"
@@ -310,10 +310,7 @@ mod tests {
             .unwrap();
         assert!(body.rest.is_none());
         assert_eq!(body.size_hint().exact(), Some(8));
-        assert_eq!(
-            body.collect().await.unwrap().to_bytes(),
-            &b"{\"id\":1}"[..]
-        );
+        assert_eq!(body.collect().await.unwrap().to_bytes(), &b"{\"id\":1}"[..]);
     }
 
     #[tokio::test]
@@ -325,6 +322,10 @@ mod tests {
         assert!(body.rest.is_some());
         let all = body.collect().await.unwrap().to_bytes();
         assert_eq!(all.len(), 1000);
-        assert!(all.chunks(100).enumerate().all(|(i, c)| c == vec![i as u8; 100]));
+        assert!(
+            all.chunks(100)
+                .enumerate()
+                .all(|(i, c)| c == vec![i as u8; 100])
+        );
     }
 }

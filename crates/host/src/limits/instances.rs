@@ -63,7 +63,9 @@ pub fn start_epoch_ticker(engine: &Engine) {
             }
         });
     if let Err(e) = spawned {
-        tracing::error!("cannot start the epoch ticker, request deadlines will not stop guests: {e}");
+        tracing::error!(
+            "cannot start the epoch ticker, request deadlines will not stop guests: {e}"
+        );
     }
 }
 

@@ -23,10 +23,10 @@ const MIB: usize = 1 << 20;
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "Limits")]
 pub struct Limits {
-    /// Deadline of one component request, from the moment the host hands it
-    /// to the component until its response body is sent. Past it the client
-    /// gets 503 and a guest still running (even in an endless loop) is
-    /// stopped.
+    /// Deadline for a component to answer a request, from the moment the
+    /// host hands it over. Past it the client gets 503 and a guest still
+    /// running (even in an endless loop) is stopped; a guest still sending
+    /// a response body is given as long again.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
@@ -106,14 +106,15 @@ fn at_least_one() -> RangedU64ValueParser<usize> {
 /// `10us` (or `10μs`), `100ns`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = || format!("expected a duration such as 30, 30s or 500ms; got {text:?}");
-    let units: [(&str, fn(u64) -> Duration); 5] = [
+    type Unit = fn(u64) -> Duration;
+    let units: [(&str, Unit); 5] = [
         ("ms", Duration::from_millis),
         ("us", Duration::from_micros),
         ("μs", Duration::from_micros),
         ("ns", Duration::from_nanos),
         ("s", Duration::from_secs),
     ];
-    let (number, unit): (&str, fn(u64) -> Duration) = units
+    let (number, unit): (&str, Unit) = units
         .iter()
         .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, *unit)))
         .unwrap_or((text, Duration::from_secs));
