@@ -12,19 +12,20 @@ fn secs(n: f64) -> Duration {
     Duration::from_secs_f64(n)
 }
 
-/// Hold checks as the ERP sends them; each must be decided. Returns their
-/// latencies.
-fn hold_checks(app: &App, first: usize, count: usize, pause: Duration) -> Vec<Duration> {
-    (first..first + count)
-        .map(|n| {
-            std::thread::sleep(pause);
-            let sent = Instant::now();
-            let reply = order(app, &format!("SO-{n}"), "C-1", "100.00");
-            assert_eq!(reply.status, 200, "hold check {n}: {}", reply.text());
-            assert!(reply.json()["status"].is_string(), "{}", reply.text());
-            sent.elapsed()
-        })
-        .collect()
+/// Hold checks as the ERP sends them, a pause apart, until `until`; each
+/// must be decided. Returns their latencies.
+fn hold_checks(app: &App, tag: &str, until: Instant, pause: Duration) -> Vec<Duration> {
+    let mut latencies = vec![];
+    while Instant::now() < until {
+        std::thread::sleep(pause);
+        let id = format!("SO-{tag}-{}", latencies.len());
+        let sent = Instant::now();
+        let reply = order(app, &id, "C-1", "100.00");
+        assert_eq!(reply.status, 200, "hold check {id}: {}", reply.text());
+        assert!(reply.json()["status"].is_string(), "{}", reply.text());
+        latencies.push(sent.elapsed());
+    }
+    latencies
 }
 
 #[test]
@@ -38,7 +39,7 @@ fn hold_checks_keep_succeeding_while_hundreds_of_clients_trickle() {
     );
     customer(&app, "C-1", Some("5000.00"));
     invoice(&app, "INV-1", "C-1", "2025-07-10", "1000.00");
-    let before = hold_checks(&app, 0, 10, secs(0.02));
+    let before = hold_checks(&app, "before", Instant::now() + secs(1.0), secs(0.02));
 
     let attack_started = Instant::now();
     // No token needed: the body never arrives for anyone to check it.
@@ -49,18 +50,16 @@ fn hold_checks_keep_succeeding_while_hundreds_of_clients_trickle() {
         secs(1.0),
     );
     let heads = Swarm::start(app.address(), Trickle::Headers, 200, secs(1.0));
-    let during = hold_checks(&app, 100, 10, secs(0.15));
-    assert!(
-        attack_started.elapsed() < secs(4.0),
-        "the hold checks ran while the attack was on"
-    );
+    // Until the slow clients are cut off, 4 s after they started.
+    let during = hold_checks(&app, "during", attack_started + secs(3.0), secs(0.15));
+    assert!(during.len() >= 5, "{during:?}");
     std::thread::sleep(secs(7.0).saturating_sub(attack_started.elapsed()));
     let payments = payments.stop();
     let heads = heads.stop();
 
     let (usual, loaded) = (median(&before), median(&during));
     assert!(
-        loaded <= usual * 5 + secs(0.05),
+        loaded <= usual * 5 + secs(0.1),
         "median hold check {usual:?} before the attack, {loaded:?} during it"
     );
     assert!(payments.iter().all(|fate| fate.status() == Some(408)));

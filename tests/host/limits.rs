@@ -125,6 +125,45 @@ fn a_wasip2_guest_in_an_endless_loop_is_stopped_too() {
 }
 
 #[test]
+fn a_wasip3_instance_serves_requests_side_by_side_when_allowed() {
+    let app = start(&["--max-instance-concurrent-reuse-count", "8"]);
+    // Each request starts once the one before is waiting in the instance,
+    // which then has room for it.
+    let sleepers: Vec<_> = (0..4)
+        .map(|_| {
+            let client = app.client();
+            let sleeper = std::thread::spawn(move || client.get("/probe/sleep/1500"));
+            assert!(
+                app.wait_for_log("probe: sleeping 1500 ms", LOG_WAIT)
+                    .is_some()
+            );
+            sleeper
+        })
+        .collect();
+    let echo = app.get("/probe/echo");
+    assert_eq!(
+        echo.json()["instance_requests"],
+        5,
+        "the echo joined the four sleepers"
+    );
+    for sleeper in sleepers {
+        assert_eq!(sleeper.join().unwrap().status, 200);
+    }
+
+    let one_at_a_time = common::start();
+    let client = one_at_a_time.client();
+    let sleeper = std::thread::spawn(move || client.get("/probe/sleep/1000"));
+    assert!(
+        one_at_a_time
+            .wait_for_log("probe: sleeping 1000 ms", LOG_WAIT)
+            .is_some()
+    );
+    let echo = one_at_a_time.get("/probe/echo");
+    assert_eq!(echo.json()["instance_requests"], 1, "by default, its own");
+    assert_eq!(sleeper.join().unwrap().status, 200);
+}
+
+#[test]
 fn an_instance_cannot_grow_its_memory_past_the_limit() {
     let allocated = |app: &App, mib: u32| {
         let reply = app.get(&format!("/probe/alloc/{mib}"));
@@ -266,21 +305,22 @@ fn silent_slow_and_idle_connections_are_closed() {
     assert!(idle >= secs(2.5) && idle < secs(7.0), "idle: {idle:?}");
 }
 
-/// Latencies of `rounds` requests of a normal client, a pause apart.
-fn normal_client(client: &Client, rounds: usize, pause: Duration) -> Vec<Duration> {
-    (0..rounds)
-        .map(|round| {
-            std::thread::sleep(pause);
-            let sent = Instant::now();
-            let reply = if round % 2 == 0 {
-                client.get("/probe/echo")
-            } else {
-                client.send("PUT", "/probe/kv/default/normal", &[], b"a normal body")
-            };
-            assert_eq!(reply.status, 200, "{}", reply.text());
-            sent.elapsed()
-        })
-        .collect()
+/// Latencies of a normal client's requests, a pause apart, sent until
+/// `until`; reads and writes in turn.
+fn normal_client(client: &Client, until: Instant, pause: Duration) -> Vec<Duration> {
+    let mut latencies = vec![];
+    while Instant::now() < until {
+        std::thread::sleep(pause);
+        let sent = Instant::now();
+        let reply = if latencies.len() % 2 == 0 {
+            client.get("/probe/echo")
+        } else {
+            client.send("PUT", "/probe/kv/default/normal", &[], b"a normal body")
+        };
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        latencies.push(sent.elapsed());
+    }
+    latencies
 }
 
 #[test]
@@ -292,7 +332,7 @@ fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
         "4s",
     ]);
     let client = app.client();
-    let before = normal_client(&client, 20, secs(0.02));
+    let before = normal_client(&client, Instant::now() + secs(1.0), secs(0.02));
 
     let attack_started = Instant::now();
     let heads = Swarm::start(app.address(), Trickle::Headers, 200, secs(1.0));
@@ -302,19 +342,17 @@ fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
         200,
         secs(1.0),
     );
-    let during = normal_client(&client, 20, secs(0.1));
+    // Until the slow clients are cut off, 4 s after they started.
+    let during = normal_client(&client, attack_started + secs(3.0), secs(0.1));
+    assert!(during.len() >= 5, "{during:?}");
     assert_eq!(app.get(HEALTH).status, 200, "slow clients take no instance");
-    assert!(
-        attack_started.elapsed() < secs(4.0),
-        "the normal client ran while the attack was on"
-    );
     std::thread::sleep(secs(7.0).saturating_sub(attack_started.elapsed()));
     let heads = heads.stop();
     let bodies = bodies.stop();
 
     let (usual, loaded) = (median(&before), median(&during));
     assert!(
-        loaded <= usual * 5 + secs(0.05),
+        loaded <= usual * 5 + secs(0.1),
         "median latency {usual:?} before the attack, {loaded:?} during it"
     );
     assert!(
@@ -408,6 +446,81 @@ fn http2_streams_are_capped_per_connection_and_slow_ones_cut_off() {
         "{cut_after:?}"
     );
     assert_eq!(app.get("/probe/echo").status, 200);
+}
+
+#[test]
+fn an_idle_http2_connection_is_closed_after_the_keep_alive_timeout() {
+    let app = start(&["--http-keep-alive-timeout", "2s"]);
+    let (mut connection, _) = H2::connect(app.address());
+    let stream = connection.request("GET", "/static", &[]);
+    connection.data(stream, b"", true);
+    let answered = loop {
+        let frame = connection.read(secs(10.0)).expect("an answer");
+        if frame.kind == h2::HEADERS && frame.stream == stream {
+            break h2::status(&frame.payload);
+        }
+    };
+    assert_eq!(answered, Some(201));
+    let idle = Instant::now();
+    assert!(!connection.closed_within(secs(1.5)), "closed too early");
+    assert!(connection.closed_within(secs(5.0)), "still open when idle");
+    assert!(idle.elapsed() < secs(6.0), "{:?}", idle.elapsed());
+}
+
+#[test]
+fn a_component_that_cannot_be_instantiated_gets_503_and_an_unhealthy_host() {
+    // The probe with a directory mounted: each new instance opens it, so
+    // once it is gone no instance can be created.
+    let app_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(app_dir.path().join("assets")).unwrap();
+    let probe = e2e::repo_root().join("tests/fixtures/target/wasm32-wasip2/release/probe.wasm");
+    let manifest = app_dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "mounted"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{}"
+files = [{{ source = "assets", destination = "/assets" }}]
+"#,
+            probe.display()
+        ),
+    )
+    .unwrap();
+    let options = e2e::Options {
+        manifest,
+        env: vec![],
+        args: vec!["--max-instance-reuse-count".into(), "1".into()],
+    };
+    let app = App::start_with(options);
+    assert_eq!(app.get("/echo").status, 200);
+
+    let assets = app_dir.path().join("assets");
+    std::fs::rename(&assets, app_dir.path().join("gone")).unwrap();
+    let reply = app.get("/echo");
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(
+        app.wait_for_log("component 'probe': cannot create an instance", LOG_WAIT)
+            .is_some()
+    );
+    let health = app.get(HEALTH);
+    assert_eq!(health.status, 503);
+    assert!(
+        health.text().contains("cannot create instances"),
+        "{}",
+        health.text()
+    );
+
+    std::fs::rename(app_dir.path().join("gone"), &assets).unwrap();
+    assert_eq!(app.get("/echo").status, 200);
+    assert_eq!(app.get(HEALTH).status, 200, "healthy again");
 }
 
 #[test]

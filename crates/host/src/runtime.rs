@@ -2,10 +2,12 @@
 //! `ProxyPre` behind a `ProxyHandler` that hands requests to instances.
 //!
 //! As in Spin, WASIp2 components get a fresh instance per request; WASIp3
-//! components (spin-sdk 7) are reused for up to 128 requests, up to 16 at a
-//! time, and dropped after a second idle. A trap ends its instance, and so
-//! fails the requests that instance was serving at that moment. The limits
-//! (deadline, memory, pool) are in `crate::limits::instances`.
+//! components (spin-sdk 7) are reused for up to 128 requests and dropped
+//! after a second idle; an instance takes one request at a time unless
+//! `--max-instance-concurrent-reuse-count` says more (Spin's default is 16).
+//! A trap ends its instance, and so fails the requests that instance was
+//! serving at that moment. The limits (deadline, memory, pool) are in
+//! `crate::limits::instances`.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -36,7 +38,7 @@ pub struct ReusePolicy {
 impl ReusePolicy {
     pub const WASIP3: ReusePolicy = ReusePolicy {
         max_requests: 128,
-        max_concurrent: 16,
+        max_concurrent: 1,
     };
     pub const WASIP2: ReusePolicy = ReusePolicy {
         max_requests: 1,

@@ -96,6 +96,23 @@ impl H2 {
         self.send(DATA, if last { END_STREAM } else { 0 }, stream, bytes);
     }
 
+    /// Waits until the server closes the connection (reading and dropping
+    /// whatever it sends); false if it is still open after `wait`.
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        self.socket.set_read_timeout(Some(wait)).unwrap();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match self.socket.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return false;
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
     /// The next frame, or `None` if none came within `wait` (or the server
     /// closed the connection).
     pub fn read(&mut self, wait: Duration) -> Option<Frame> {
