@@ -28,7 +28,9 @@ use crate::limits::Limits;
 use crate::limits::instances::{self, InstanceExpiry, InstanceLimits, InstanceSlot};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
 
-/// Instance reuse limits (Spin's defaults).
+/// Instance reuse limits: Spin's, except that a WASIp3 instance takes one
+/// request at a time unless `--max-instance-concurrent-reuse-count` says
+/// more.
 #[derive(Clone, Copy, Debug)]
 pub struct ReusePolicy {
     pub max_requests: usize,

@@ -18,15 +18,16 @@ use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
 use crate::app::App;
 use crate::limits::Limits;
 use crate::limits::accept::Acceptor;
 use crate::limits::admission::{Admission, ConnectionSlot, Holding};
-use crate::limits::body::{self, MinRate, MinRateBody};
+use crate::limits::body::{self, MinRate, MinRateBody, TooSlow};
 use crate::limits::connection::{Activity, ConnectionTimeouts, WatchedIo};
 use crate::router::{RouteMatch, Target};
 
@@ -81,20 +82,8 @@ pub async fn serve(
         match host.admission.connection() {
             ConnectionSlot::Admitted(slot) => {
                 let activity = Activity::new();
-                let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
-                let service = hyper::service::service_fn({
-                    let (host, activity) = (host.clone(), activity.clone());
-                    move |request| {
-                        let host = host.clone();
-                        let in_flight = activity.request_started();
-                        async move {
-                            let response = handle(&host, request, client).await;
-                            Ok::<_, Infallible>(response.map(|body| hold(body, in_flight)))
-                        }
-                    }
-                });
-                let connection = builder.serve_connection_with_upgrades(io, service);
-                let connection = connections.watch(connection.into_owned());
+                let connection = connection(&host, &builder, stream, client, &activity);
+                let connection = connections.watch(connection);
                 tokio::spawn(async move {
                     tokio::select! {
                         ended = connection => if let Err(e) = ended {
@@ -134,6 +123,32 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .http2()
         .max_concurrent_streams(limits.http2_max_concurrent_streams);
     builder
+}
+
+/// An admitted connection: every request goes to [`handle`], and holds its
+/// place on the connection (for its timeouts) until its response is sent.
+fn connection(
+    host: &Arc<Host>,
+    builder: &auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    client: SocketAddr,
+    activity: &Arc<Activity>,
+) -> impl GracefulConnection<Error = Box<dyn std::error::Error + Send + Sync>> + Send + 'static {
+    let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
+    let service = hyper::service::service_fn({
+        let (host, activity) = (host.clone(), activity.clone());
+        move |request| {
+            let host = host.clone();
+            let in_flight = activity.request_started();
+            async move {
+                let response = handle(&host, request, client).await;
+                Ok::<_, Infallible>(response.map(|body| hold(body, in_flight)))
+            }
+        }
+    });
+    builder
+        .serve_connection_with_upgrades(io, service)
+        .into_owned()
 }
 
 /// A connection over the cap: every request on it is answered 503, and it
@@ -246,9 +261,9 @@ fn health(host: &Host) -> Response<Body> {
     }
 }
 
-/// Reads the body ahead (at its minimum pace), takes a slot among the
-/// requests in flight, and hands the request to the component under the
-/// request deadline. The slot is held until the response body is sent.
+/// Reads the body ahead, takes a slot among the requests in flight, and
+/// hands the request to the component under the request deadline. The slot
+/// is held until the response body is sent.
 async fn respond_from_component(
     host: &Host,
     index: usize,
@@ -257,36 +272,55 @@ async fn respond_from_component(
     client: SocketAddr,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let body = MinRateBody::new(body, host.body_rate, tokio::time::Instant::now());
-    let too_slow = body.too_slow();
-    // A body read ahead is held in memory until the request is in flight:
-    // as many as there may be connections.
-    let (body, reading) = if body.is_end_stream() {
-        (body::prebuffer(body, 0).await, None)
-    } else {
-        let Some(reading) = host.admission.body_reader() else {
-            return unavailable("too many request bodies being received");
-        };
-        (
-            body::prebuffer(body, body::PREBUFFER_LIMIT).await,
-            Some(reading),
-        )
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(_) if too_slow.is_set() => return body_too_slow(),
-        Err(_) => return closing(empty_response(StatusCode::BAD_REQUEST)),
+    let read = match read_ahead(host, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     let Some(in_flight) = host.admission.request().await else {
         return unavailable("too many requests in flight");
     };
-    drop(reading);
-    let request = spin_request(parts, body.boxed_unsync(), route, client);
+    drop(read.reading);
+    let request = spin_request(parts, read.body, route, client);
     let response = dispatch(host, index, request).await;
-    if too_slow.is_set() {
+    if read.too_slow.is_set() {
         return body_too_slow();
     }
     response.map(|body| hold(body, in_flight))
+}
+
+/// A request body read ahead.
+struct ReadAhead {
+    body: wasmtime_wasi_http::WasiBody,
+    /// Set if the rest of the body, read by the component, falls behind.
+    too_slow: TooSlow,
+    /// Bodies read ahead are held in memory until their request is in
+    /// flight: as many at once as there may be connections.
+    reading: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads the body (up to [`body::PREBUFFER_LIMIT`]) at its minimum pace;
+/// the answer instead when it is too slow or cannot be read.
+async fn read_ahead(host: &Host, body: Incoming) -> Result<ReadAhead, Response<Body>> {
+    let body = MinRateBody::new(body, host.body_rate, tokio::time::Instant::now());
+    let too_slow = body.too_slow();
+    let (body, reading) = if body.is_end_stream() {
+        (body::prebuffer(body, 0).await, None)
+    } else {
+        let Some(reading) = host.admission.body_reader() else {
+            return Err(unavailable("too many request bodies being received"));
+        };
+        let body = body::prebuffer(body, body::PREBUFFER_LIMIT).await;
+        (body, Some(reading))
+    };
+    match body {
+        Ok(body) => Ok(ReadAhead {
+            body: body.boxed_unsync(),
+            too_slow,
+            reading,
+        }),
+        Err(_) if too_slow.is_set() => Err(body_too_slow()),
+        Err(_) => Err(closing(empty_response(StatusCode::BAD_REQUEST))),
+    }
 }
 
 async fn dispatch(
