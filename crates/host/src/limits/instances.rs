@@ -17,8 +17,10 @@ use wasmtime_wasi_http::handler::{WorkerExpiration, WorkerStatus};
 use super::Limits;
 
 /// How often the engine's epoch advances; a guest running wasm yields to
-/// the host at least this often (Spin uses the same tick).
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// the host this often, which is when a stuck one can be stopped (the
+/// period `wasmtime serve` uses with a timeout; each yield costs a trip
+/// through the executor, so not much oftener).
+pub const EPOCH_TICK: Duration = Duration::from_millis(50);
 
 /// Core instances in one component instance: this app's components have
 /// three (the program, the WASI adapter and a shim); room for one more.
