@@ -1,6 +1,8 @@
 // Builds dist/: the TypeScript bundled and the CSS minified under
 // assets/ with content hashes in their names (cached for good by the web
 // component), and index.html pointing at them (revalidated on every load).
+// `npm run build` runs it after api-types.mjs has generated the API's types
+// (src/api-schema.d.ts) from ../openapi.yaml and tsc has checked the code.
 
 import { build } from "esbuild";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,9 +1,21 @@
 //! Hostile callers: SQL injection in every kind of string field and query
 //! parameter, and secrets that must never reach a log line or a response.
+//! The tests that leave the book as it was share one host and its book;
+//! those that count every table's rows while others write, or write what
+//! others count, have hosts of their own.
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 use e2e::{API_TOKENS, ASSOCIATE, App, MANAGER, WEBHOOK_SECRET};
 use serde_json::{Value, json};
+
+static HOST: LazyLock<&App> = LazyLock::new(|| {
+    let app = shared_host();
+    book(app);
+    app
+});
 
 const INJECTIONS: [&str; 5] = [
     "x'; DROP TABLE invoices; --",
@@ -14,12 +26,10 @@ const INJECTIONS: [&str; 5] = [
 ];
 
 /// The book the attacks run against; it must come through unchanged.
-fn book() -> App {
-    let app = App::start();
-    customer(&app, "C-1", Some("5000.00"));
-    invoice(&app, "INV-1", "C-1", "2025-07-10", "1000.00");
-    decision(&app, "SO-1", "C-1", "100.00");
-    app
+fn book(app: &App) {
+    customer(app, "C-1", Some("5000.00"));
+    invoice(app, "INV-1", "C-1", "2025-07-10", "1000.00");
+    decision(app, "SO-1", "C-1", "100.00");
 }
 
 fn assert_book_intact(app: &App) {
@@ -41,7 +51,7 @@ fn assert_no_server_error(reply: &e2e::Reply, what: &str) {
 
 #[test]
 fn injection_in_body_fields_is_refused_or_kept_as_text() {
-    let app = book();
+    let app = *HOST;
     for attack in INJECTIONS {
         let attacks: [(&str, &str, Value); 6] = [
             (
@@ -80,7 +90,7 @@ fn injection_in_body_fields_is_refused_or_kept_as_text() {
             assert_no_server_error(&reply, &format!("{method} {path} {body}"));
         }
         let contact = as_associate(
-            &app,
+            app,
             "POST",
             "/customers/C-1/contacts",
             &json!({"channel": "call", "outcome": attack, "note": attack}),
@@ -88,12 +98,12 @@ fn injection_in_body_fields_is_refused_or_kept_as_text() {
         assert_eq!(contact.status, 201, "{}", contact.text());
         assert_eq!(contact.json()["note"], attack, "stored as text");
     }
-    assert_book_intact(&app);
+    assert_book_intact(app);
 }
 
 #[test]
 fn injection_in_query_parameters_and_paths_is_refused() {
-    let app = book();
+    let app = *HOST;
     for attack in INJECTIONS {
         let encoded: String = attack.bytes().map(|b| format!("%{b:02X}")).collect();
         for path in [
@@ -117,12 +127,12 @@ fn injection_in_query_parameters_and_paths_is_refused() {
             );
         }
     }
-    assert_book_intact(&app);
+    assert_book_intact(app);
 }
 
 #[test]
 fn secrets_never_reach_logs_or_responses() {
-    let app = book();
+    let app = *HOST;
     let forged = app.send(
         "POST",
         "/orders",
@@ -145,7 +155,7 @@ fn secrets_never_reach_logs_or_responses() {
         .split(',')
         .map(|entry| entry.split('=').next().unwrap())
         .collect();
-    let log = app.log_lines().join("\n");
+    let log = log_until(app, "GET /orders").join("\n");
     for text in answers.iter().chain(std::iter::once(&log)) {
         assert!(
             !text.contains(bearer_secret),
@@ -159,6 +169,18 @@ fn secrets_never_reach_logs_or_responses() {
         log.contains("GET /orders"),
         "the request log was read: {log}"
     );
+}
+
+/// The host's log lines so far, waiting (a while) for one with `needle`:
+/// a request is logged just after it is answered.
+fn log_until(app: &App, needle: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut lines = app.log_lines();
+    while !lines.iter().any(|line| line.contains(needle)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        lines.extend(app.log_lines());
+    }
+    lines
 }
 
 /// Path traversal and other strings that must never reach a file, a key
@@ -186,7 +208,8 @@ fn encoded(attack: &str) -> String {
 /// in `book`, and C-2 with an invoice, a held order, an open dispute and a
 /// pending limit request.
 fn full_book() -> App {
-    let app = book();
+    let app = App::start();
+    book(&app);
     customer(&app, "C-2", Some("100.00"));
     invoice(&app, "INV-2", "C-2", "2025-07-10", "50.00");
     assert_eq!(decision(&app, "SO-H", "C-2", "500.00")["status"], "held");
@@ -468,8 +491,8 @@ fn injection_in_every_query_parameter_and_path_id_is_refused() {
 
 #[test]
 fn json_numbers_where_text_or_small_numbers_belong_are_refused() {
-    let app = book();
-    let before = database_shape(&app);
+    let app = *HOST;
+    let before = database_shape(app);
     let raw = |method: &str, path: &str, body: &str| {
         let auth = format!("Bearer {MANAGER}");
         app.send(
@@ -550,8 +573,116 @@ fn json_numbers_where_text_or_small_numbers_belong_are_refused() {
             reply.text()
         );
     }
-    assert_eq!(get_json(&app, "/policy")["past_due_tolerance"], "0.00");
+    assert_eq!(get_json(app, "/policy")["past_due_tolerance"], "0.00");
     problem(&app.get_as(MANAGER, "/customers/C-9"), 404);
-    assert_book_intact(&app);
-    assert_eq!(database_shape(&app), before);
+    assert_book_intact(app);
+    assert_eq!(database_shape(app), before);
+}
+
+/// Sends the head of a request that promises a large body, and only a few
+/// bytes of it; the answer to read back, or what went wrong.
+fn promise_a_body(app: &App, head: &str) -> String {
+    use std::io::{Read, Write};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let request = format!(
+        "{head}\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{{\"id\":"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = vec![0; 4096];
+    let read = stream
+        .read(&mut answer)
+        .expect("an answer before the body is sent");
+    String::from_utf8_lossy(&answer[..read]).into_owned()
+}
+
+#[test]
+fn callers_are_refused_before_their_body_is_read() {
+    let app = *HOST;
+    let anonymous = promise_a_body(app, "POST /payments HTTP/1.1");
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    let associate = promise_a_body(
+        app,
+        &format!("PUT /policy HTTP/1.1\r\nauthorization: Bearer {ASSOCIATE}"),
+    );
+    assert!(associate.starts_with("HTTP/1.1 403"), "{associate}");
+    let stale_webhook = promise_a_body(
+        app,
+        "POST /orders HTTP/1.1\r\nwebhook-id: msg_1\r\nwebhook-timestamp: 1000000000\r\nwebhook-signature: v1,AAAA",
+    );
+    assert!(stale_webhook.starts_with("HTTP/1.1 401"), "{stale_webhook}");
+    assert!(
+        stale_webhook.contains("webhook-timestamp"),
+        "{stale_webhook}"
+    );
+    let unknown = promise_a_body(app, "POST /orders/SO-1/refund HTTP/1.1");
+    assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
+}
+
+#[test]
+fn answers_are_never_cached_nor_sniffed() {
+    let app = *HOST;
+    let replies = [
+        app.get_as(MANAGER, "/customers/C-1"),
+        app.send(
+            "GET",
+            "/reports/aging",
+            &[
+                ("authorization", &format!("Bearer {MANAGER}")),
+                ("accept", "text/csv"),
+            ],
+            b"",
+        ),
+        app.get("/customers/C-1"),
+        app.get_as(MANAGER, "/orders/nope/refund"),
+        // Delivered again: the same decision, nothing changed.
+        order(app, "SO-1", "C-1", "100.00"),
+    ];
+    for reply in replies {
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{reply:?}");
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{reply:?}"
+        );
+    }
+}
+
+#[test]
+fn a_payment_that_would_overflow_a_customer_is_refused_and_the_customer_stays_usable() {
+    let app = App::start();
+    let put = app.erp(
+        "PUT",
+        "/customers/C-K",
+        &json!({"name": "Kuwait Traders", "currency": "KWD", "credit_limit": "5000.000", "payment_terms_days": 30}),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    // As if thousands of payments of the largest amount had come before.
+    let db = rusqlite::Connection::open(app.state_dir.path().join("sqlite_db.db")).unwrap();
+    db.execute(
+        "UPDATE customers SET unapplied_minor = ?1 WHERE id = 'C-K'",
+        [i64::MAX - 500_000_000_000_000],
+    )
+    .unwrap();
+    let payment = json!({
+        "id": "P-BIG", "customer_id": "C-K", "amount": "1000000000000.000", "currency": "KWD",
+        "received_on": AS_OF, "method": "wire",
+    });
+    let refused = app.json_as(ASSOCIATE, "POST", "/payments", &payment);
+    assert_eq!(problem_fields(&refused), ["amount"], "{}", refused.text());
+    problem(&app.get_as(MANAGER, "/payments/P-BIG"), 404);
+    let position = get_json(&app, "/customers/C-K");
+    assert_eq!(
+        position["unapplied_cash"], "9222872036854775.807",
+        "unchanged"
+    );
+    let checked = app.erp(
+        "POST",
+        "/orders",
+        &json!({"id": "SO-K", "customer_id": "C-K", "amount": "10.000", "currency": "KWD", "ordered_on": AS_OF, "as_of": AS_OF}),
+    );
+    assert_eq!(checked.status, 200, "{}", checked.text());
 }

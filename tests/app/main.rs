@@ -7,6 +7,8 @@ mod accounts;
 mod bad_input;
 mod crash;
 mod disputes;
+/// Decisions back to the ERP: the event feed and pushed webhooks.
+mod events;
 mod hostile;
 mod limits;
 /// Hold checks under slow clients by the hundred, and a flood (issue 17).
@@ -16,7 +18,12 @@ mod manifest;
 mod openapi;
 mod orders;
 mod payments;
+/// The held queue at volume.
+mod queue;
 mod reports;
+/// Order-hold on two hosts, the rest on a third, behind nginx, sharing
+/// Redis and SQLite: the same end state as one process.
+mod scaling;
 /// The web workspace's files (the `web` component).
 mod web;
 /// Signed webhooks and roles over HTTP; webhooks and Idempotency-Keys that

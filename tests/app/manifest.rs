@@ -132,17 +132,21 @@ fn the_build_command_reader_checks_what_it_should() {
     }
 }
 
-/// What a component's source opens (`api::spin::Desk`'s constructors), and
-/// so what spin.toml must grant it: (key-value store, webhook secret).
+/// What a component's source needs, and so what spin.toml must grant it:
+/// the key-value store when it opens `Desk::open` (not
+/// `Desk::open_read_only`), the webhook secret when a route of its table
+/// takes the ERP's signed webhooks (`Access::ERP`, `Access::ErpOr(..)`).
 fn needs(source: &str) -> Option<(bool, bool)> {
-    [
-        ("Desk::open()", (true, true)),
-        ("Desk::open_for_people()", (true, false)),
-        ("Desk::open_read_only()", (false, false)),
-    ]
-    .into_iter()
-    .find(|(call, _)| source.contains(call))
-    .map(|(_, needs)| needs)
+    let serves = |opener: &str| source.contains(&format!("serve(request, ROUTES, {opener})"));
+    let kv = if serves("Desk::open") {
+        true
+    } else if serves("Desk::open_read_only") {
+        false
+    } else {
+        return None;
+    };
+    let webhooks = source.contains("Access::ERP,") || source.contains("Access::ErpOr(");
+    Some((kv, webhooks))
 }
 
 #[test]
@@ -173,5 +177,35 @@ fn each_component_is_granted_only_the_stores_and_secrets_it_opens() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 6, "six components open a desk");
+    assert_eq!(checked, 8, "eight components open a desk");
+}
+
+/// Only event-delivery calls out, to the ERP's event address alone, and
+/// only it holds the secret pushed events are signed with.
+#[test]
+fn only_the_event_delivery_component_may_call_out_and_sign_events() {
+    let manifest = read_toml(&repo_root().join("spin.toml"));
+    let components = manifest["component"].as_table().expect("[component.*]");
+    for (id, component) in components {
+        let outbound = component
+            .get("allowed_outbound_hosts")
+            .and_then(|h| h.as_array());
+        let variables = component.get("variables").and_then(|v| v.as_table());
+        let has = |name: &str| variables.is_some_and(|v| v.contains_key(name));
+        if id == "event-delivery" {
+            let hosts: Vec<&str> = outbound
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap())
+                .collect();
+            assert_eq!(hosts, ["{{ erp_events_host }}"]);
+            assert!(has("erp_events_url") && has("erp_events_secret"));
+        } else {
+            assert!(outbound.is_none(), "component '{id}' may not call out");
+            assert!(
+                !has("erp_events_secret"),
+                "component '{id}' may not sign events"
+            );
+        }
+    }
 }

@@ -1,8 +1,14 @@
 //! The web workspace's files, served by the `web` component for every path
 //! the API components do not claim (built into web/dist by `cargo xtask`).
 
+use std::sync::LazyLock;
+
+use crate::common::shared_host;
 use e2e::{App, Reply};
 use serde_json::Value;
+
+/// One host for the module: the files it serves never change.
+static HOST: LazyLock<&App> = LazyLock::new(shared_host);
 
 /// The hashed asset `index.html` links to with `attr="assets/..."`.
 fn asset(page: &str, attr: &str, extension: &str) -> String {
@@ -31,7 +37,7 @@ fn assert_problem(reply: &Reply, status: u16) -> Value {
 
 #[test]
 fn web_serves_the_page_and_its_assets_with_types_and_cache_headers() {
-    let app = App::start();
+    let app = *HOST;
 
     let page = app.get("/");
     assert_eq!(page.status, 200, "{}", page.text());
@@ -90,7 +96,7 @@ fn web_serves_the_page_and_its_assets_with_types_and_cache_headers() {
 
 #[test]
 fn web_refuses_other_methods_missing_files_and_escapes() {
-    let app = App::start();
+    let app = *HOST;
 
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
         let reply = app.send(method, "/", &[("content-type", "text/plain")], b"x");

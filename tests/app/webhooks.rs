@@ -1,13 +1,18 @@
 //! Who may call, and requests that run once, over HTTP: the ERP's signed
 //! webhooks (signatures, timestamps, roles), a webhook delivered twice —
-//! also at the same time — and people's `Idempotency-Key`s.
+//! also at the same time — and people's `Idempotency-Key`s. The tests
+//! share one host, each with customers of its own.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use crate::common::*;
 use api::webhook::{WebhookSecret, sign};
 use e2e::{ASSOCIATE, App, Client, Reply, WEBHOOK_SECRET, fresh_webhook_id};
 use serde_json::{Value, json};
+
+/// One host for the module: each test has customers of its own.
+static HOST: LazyLock<&App> = LazyLock::new(shared_host);
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -43,12 +48,19 @@ fn customer_body(name: &str) -> Value {
     json!({"name": name, "currency": "USD", "credit_limit": "5000.00", "payment_terms_days": 30})
 }
 
-/// `PUT /customers/C-1` signed at `timestamp` with `signature(id, body)`.
-fn put_customer_at(app: &App, timestamp: i64, signature: impl Fn(&str, &[u8]) -> String) -> Reply {
+/// `PUT /customers/{customer_id}` signed at `timestamp` with
+/// `signature(id, body)`.
+fn put_customer_at(
+    app: &App,
+    customer_id: &str,
+    timestamp: i64,
+    signature: impl Fn(&str, &[u8]) -> String,
+) -> Reply {
     let id = fresh_webhook_id();
     let body = customer_body("Signed Ltd").to_string();
     let headers = webhook_headers(&id, timestamp, &signature(&id, body.as_bytes()));
-    send(app, "PUT", "/customers/C-1", &headers, body.as_bytes())
+    let path = format!("/customers/{customer_id}");
+    send(app, "PUT", &path, &headers, body.as_bytes())
 }
 
 fn genuine(timestamp: i64) -> impl Fn(&str, &[u8]) -> String {
@@ -57,43 +69,43 @@ fn genuine(timestamp: i64) -> impl Fn(&str, &[u8]) -> String {
 
 #[test]
 fn a_fresh_timestamp_with_a_bad_signature_is_refused() {
-    let app = App::start();
+    let app = *HOST;
     let forged = |_: &str, _: &[u8]| "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=".to_string();
-    let reply = put_customer_at(&app, now(), forged);
+    let reply = put_customer_at(app, "C-SIG", now(), forged);
     let document = problem(&reply, 401);
     assert!(document["detail"].as_str().unwrap().contains("signature"));
     // Signed for another body: refused too.
     let other_body = |id: &str, _: &[u8]| sign(&secret(), id, now(), b"{}");
-    problem(&put_customer_at(&app, now(), other_body), 401);
+    problem(&put_customer_at(app, "C-SIG", now(), other_body), 401);
     // Nothing was written.
-    problem(&app.get_as(ASSOCIATE, "/customers/C-1"), 404);
+    problem(&app.get_as(ASSOCIATE, "/customers/C-SIG"), 404);
 }
 
 #[test]
 fn timestamps_six_minutes_off_are_refused_within_five_accepted() {
-    let app = App::start();
+    let app = *HOST;
     for offset in [-360, 360] {
         let at = now() + offset;
-        let reply = put_customer_at(&app, at, genuine(at));
+        let reply = put_customer_at(app, "C-TIME", at, genuine(at));
         let document = problem(&reply, 401);
         assert!(
             document["detail"].as_str().unwrap().contains("5 minutes"),
             "{offset}: {document}"
         );
     }
-    problem(&app.get_as(ASSOCIATE, "/customers/C-1"), 404);
+    problem(&app.get_as(ASSOCIATE, "/customers/C-TIME"), 404);
     // At the edge of the tolerance: 5 minutes ahead, and just under 5
     // minutes behind (the request itself takes a moment).
     for offset in [300, -298] {
         let at = now() + offset;
-        let reply = put_customer_at(&app, at, genuine(at));
+        let reply = put_customer_at(app, "C-TIME", at, genuine(at));
         assert_eq!(reply.status, 200, "{offset}: {}", reply.text());
     }
 }
 
 #[test]
 fn one_valid_signature_among_several_is_enough() {
-    let app = App::start();
+    let app = *HOST;
     let at = now();
     let several = |id: &str, body: &[u8]| {
         format!(
@@ -101,14 +113,14 @@ fn one_valid_signature_among_several_is_enough() {
             sign(&secret(), id, at, body)
         )
     };
-    let reply = put_customer_at(&app, at, several);
+    let reply = put_customer_at(app, "C-SEVERAL", at, several);
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(get_json(&app, "/customers/C-1")["name"], "Signed Ltd");
+    assert_eq!(get_json(app, "/customers/C-SEVERAL")["name"], "Signed Ltd");
 }
 
 #[test]
 fn missing_webhook_headers_are_refused() {
-    let app = App::start();
+    let app = *HOST;
     let body = customer_body("Unsigned Ltd").to_string();
     let id = fresh_webhook_id();
     let at = now();
@@ -116,7 +128,7 @@ fn missing_webhook_headers_are_refused() {
     let complete = webhook_headers(&id, at, &signature);
     // No credentials at all: a bearer token is asked for.
     let bare = [("content-type".to_string(), "application/json".to_string())];
-    let reply = send(&app, "PUT", "/customers/C-1", &bare, body.as_bytes());
+    let reply = send(app, "PUT", "/customers/C-HEADERS", &bare, body.as_bytes());
     problem(&reply, 401);
     assert!(reply.header("www-authenticate").is_some());
     // A signature without its id or timestamp.
@@ -126,50 +138,62 @@ fn missing_webhook_headers_are_refused() {
             .filter(|(name, _)| name != missing)
             .cloned()
             .collect();
-        let reply = send(&app, "PUT", "/customers/C-1", &headers, body.as_bytes());
+        let reply = send(
+            app,
+            "PUT",
+            "/customers/C-HEADERS",
+            &headers,
+            body.as_bytes(),
+        );
         problem(&reply, 401);
     }
     // An empty signature header.
     let mut empty = complete.clone();
     empty[3].1 = String::new();
     problem(
-        &send(&app, "PUT", "/customers/C-1", &empty, body.as_bytes()),
+        &send(app, "PUT", "/customers/C-HEADERS", &empty, body.as_bytes()),
         401,
     );
-    problem(&app.get_as(ASSOCIATE, "/customers/C-1"), 404);
+    problem(&app.get_as(ASSOCIATE, "/customers/C-HEADERS"), 404);
     // The complete message is taken.
-    let reply = send(&app, "PUT", "/customers/C-1", &complete, body.as_bytes());
+    let reply = send(
+        app,
+        "PUT",
+        "/customers/C-HEADERS",
+        &complete,
+        body.as_bytes(),
+    );
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
 #[test]
 fn an_associate_token_on_an_erp_endpoint_is_forbidden() {
-    let app = App::start();
-    customer(&app, "C-1", Some("5000.00"));
+    let app = *HOST;
+    customer(app, "C-ROLE", Some("5000.00"));
     let erp_calls = [
-        ("PUT", "/customers/C-1", customer_body("Renamed")),
+        ("PUT", "/customers/C-ROLE", customer_body("Renamed")),
         (
             "PUT",
-            "/invoices/INV-1",
-            json!({"customer_id": "C-1", "issued_on": "2025-06-01", "due_on": "2025-07-01", "amount": "10.00", "currency": "USD"}),
+            "/invoices/INV-ROLE",
+            json!({"customer_id": "C-ROLE", "issued_on": "2025-06-01", "due_on": "2025-07-01", "amount": "10.00", "currency": "USD"}),
         ),
         (
             "POST",
             "/orders",
-            json!({"id": "SO-1", "customer_id": "C-1", "amount": "1.00", "currency": "USD", "ordered_on": AS_OF}),
+            json!({"id": "SO-ROLE", "customer_id": "C-ROLE", "amount": "1.00", "currency": "USD", "ordered_on": AS_OF}),
         ),
-        ("POST", "/orders/SO-1/cancel", json!({})),
+        ("POST", "/orders/SO-ROLE/cancel", json!({})),
     ];
     for (method, path, body) in erp_calls {
-        let reply = as_associate(&app, method, path, &body);
+        let reply = as_associate(app, method, path, &body);
         let document = problem(&reply, 403);
         assert!(
             document["detail"].as_str().unwrap().contains("manager"),
             "{method} {path}: {document}"
         );
     }
-    assert_eq!(get_json(&app, "/customers/C-1")["name"], "C-1 Ltd");
-    problem(&app.get_as(ASSOCIATE, "/invoices/INV-1"), 404);
+    assert_eq!(get_json(app, "/customers/C-ROLE")["name"], "C-ROLE Ltd");
+    problem(&app.get_as(ASSOCIATE, "/invoices/INV-ROLE"), 404);
 }
 
 /// One signed message, sent from several threads at once.
@@ -198,13 +222,13 @@ fn deliver_together(client: &Client, path: &str, body: &Value, copies: usize) ->
 
 #[test]
 fn a_webhook_delivered_twice_at_once_is_processed_once() {
-    let app = App::start();
-    customer(&app, "C-1", Some("500000.00"));
+    let app = *HOST;
+    customer(app, "C-TOGETHER", Some("500000.00"));
     let client = app.client();
     let mut told_to_retry = 0;
     for n in 0..8 {
-        let path = format!("/invoices/INV-{n}");
-        let body = json!({"customer_id": "C-1", "issued_on": "2025-06-01", "due_on": "2025-07-01", "amount": "100.00", "currency": "USD"});
+        let path = format!("/invoices/INV-TOGETHER-{n}");
+        let body = json!({"customer_id": "C-TOGETHER", "issued_on": "2025-06-01", "due_on": "2025-07-01", "amount": "100.00", "currency": "USD"});
         let replies = deliver_together(&client, &path, &body, 4);
         let mut by_kind: BTreeMap<&str, Vec<&Reply>> = BTreeMap::new();
         for reply in &replies {
@@ -227,44 +251,48 @@ fn a_webhook_delivered_twice_at_once_is_processed_once() {
             assert_eq!(retry.header("retry-after"), Some("1"), "{path}");
             told_to_retry += 1;
         }
-        assert_eq!(get_json(&app, &path)["amount"], "100.00");
+        assert_eq!(get_json(app, &path)["amount"], "100.00");
     }
     eprintln!("deliveries told to retry: {told_to_retry}");
     // Every invoice once: the customer owes 8 × 100.00.
-    assert_eq!(position(&app, "C-1")["open_balance"], "800.00");
+    assert_eq!(position(app, "C-TOGETHER")["open_balance"], "800.00");
 }
 
 #[test]
 fn a_webhook_redelivered_after_the_state_changed_gets_its_first_answer() {
-    let app = App::start();
+    let app = *HOST;
     let first_body = customer_body("First Name Ltd");
-    let first = app.erp_with_id("PUT", "/customers/C-1", &first_body, "msg_first");
+    let first = app.erp_with_id("PUT", "/customers/C-REDO", &first_body, "msg_first");
     assert_eq!(first.status, 200, "{}", first.text());
     // The state changes under another message.
-    let renamed = app.erp("PUT", "/customers/C-1", &customer_body("Second Name Ltd"));
+    let renamed = app.erp(
+        "PUT",
+        "/customers/C-REDO",
+        &customer_body("Second Name Ltd"),
+    );
     assert_eq!(renamed.status, 200, "{}", renamed.text());
-    let again = app.erp_with_id("PUT", "/customers/C-1", &first_body, "msg_first");
+    let again = app.erp_with_id("PUT", "/customers/C-REDO", &first_body, "msg_first");
     assert_eq!(again.status, 200);
     assert_eq!(again.header("webhook-replay"), Some("true"));
     assert_eq!(again.body, first.body, "the first body");
     assert_eq!(again.json()["name"], "First Name Ltd");
     assert_eq!(
-        get_json(&app, "/customers/C-1")["name"],
+        get_json(app, "/customers/C-REDO")["name"],
         "Second Name Ltd",
         "nothing changed"
     );
 
     // An order decided, then cancelled: its first decision replays, and
     // the order stays cancelled.
-    let order = json!({"id": "SO-1", "customer_id": "C-1", "amount": "100.00", "currency": "USD", "ordered_on": AS_OF, "as_of": AS_OF});
+    let order = json!({"id": "SO-REDO", "customer_id": "C-REDO", "amount": "100.00", "currency": "USD", "ordered_on": AS_OF, "as_of": AS_OF});
     let decided = app.erp_with_id("POST", "/orders", &order, "msg_order");
     assert_eq!(decided.json()["status"], "released");
-    let cancelled = app.erp("POST", "/orders/SO-1/cancel", &json!({}));
+    let cancelled = app.erp("POST", "/orders/SO-REDO/cancel", &json!({}));
     assert_eq!(cancelled.status, 200, "{}", cancelled.text());
     let replayed = app.erp_with_id("POST", "/orders", &order, "msg_order");
     assert_eq!(replayed.header("webhook-replay"), Some("true"));
     assert_eq!(replayed.body, decided.body);
-    let now = get_json(&app, "/orders/SO-1");
+    let now = get_json(app, "/orders/SO-REDO");
     assert_eq!(now["status"], "cancelled");
     let kinds: Vec<&str> = now["decisions"]
         .as_array()
@@ -289,43 +317,50 @@ fn keyed(app: &App, token: &str, key: &str, path: &str, body: &Value) -> Reply {
     )
 }
 
-fn idempotency_book() -> App {
-    let app = App::start();
-    customer(&app, "C-1", Some("5000.00"));
-    invoice(&app, "INV-1", "C-1", "2025-07-10", "1000.00");
+/// Customer `C-{tag}` with an invoice `INV-{tag}`.
+fn idempotency_book(tag: &str) -> &'static App {
+    let app = *HOST;
+    customer(app, &format!("C-{tag}"), Some("5000.00"));
+    invoice(
+        app,
+        &format!("INV-{tag}"),
+        &format!("C-{tag}"),
+        "2025-07-10",
+        "1000.00",
+    );
     app
 }
 
 #[test]
 fn a_request_retried_with_its_idempotency_key_is_done_once() {
-    let app = idempotency_book();
+    let app = idempotency_book("KEYS");
     let posts = [
         (
             "/disputes",
-            json!({"invoice_id": "INV-1", "amount": "10.00", "reason_code": "PRICING", "note": "quote differs", "as_of": AS_OF}),
-            "/disputes?customer_id=C-1",
+            json!({"invoice_id": "INV-KEYS", "amount": "10.00", "reason_code": "PRICING", "note": "quote differs", "as_of": AS_OF}),
+            "/disputes?customer_id=C-KEYS",
         ),
         (
-            "/customers/C-1/contacts",
+            "/customers/C-KEYS/contacts",
             json!({"channel": "call", "outcome": "reached", "note": "will pay Friday"}),
-            "/customers/C-1/contacts",
+            "/customers/C-KEYS/contacts",
         ),
         (
             "/credit-limit-requests",
-            json!({"customer_id": "C-1", "requested_limit": "9000.00", "reason": "seasonal"}),
-            "/credit-limit-requests?customer_id=C-1",
+            json!({"customer_id": "C-KEYS", "requested_limit": "9000.00", "reason": "seasonal"}),
+            "/credit-limit-requests?customer_id=C-KEYS",
         ),
     ];
     for (path, body, list) in posts {
         let key = format!("\"key-{path}\"");
-        let first = keyed(&app, ASSOCIATE, &key, path, &body);
+        let first = keyed(app, ASSOCIATE, &key, path, &body);
         assert_eq!(first.status, 201, "{path}: {}", first.text());
         assert_eq!(first.header("idempotent-replay"), None);
-        let retry = keyed(&app, ASSOCIATE, &key, path, &body);
+        let retry = keyed(app, ASSOCIATE, &key, path, &body);
         assert_eq!(retry.status, 201, "{path}: {}", retry.text());
         assert_eq!(retry.header("idempotent-replay"), Some("true"), "{path}");
         assert_eq!(retry.body, first.body, "{path}");
-        assert_eq!(get_json(&app, list).as_array().unwrap().len(), 1, "{path}");
+        assert_eq!(get_json(app, list).as_array().unwrap().len(), 1, "{path}");
         // The key with another body: 422, nothing done.
         let mut other = body.clone();
         other[if path == "/credit-limit-requests" {
@@ -333,10 +368,10 @@ fn a_request_retried_with_its_idempotency_key_is_done_once() {
         } else {
             "note"
         }] = json!("another");
-        let reused = keyed(&app, ASSOCIATE, &key, path, &other);
+        let reused = keyed(app, ASSOCIATE, &key, path, &other);
         let document = problem(&reused, 422);
         assert_eq!(document["type"], "/problems/idempotency-key-reused");
-        assert_eq!(get_json(&app, list).as_array().unwrap().len(), 1, "{path}");
+        assert_eq!(get_json(app, list).as_array().unwrap().len(), 1, "{path}");
         // Another person's key is their own; without a key, every request
         // counts. (A customer has one pending limit request at a time: the
         // second is a conflict, not the first answer.)
@@ -345,16 +380,16 @@ fn a_request_retried_with_its_idempotency_key_is_done_once() {
         } else {
             (201, 3)
         };
-        let bob = keyed(&app, "tok-bob", &key, path, &body);
+        let bob = keyed(app, "tok-bob", &key, path, &body);
         assert_eq!(
             (bob.status, bob.header("idempotent-replay")),
             (again, None),
             "{path}"
         );
-        let unkeyed = as_associate(&app, "POST", path, &body);
+        let unkeyed = as_associate(app, "POST", path, &body);
         assert_eq!(unkeyed.status, again, "{path}: {}", unkeyed.text());
         assert_eq!(
-            get_json(&app, list).as_array().unwrap().len(),
+            get_json(app, list).as_array().unwrap().len(),
             listed,
             "{path}"
         );
@@ -363,11 +398,17 @@ fn a_request_retried_with_its_idempotency_key_is_done_once() {
 
 #[test]
 fn a_malformed_idempotency_key_is_a_bad_request() {
-    let app = idempotency_book();
+    let app = idempotency_book("MALFORMED");
     let body = json!({"channel": "call", "outcome": "reached", "note": "x"});
     let long = "k".repeat(256);
     for key in ["", "\"\"", "two words", "\"unterminated", long.as_str()] {
-        let reply = keyed(&app, ASSOCIATE, key, "/customers/C-1/contacts", &body);
+        let reply = keyed(
+            app,
+            ASSOCIATE,
+            key,
+            "/customers/C-MALFORMED/contacts",
+            &body,
+        );
         let document = problem(&reply, 400);
         assert!(
             document["detail"]
@@ -377,12 +418,12 @@ fn a_malformed_idempotency_key_is_a_bad_request() {
             "{key:?}: {document}"
         );
     }
-    assert_eq!(get_json(&app, "/customers/C-1/contacts"), json!([]));
+    assert_eq!(get_json(app, "/customers/C-MALFORMED/contacts"), json!([]));
 }
 
 #[test]
 fn an_idempotency_key_sent_several_times_at_once_is_done_once() {
-    let app = idempotency_book();
+    let app = idempotency_book("KEYTOGETHER");
     let client = app.client();
     let body = json!({"channel": "visit", "outcome": "met", "note": "on site"}).to_string();
     let auth = format!("Bearer {ASSOCIATE}");
@@ -397,7 +438,12 @@ fn an_idempotency_key_sent_several_times_at_once_is_done_once() {
                         ("idempotency-key", "together"),
                     ];
                     barrier.wait();
-                    client.send("POST", "/customers/C-1/contacts", &headers, body.as_bytes())
+                    client.send(
+                        "POST",
+                        "/customers/C-KEYTOGETHER/contacts",
+                        &headers,
+                        body.as_bytes(),
+                    )
                 })
             })
             .collect();
@@ -415,6 +461,6 @@ fn an_idempotency_key_sent_several_times_at_once_is_done_once() {
             other => panic!("unexpected {other}: {}", reply.text()),
         }
     }
-    let listed = get_json(&app, "/customers/C-1/contacts");
+    let listed = get_json(app, "/customers/C-KEYTOGETHER/contacts");
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 }

@@ -28,31 +28,36 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-export const API_TOKENS = "tok-alice=alice:associate,tok-maria=maria:manager";
+export const API_TOKENS = "tok-alice=alice:associate,tok-maria=maria:manager,tok-erp=erp-feed:integration";
 export const ASSOCIATE = "tok-alice";
 export const MANAGER = "tok-maria";
+/** Reads the event feed and starts event delivery. */
+export const INTEGRATION = "tok-erp";
 
 /** The first start compiles every component: allow for a slow machine. */
 const START_TIMEOUT_MS = 240_000;
 
 /**
  * Starts `spin-host up` on the repository's spin.toml, listening on a free
- * port, and resolves once it announces `Serving http://...`.
+ * port, and resolves once it announces `Serving http://...`. `env` adds
+ * variables, `args` host options; `stateDir` starts on a state directory
+ * kept from an earlier start (a fresh one by default).
  */
-export async function startApp() {
+export async function startApp({ env: extraEnv = {}, args = [], stateDir: keptState } = {}) {
   if (!existsSync(HOST_BIN)) {
     throw new Error(`${HOST_BIN} does not exist: run the tests with \`cargo xtask test\` (it builds the host and the components)`);
   }
-  const stateDir = mkdtempSync(join(tmpdir(), "credit-desk-browser-"));
+  const stateDir = keptState ?? mkdtempSync(join(tmpdir(), "credit-desk-browser-"));
   const env = {
     ...process.env,
     SPIN_VARIABLE_API_TOKENS: API_TOKENS,
     SPIN_VARIABLE_ERP_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...extraEnv,
   };
   delete env.RUST_LOG;
   const child = spawn(
     HOST_BIN,
-    ["up", "--from", join(REPO, "spin.toml"), "--listen", "127.0.0.1:0", "--state-dir", stateDir],
+    ["up", "--from", join(REPO, "spin.toml"), "--listen", "127.0.0.1:0", "--state-dir", stateDir, ...args],
     { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   const log = [];
@@ -93,15 +98,16 @@ export async function startApp() {
   return {
     baseUrl,
     log,
-    /** Stops the host (SIGTERM, as a service manager would) and removes its state. */
-    async stop() {
+    stateDir,
+    /** Stops the host (SIGTERM, as a service manager would) and removes its state unless kept. */
+    async stop({ keepState = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         const timeout = setTimeout(() => child.kill("SIGKILL"), 10_000);
         await exited;
         clearTimeout(timeout);
       }
-      rmSync(stateDir, { recursive: true, force: true });
+      if (!keepState) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -122,3 +122,28 @@ fn a_store_the_component_does_not_declare_is_access_denied() {
         "for probe only"
     );
 }
+
+/// `--key-value key=value` sets keys in the default store before the first
+/// request, as `spin up` does; a value may hold `=`.
+#[test]
+fn key_value_options_seed_the_default_store() {
+    let app = App::start_with(
+        common::fixtures()
+            .arg("--key-value")
+            .arg("greeting=hello")
+            .arg("--key-value")
+            .arg("formula=a=b"),
+    );
+    assert_eq!(value(&app.get("/probe/kv/default/greeting")), "hello");
+    assert_eq!(value(&app.get("/probe/kv/default/formula")), "a=b");
+    assert_eq!(value(&app.get("/legacy/kv/default/greeting")), "hello");
+
+    let Err((error, _)) = App::try_start(common::fixtures().arg("--key-value").arg("no-equals"))
+    else {
+        panic!("the host started with a --key-value that is not KEY=VALUE");
+    };
+    assert!(
+        error.contains("KEY=VALUE") || error.contains("NAME=VALUE"),
+        "{error}"
+    );
+}

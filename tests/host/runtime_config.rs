@@ -41,13 +41,64 @@ fn remote_store_types_are_refused_by_name() {
     let config = dir.path().join("runtime-config.toml");
     std::fs::write(
         &config,
-        "[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://localhost:6379\"\n",
+        "[key_value_store.cache]\ntype = \"spin\"\n\n\
+         [sqlite_database.reports]\ntype = \"libsql\"\nurl = \"https://db.example.com\"\ntoken = \"t\"\n",
     )
     .unwrap();
     let Err((error, _)) = App::try_start(labelled(&config)) else {
-        panic!("the host started with a Redis store it cannot run");
+        panic!("the host started with a libSQL database it cannot run");
     };
-    assert!(error.contains("redis"), "{error}");
+    assert!(error.contains("libsql"), "{error}");
+}
+
+/// `type = "redis"`: the store's keys are Redis keys, as they are, shared by
+/// every host pointed at the same Redis and kept across restarts.
+#[test]
+fn a_redis_key_value_store_keeps_keys_in_redis() {
+    let redis = e2e::servers::redis_server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.redis_url()
+        ),
+    )
+    .unwrap();
+    let options = crate::common::fixtures()
+        .arg("--runtime-config-file")
+        .arg(&config.display().to_string());
+    let first = App::start_with(options.clone());
+    let second = App::start_with(options);
+
+    let put = first.send("PUT", "/probe/kv/default/colour", &[], b"teal");
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(redis.redis_get("colour").as_deref(), Some(&b"teal"[..]));
+    // Another host on the same Redis, and a spin-sdk 3 component, see it.
+    assert_eq!(
+        second.get("/probe/kv/default/colour").json()["value"],
+        "teal"
+    );
+    assert_eq!(
+        second.get("/legacy/kv/default/colour").json()["value"],
+        "teal"
+    );
+
+    second.send("PUT", "/legacy/kv/default/shape", &[], b"round");
+    let keys = first.get("/probe/kv/default").json()["keys"].clone();
+    assert_eq!(keys, json!(["colour", "shape"]));
+    first.send("DELETE", "/probe/kv/default/colour", &[], b"");
+    assert_eq!(redis.redis_get("colour"), None);
+    let after = second.get("/probe/kv/default/colour").json();
+    assert_eq!(
+        (after["value"].clone(), after["exists"].clone()),
+        (json!(null), json!(false))
+    );
+    assert!(
+        !first.state_dir.path().join("sqlite_key_value.db").exists(),
+        "the default store is not a local file"
+    );
 }
 
 /// A "spin" store takes only `path`: a misspelt key stops start-up instead

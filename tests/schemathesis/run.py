@@ -43,7 +43,7 @@ OUT = ROOT / "target" / "schemathesis"
 
 # The end-to-end tests' credentials (tests/support/lib.rs).
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-API_TOKENS = "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager"
+API_TOKENS = "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager,tok-erp=erp-feed:integration"
 ASSOCIATE = "tok-alice"
 MANAGER = "tok-maria"
 
@@ -81,7 +81,19 @@ SEED = 20251125
 # The operations only a manager (or the ERP's signed webhook) may call: the
 # associate's phase runs on these, fewer examples each, as every answer is
 # a refusal.
-MANAGER_ONLY = ["putCustomer", "putInvoice", "putPolicy", "checkOrder", "cancelOrder", "decideLimitRequest"]
+MANAGER_ONLY = [
+    "putCustomer",
+    "putInvoice",
+    "putPolicy",
+    "checkOrder",
+    "cancelOrder",
+    "decideLimitRequest",
+    "readEvents",
+    "getDeliveryHealth",
+    "listFailedEvents",
+    "redeliverEvents",
+    "runDelivery",
+]
 ASSOCIATE_MAX_EXAMPLES = 15
 
 

@@ -7,12 +7,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
 
 pub mod attack;
+pub mod servers;
 
 /// The repository root (the workspace containing this crate).
 pub fn repo_root() -> PathBuf {
@@ -77,18 +78,21 @@ impl Options {
 /// Webhook secret the tests configure (Standard Webhooks format).
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Bearer tokens the tests configure: `token=name:role`.
-pub const API_TOKENS: &str =
-    "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager";
+pub const API_TOKENS: &str = "tok-alice=alice:associate,tok-bob=bob:associate,tok-maria=maria:manager,tok-mike=mike:manager,tok-erp=erp-feed:integration";
 pub const ASSOCIATE: &str = "tok-alice";
 pub const MANAGER: &str = "tok-maria";
+/// The ERP's integration: reads the event feed, runs event delivery.
+pub const INTEGRATION: &str = "tok-erp";
 
-/// A running host; killed when dropped.
+/// A running host; killed when dropped (or, kept with
+/// [`App::until_exit`], when the test binary exits).
 pub struct App {
     child: Child,
     pub base_url: String,
     pub state_dir: tempfile::TempDir,
     agent: ureq::Agent,
-    log: mpsc::Receiver<String>,
+    /// Behind a lock so that tests on several threads can share a host.
+    log: Mutex<mpsc::Receiver<String>>,
 }
 
 /// A finished HTTP exchange.
@@ -190,7 +194,7 @@ impl App {
                 base_url,
                 state_dir: keep,
                 agent: agent(),
-                log,
+                log: Mutex::new(log),
             }),
             None => {
                 let _ = child.kill();
@@ -302,7 +306,11 @@ impl App {
 
     /// Lines the host has written to stderr so far (request log, errors).
     pub fn log_lines(&self) -> Vec<String> {
-        self.log.try_iter().collect()
+        self.log().try_iter().collect()
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, mpsc::Receiver<String>> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Stop the host the way Ctrl-C would and wait for it to exit.
@@ -388,6 +396,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for any server (a proxy in front of hosts, say).
+    pub fn for_url(base_url: &str) -> Client {
+        Client {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            agent: agent(),
+        }
+    }
+
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         self.try_send(method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
@@ -446,9 +462,10 @@ impl App {
     /// consumed, as with [`App::log_lines`].
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> Option<String> {
         let deadline = std::time::Instant::now() + timeout;
+        let log = self.log();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.log.recv_timeout(left) {
+            match log.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return Some(line),
                 Ok(_) => continue,
                 Err(_) => return None,
@@ -476,5 +493,50 @@ impl App {
     pub fn start_in_place(options: Options, listen: &str, app_dir: tempfile::TempDir) -> App {
         App::spawn(options, listen, None, app_dir)
             .unwrap_or_else(|(output, _)| panic!("the host did not start:\n{output}"))
+    }
+}
+
+impl App {
+    /// Keeps this host running for the rest of the test binary's run, for
+    /// tests that share it. Nothing static is ever dropped, so the host is
+    /// killed, and its state directory removed, when the binary exits.
+    pub fn until_exit(self) -> &'static App {
+        stop_at_exit(self.child.id(), self.state_dir.path().to_path_buf());
+        Box::leak(Box::new(self))
+    }
+}
+
+/// Hosts kept until the test binary exits: process id and state directory.
+static KEPT: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+fn stop_at_exit(pid: u32, state_dir: PathBuf) {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    // SAFETY: `atexit` only stores the address of a function that lives as
+    // long as the program.
+    REGISTER.call_once(|| unsafe {
+        atexit(stop_kept_hosts);
+    });
+    KEPT.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((pid, state_dir));
+}
+
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+    fn kill(pid: std::ffi::c_int, signal: std::ffi::c_int) -> std::ffi::c_int;
+}
+
+const SIGKILL: std::ffi::c_int = 9;
+
+/// Runs as the test binary exits, on the thread that ends it.
+extern "C" fn stop_kept_hosts() {
+    let kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    for (pid, state_dir) in kept.iter() {
+        // SAFETY: `kill` takes plain integers; the pid is our own child's,
+        // which stays a zombie (its pid not reused) until we exit.
+        unsafe {
+            kill(*pid as std::ffi::c_int, SIGKILL);
+        }
+        let _ = std::fs::remove_dir_all(state_dir);
     }
 }

@@ -11,14 +11,24 @@ import { grouped, isNegative, isPositive, money } from "./money";
 import { heldOrdersTable } from "./orders";
 import {
   listOf,
+  type Channel,
   type Contact,
-  type CustomerPosition,
+  type ContactBody,
   type Dispute,
-  type DisputeOpened,
+  type DisputeBody,
+  type DisputeChanged,
   type LimitRequest,
+  type LimitRequestBody,
   type ListedInvoice,
+  type PaymentBody,
   type PaymentResult,
+  type Position,
 } from "./types";
+
+/** The contact log's channels, as the form offers them. */
+const CHANNELS: Record<Channel, string> = { call: "Call", email: "Email", letter: "Letter", visit: "Visit" };
+
+const isChannel = (value: string): value is Channel => Object.hasOwn(CHANNELS, value);
 
 export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | null): void {
   const titleId = uid("customer-title");
@@ -77,7 +87,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
   async function load(): Promise<void> {
     position.setAttribute("aria-busy", "true");
     const [customer, log, open, disputed] = await Promise.allSettled([
-      get<CustomerPosition>(`/customers/${seg(id)}`),
+      get<Position>(`/customers/${seg(id)}`),
       get<unknown>(`/customers/${seg(id)}/contacts`),
       get<unknown>(`/customers/${seg(id)}/invoices?status=open`),
       get<unknown>(`/disputes?customer_id=${seg(id)}`),
@@ -127,7 +137,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
     }
   }
 
-  function renderPosition(c: CustomerPosition): void {
+  function renderPosition(c: Position): void {
     const cur = c.currency;
     const figure = (label: string, value: string, tone?: string) =>
       h("div", { class: `figure${tone ? ` ${tone}` : ""}` }, h("dt", {}, label), h("dd", {}, value));
@@ -152,11 +162,11 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
         figure("Exposure", money(c.exposure, cur)),
         figure("Available", money(c.available, cur), c.available !== null && isNegative(c.available) ? "bad" : "good"),
         figure("Past due", money(c.past_due, cur), isPositive(c.past_due) ? "bad" : undefined),
-        c.open_balance !== undefined ? figure("Open balance", money(c.open_balance, cur)) : null,
-        c.unapplied_cash !== undefined ? figure("Unapplied cash", money(c.unapplied_cash, cur)) : null,
-        c.released_orders_total !== undefined ? figure("Released, not invoiced", money(c.released_orders_total, cur)) : null,
-        c.payment_terms_days !== undefined ? figure("Terms", `${c.payment_terms_days} days`) : null,
-        c.as_of ? figure("As of", c.as_of) : null,
+        figure("Open balance", money(c.open_balance, cur)),
+        figure("Unapplied cash", money(c.unapplied_cash, cur)),
+        figure("Released, not invoiced", money(c.released_orders_total, cur)),
+        figure("Terms", `${c.payment_terms_days} days`),
+        figure("As of", c.as_of),
       ),
       agingChart("Aging", c.aging, cur),
       h("h3", { id: heldHeadingId, tabindex: -1 }, `Held orders (${c.held_orders.length})`),
@@ -351,13 +361,13 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
                         ? [
                             `${money(entry.promise.amount, currency)} by ${entry.promise.due_on} `,
                             h("span", { class: `badge promise-${entry.promise.status}` }, entry.promise.status),
-                            entry.promise.paid && isPositive(entry.promise.paid)
+                            isPositive(entry.promise.paid)
                               ? h("span", { class: "muted" }, ` (paid ${money(entry.promise.paid, currency)})`)
                               : null,
                           ]
                         : "—",
                     ),
-                    h("td", {}, entry.by ?? ""),
+                    h("td", {}, entry.by),
                   ),
                 ),
               ),
@@ -366,7 +376,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
     );
   }
 
-  function buildActions(c: CustomerPosition): { dispute: Form; limit: Form } {
+  function buildActions(c: Position): { dispute: Form; limit: Form } {
     const cur = c.currency;
     const done = (form: Form, message: string) => {
       form.reset();
@@ -382,12 +392,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           name: "channel",
           label: "Channel",
           kind: "select",
-          options: [
-            ["call", "Call"],
-            ["email", "Email"],
-            ["letter", "Letter"],
-            ["visit", "Visit"],
-          ],
+          options: Object.entries(CHANNELS),
           value: "call",
           required: true,
         },
@@ -404,11 +409,12 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           required["promise.due_on"] = "A promise needs a date.";
         }
         if (!requireFields(f, required)) return;
-        const body: Record<string, unknown> = {
-          channel: f.value("channel"),
-          outcome: f.value("outcome"),
-          note: f.value("note"),
-        };
+        const channel = f.value("channel");
+        if (!isChannel(channel)) {
+          f.showErrors([{ field: "channel", message: "Pick a channel." }]);
+          return;
+        }
+        const body: ContactBody = { channel, outcome: f.value("outcome"), note: f.value("note") };
         if (promised) body.promise = { amount: f.value("promise.amount"), due_on: f.value("promise.due_on") };
         await post(`/customers/${seg(id)}/contacts`, body);
         done(f, `Contact logged for ${c.name}.`);
@@ -454,7 +460,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           f.showErrors([{ field: "remittance", message: remittance }]);
           return;
         }
-        const body: Record<string, unknown> = {
+        const body: PaymentBody = {
           id: f.value("id"),
           customer_id: id,
           amount: f.value("amount"),
@@ -488,14 +494,14 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           note: "Write a note.",
         });
         if (!ok) return;
-        const opened = await post<DisputeOpened>("/disputes", {
+        const opened = await post<DisputeChanged>("/disputes", {
           invoice_id: f.value("invoice_id"),
           amount: f.value("amount"),
           reason_code: f.value("reason_code"),
           note: f.value("note"),
-        });
+        } satisfies DisputeBody);
         f.setHint("amount", disputeHint);
-        done(f, `Dispute ${opened.id} opened (${opened.status})${opened.sla_due_on ? `, due by ${opened.sla_due_on}` : ""}.`);
+        done(f, `Dispute ${opened.id} opened (${opened.status}), due by ${opened.sla_due_on}.`);
       },
     });
 
@@ -518,7 +524,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           customer_id: id,
           requested_limit: f.value("requested_limit"),
           reason: f.value("reason"),
-        });
+        } satisfies LimitRequestBody);
         done(f, `Credit-limit request ${created.id} sent to a manager (${created.status}).`);
       },
     });
@@ -542,7 +548,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
   void load();
 }
 
-function limitHint(c: CustomerPosition): string {
+function limitHint(c: Position): string {
   return `In ${c.currency}; the limit now is ${money(c.credit_limit, c.currency)}.`;
 }
 
@@ -567,20 +573,20 @@ function parseRemittance(text: string): { invoice_id: string; amount: string }[]
 
 function paymentSummary(result: PaymentResult, currency: string): string {
   const parts = [`Payment ${result.payment_id} posted.`];
-  if (result.allocations?.length) {
+  if (result.allocations.length) {
     parts.push(`Applied: ${result.allocations.map((a) => `${a.invoice_id} ${money(a.amount, currency)}`).join(", ")}.`);
   }
-  if (result.short_pays?.length) {
+  if (result.short_pays.length) {
     parts.push(`Short paid: ${result.short_pays.map((s) => `${s.invoice_id} (${money(s.residual, currency)} left open)`).join(", ")}.`);
   }
-  if (result.disputes_opened?.length) {
+  if (result.disputes_opened.length) {
     const opened = result.disputes_opened.map(
-      (d) => `${d.id} on ${d.invoice_id} for ${money(d.amount, currency)}${d.sla_due_on ? `, due by ${d.sla_due_on}` : ""}`,
+      (d) => `${d.id} on ${d.invoice_id} for ${money(d.amount, currency)}, due by ${d.sla_due_on}`,
     );
     parts.push(`Disputes opened: ${opened.join("; ")}.`);
   }
-  if (result.unapplied && isPositive(result.unapplied)) parts.push(`Unapplied: ${money(result.unapplied, currency)}.`);
-  if (result.released_orders?.length) parts.push(`Released orders: ${result.released_orders.join(", ")}.`);
-  if (result.still_held?.length) parts.push(`Still held: ${result.still_held.join(", ")}.`);
+  if (isPositive(result.unapplied)) parts.push(`Unapplied: ${money(result.unapplied, currency)}.`);
+  if (result.released_orders.length) parts.push(`Released orders: ${result.released_orders.join(", ")}.`);
+  if (result.still_held.length) parts.push(`Still held: ${result.still_held.join(", ")}.`);
   return parts.join(" ");
 }

@@ -7,7 +7,7 @@ import { customerView } from "./customer";
 import { h, replace, uid } from "./dom";
 import { managerView } from "./manager";
 import { queueView } from "./queue";
-import type { Me } from "./types";
+import { isRole, type Me } from "./types";
 
 const app = element("app");
 const nav = element("nav");
@@ -58,7 +58,7 @@ async function whoAmI(token: string): Promise<Me | null> {
     const answer = await get<unknown>("/me", { token });
     if (answer && typeof answer === "object") {
       const { name, role } = answer as Record<string, unknown>;
-      if (typeof name === "string" && typeof role === "string") return { name, role };
+      if (typeof name === "string" && typeof role === "string" && isRole(role)) return { name, role };
     }
   } catch {
     // Not offered by this deployment: the workspace works without it.

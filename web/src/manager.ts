@@ -4,16 +4,19 @@
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
+import { dashboardSection } from "./dashboard";
+import { deliveriesSection } from "./deliveries";
 import { addDays, firstOfMonth, h, replace, today, uid, when } from "./dom";
 import { buildForm, requireFields } from "./forms";
-import { grouped, money } from "./money";
+import { grouped, money, plural } from "./money";
 import {
   agingOf,
   listOf,
   type AgingReport,
   type Decided,
+  type DecisionBody,
   type HeldOrdersReport,
-  type HeldTrend,
+  type HeldOrdersTrend,
   type LimitRequest,
   type QueueEntry,
 } from "./types";
@@ -28,6 +31,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const requestsError = h("div", { class: "error", role: "alert" });
   const downloadsId = uid("downloads-title");
   const isAssociate = ctx.me?.role === "associate";
+  const deliveries = isAssociate ? null : deliveriesSection(ctx);
+  const dashboard = isAssociate ? null : dashboardSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -107,6 +112,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
 
   replace(
     root,
+    dashboard?.element ?? null,
     h(
       "section",
       { "aria-labelledby": requestsId },
@@ -115,6 +121,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       requestsError,
       requests,
     ),
+    deliveries?.element ?? null,
     h(
       "section",
       { "aria-labelledby": reportsId },
@@ -192,16 +199,16 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
             "tbody",
             {},
             list.map((r) => {
-              const cur = r.currency ?? "";
+              const cur = r.currency;
               return h(
                 "tr",
                 { "data-request-id": r.id },
                 h("th", { scope: "row" }, r.id),
                 h("td", {}, h("a", { href: `#/customer/${seg(r.customer_id)}` }, r.customer_name || r.customer_id)),
-                h("td", { class: "num" }, money(r.current_limit ?? null, cur)),
+                h("td", { class: "num" }, money(r.current_limit, cur)),
                 h("td", { class: "num" }, money(r.requested_limit, cur)),
                 h("td", { class: "note" }, r.reason),
-                h("td", {}, r.requested_by ?? "", r.requested_at ? h("span", { class: "muted" }, ` ${when(r.requested_at)}`) : null),
+                h("td", {}, r.requested_by, h("span", { class: "muted" }, ` ${when(r.requested_at)}`)),
                 isAssociate
                   ? null
                   : h(
@@ -221,7 +228,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   function decide(request: LimitRequest, decision: "approve" | "reject"): void {
     const titleId = uid("decide-title");
     const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
-    const cur = request.currency ?? "";
+    const cur = request.currency;
     const fields = [
       ...(decision === "approve"
         ? [
@@ -246,7 +253,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         const required: Record<string, string> = { note: "Write a note for the record." };
         if (decision === "approve") required.approved_limit = "Give the limit you approve.";
         if (!requireFields(f, required)) return;
-        const body: Record<string, unknown> = { decision, note: f.value("note") };
+        const body: DecisionBody = { decision, note: f.value("note") };
         if (decision === "approve") body.approved_limit = f.value("approved_limit");
         const decided = await post<Decided>(`/credit-limit-requests/${seg(request.id)}/decision`, body);
         dialog.close();
@@ -285,9 +292,9 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     // Not a period: the alert says why; what is shown stays.
     if (path === null) return;
     try {
-      const report = await get<HeldTrend>(path);
+      const report = await get<HeldOrdersTrend>(path);
       if (!ctx.current()) return;
-      const days = listOf<HeldTrend["days"][number]>(report, "days");
+      const days = listOf<HeldOrdersTrend["days"][number]>(report, "days");
       replace(
         trend,
         head,
@@ -336,7 +343,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         orders.length === 0
           ? h("p", { class: "empty" }, "No held orders.")
           : [
-              h("p", {}, `${orders.length} held${report.as_of ? ` as of ${report.as_of}` : ""}.`),
+              h("p", {}, `${orders.length} held as of ${report.as_of}.`),
               barChart("Held orders by days held", daysHeldBars(orders)),
               barChart("Held orders by reason", reasonBars(orders)),
             ],
@@ -361,7 +368,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
           ? h("p", { class: "empty" }, "No open receivables.")
           : [
               totals.map((t) =>
-                agingChart(`All customers in ${t.currency}${report.as_of ? `, as of ${report.as_of}` : ""}`, agingOf(t), t.currency),
+                agingChart(`All customers in ${t.currency}, as of ${report.as_of}`, agingOf(t), t.currency),
               ),
               agingTable(customers),
             ],
@@ -374,6 +381,8 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
 
   void loadRequests();
   void loadReports();
+  void deliveries?.load();
+  void dashboard?.load();
 }
 
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
@@ -440,14 +449,9 @@ function reasonBars(orders: QueueEntry[]) {
     .map(([code, count]) => ({ label: code, value: String(count), shown: plural(count, "order"), tone: 3 }));
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
 function decisionSummary(request: LimitRequest, decided: Decided, currency: string): string {
-  const parts = [`Request ${request.id} ${decided.status ?? "decided"}.`];
-  if (decided.credit_limit !== undefined) parts.push(`Credit limit now ${money(decided.credit_limit, currency)}.`);
-  if (decided.released_orders?.length) parts.push(`Released: ${decided.released_orders.join(", ")}.`);
-  if (decided.still_held?.length) parts.push(`Still held: ${decided.still_held.join(", ")}.`);
+  const parts = [`Request ${request.id} ${decided.status}.`, `Credit limit now ${money(decided.credit_limit, currency)}.`];
+  if (decided.released_orders.length) parts.push(`Released: ${decided.released_orders.join(", ")}.`);
+  if (decided.still_held.length) parts.push(`Still held: ${decided.still_held.join(", ")}.`);
   return parts.join(" ");
 }

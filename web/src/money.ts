@@ -91,6 +91,11 @@ export function grouped(amount: string): string {
   return `${sign}${groups}${fraction === undefined ? "" : `.${fraction}`}`;
 }
 
+/** A count with its noun, "1 order", "1,200 orders". */
+export function plural(count: number, noun: string): string {
+  return `${grouped(String(count))} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /** An amount for display: the API's digits, grouped by thousands, with its currency. */
 export function money(amount: string | null | undefined, currency: string): string {
   return amount === null || amount === undefined ? "—" : `${grouped(amount)} ${currency}`;

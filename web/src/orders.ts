@@ -1,15 +1,17 @@
 // The held-order table (queue and customer view) and the release dialog.
 
-import { describe, post, seg } from "./api";
+import { describe, get, post, seg } from "./api";
 import { append, h, uid } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money } from "./money";
-import type { BulkResult, OrderView, QueueEntry } from "./types";
+import type { BulkRelease, BulkReleaseBody, BulkResult, OrderView, QueueEntry, QueuePage, ReleaseBody } from "./types";
 
 export interface HeldTableOptions {
   caption: string;
   entries: QueueEntry[];
   showCustomer: boolean;
+  /** More buttons for the toolbar (release all that match). */
+  extraActions?: HTMLElement[];
   /** After a release: what happened, in a sentence. */
   onReleased: (summary: string) => void;
 }
@@ -65,6 +67,8 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
       h("td", {}, entry.currency),
       h("td", { class: "date" }, entry.ordered_on),
       h("td", { class: "num" }, entry.days_held ?? "—"),
+      h("td", { class: "date" }, shipDate(entry)),
+      h("td", { class: "num" }, entry.days_past_due > 0 ? entry.days_past_due : "—"),
       h("td", {}, reasonList(entry)),
       h(
         "td",
@@ -85,7 +89,7 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
   return h(
     "div",
     { class: "held-orders" },
-    h("div", { class: "toolbar" }, bulkButton),
+    h("div", { class: "toolbar" }, bulkButton, ...(options.extraActions ?? [])),
     h(
       "div",
       { class: "table-wrap" },
@@ -106,6 +110,8 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
             h("th", { scope: "col" }, "Currency"),
             h("th", { scope: "col" }, "Ordered"),
             h("th", { scope: "col", class: "num" }, "Days held"),
+            h("th", { scope: "col" }, "Ship by"),
+            h("th", { scope: "col", class: "num" }, "Days past due"),
             h("th", { scope: "col" }, "Reasons"),
             h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
           ),
@@ -114,6 +120,18 @@ export function heldOrdersTable(options: HeldTableOptions): HTMLElement {
       ),
     ),
   );
+}
+
+/** The requested ship date, the days to it, and a flag when it will be missed. */
+function shipDate(entry: QueueEntry): (HTMLElement | string)[] | string {
+  if (!entry.requested_ship_on) return "—";
+  const days = entry.days_to_ship ?? 0;
+  const when = days === 0 ? "today" : days > 0 ? `in ${days} d` : `${-days} d ago`;
+  return [
+    entry.requested_ship_on,
+    h("span", { class: "muted" }, ` (${when})`),
+    entry.misses_ship_date ? h("span", { class: "badge warn" }, "will miss it") : "",
+  ];
 }
 
 function reasonList(entry: QueueEntry): HTMLElement {
@@ -142,8 +160,8 @@ async function releaseInBatches(orderIds: string[], note: string): Promise<strin
   for (let start = 0; start < orderIds.length; start += BULK_MAX) {
     const batch = orderIds.slice(start, start + BULK_MAX);
     try {
-      const answer = await post<{ results: BulkResult[] }>("/orders/release", { order_ids: batch, note });
-      results.push(...(answer.results ?? []));
+      const answer = await post<BulkRelease>("/orders/release", { order_ids: batch, note } satisfies BulkReleaseBody);
+      results.push(...answer.results);
     } catch (failure) {
       // Nothing done yet: the form shows why. Otherwise say what was done.
       if (results.length === 0) throw failure;
@@ -180,8 +198,8 @@ export function openReleaseDialog(orderIds: string[], onDone: (summary: string) 
       const note = f.value("note");
       let summary: string;
       if (single !== undefined) {
-        const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note });
-        summary = `Order ${single} released${view?.status && view.status !== "released" ? ` (now ${view.status})` : ""}.`;
+        const view = await post<OrderView>(`/orders/${seg(single)}/release`, { note } satisfies ReleaseBody);
+        summary = `Order ${single} released${view.status !== "released" ? ` (now ${view.status})` : ""}.`;
       } else {
         summary = await releaseInBatches(orderIds, note);
       }
@@ -207,4 +225,72 @@ function bulkSummary(results: BulkResult[]): string {
   return others.length
     ? `${head} Not released: ${others.map((r) => `${r.order_id} (${r.detail || r.outcome})`).join("; ")}.`
     : head;
+}
+
+/**
+ * Releases every held order that matches `matching` (the queue's filters),
+ * BULK_MAX at a time, with a progress bar and a final summary. Released
+ * orders leave the queue, so each batch is the first page of what still
+ * matches: interrupted and started again, it goes on where it stopped.
+ */
+export function openReleaseAllDialog(matching: URLSearchParams, total: number, onDone: (summary: string) => void): void {
+  const titleId = uid("release-all-title");
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
+  const bar = h("progress", { max: String(Math.max(total, 1)), value: "0", "aria-label": "Orders released" });
+  const status = h("p", { role: "status" });
+  const cancel = h("button", { type: "button", onclick: () => dialog.close() }, "Cancel");
+  let stopped = false;
+  dialog.addEventListener("close", () => {
+    stopped = true;
+    dialog.remove();
+  });
+  const form = buildForm({
+    label: "Release all that match",
+    fields: [
+      {
+        name: "note",
+        label: "Note",
+        kind: "textarea",
+        required: true,
+        maxlength: 2000,
+        hint: "Kept with every release, with your name.",
+      },
+    ],
+    submit: `Release ${grouped(String(total))} orders`,
+    extraButtons: [cancel],
+    onSubmit: async (f) => {
+      if (!requireFields(f, { note: "Write a note: why may these orders ship?" })) return;
+      const note = f.value("note");
+      const results: BulkResult[] = [];
+      const seen = new Set<string>();
+      bar.max = Math.max(total, 1);
+      while (!stopped) {
+        const params = new URLSearchParams(matching);
+        params.set("limit", String(BULK_MAX));
+        const page = await get<QueuePage>(`/orders/queue?${params}`);
+        // Orders a batch could not release stay in the queue: never again.
+        const batch = page.orders.map((o) => o.order_id).filter((id) => !seen.has(id));
+        if (batch.length === 0) break;
+        batch.forEach((id) => seen.add(id));
+        const answer = await post<BulkRelease>("/orders/release", { order_ids: batch, note } satisfies BulkReleaseBody);
+        results.push(...answer.results);
+        const released = results.filter((r) => r.outcome === "released").length;
+        bar.value = Math.min(released, bar.max);
+        status.textContent = `Released ${grouped(String(released))} of ${grouped(String(total))}…`;
+      }
+      const summary = bulkSummary(results) + (stopped ? " Stopped before the end: start again to go on." : "");
+      dialog.close();
+      onDone(summary);
+    },
+  });
+  append(dialog, [
+    h("h2", { id: titleId }, `Release all ${grouped(String(total))} orders that match`),
+    h("p", { class: "muted" }, "The orders go in batches of 500; each batch is released whole or not at all."),
+    form.element,
+    bar,
+    status,
+  ]);
+  document.body.append(dialog);
+  dialog.showModal();
+  form.field("note").focus();
 }

@@ -47,7 +47,12 @@ enum Task {
 /// Credentials `cargo xtask up` uses when none are set, so a fresh checkout
 /// runs at once. Real deployments set their own (see README).
 const DEV_WEBHOOK_SECRET: &str = "whsec_Y3JlZGl0LWRlc2stbG9jYWwtZGV2ZWxvcG1lbnQ=";
-const DEV_API_TOKENS: &str = "dev-associate=alex:associate,dev-manager=morgan:manager";
+const DEV_API_TOKENS: &str =
+    "dev-associate=alex:associate,dev-manager=morgan:manager,dev-scheduler=scheduler:integration";
+/// The scheduler's token among the development credentials.
+const DEV_SCHEDULER_TOKEN: &str = "dev-scheduler";
+/// How often `up` starts an event-delivery run.
+const DELIVERY_TICK: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn main() -> ExitCode {
     match run(Cli::parse().task) {
@@ -228,9 +233,51 @@ fn up(root: &Path, listen: &str, host_args: &[String]) -> Result<()> {
             host.env(variable, dev_value);
         }
     }
-    eprintln!("xtask: development tokens: associate `dev-associate`, manager `dev-manager`");
+    eprintln!(
+        "xtask: development tokens: associate `dev-associate`, manager `dev-manager`, scheduler `dev-scheduler`"
+    );
     eprintln!("xtask: the web workspace is at http://{listen}/ (sign in with a token)");
+    start_delivery_scheduler(listen);
     run_command(host, "run the host")
+}
+
+/// Spin HTTP components have no timers, so a deployment runs a scheduler
+/// beside the app that starts event-delivery runs (README, "Decisions back
+/// to the ERP"); locally `up` is that scheduler, with the token in
+/// `CREDIT_DESK_SCHEDULER_TOKEN` (the development one by default).
+fn start_delivery_scheduler(listen: &str) {
+    let token = match std::env::var("CREDIT_DESK_SCHEDULER_TOKEN") {
+        Ok(token) => token,
+        Err(_) if std::env::var_os("SPIN_VARIABLE_API_TOKENS").is_none() => {
+            DEV_SCHEDULER_TOKEN.to_string()
+        }
+        Err(_) => {
+            eprintln!(
+                "xtask: no CREDIT_DESK_SCHEDULER_TOKEN (an integration token of api_tokens): events are not pushed"
+            );
+            return;
+        }
+    };
+    let listen = listen.to_string();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(DELIVERY_TICK);
+            let _ = start_delivery_run(&listen, &token);
+        }
+    });
+}
+
+/// One `POST /events/deliveries/run`, its answer read and dropped.
+fn start_delivery_run(listen: &str, token: &str) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(listen)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "POST /events/deliveries/run HTTP/1.1\r\nhost: {listen}\r\nauthorization: Bearer {token}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )?;
+    stream.read_to_end(&mut vec![])?;
+    Ok(())
 }
 
 /// The host's own unit tests run with the `host` profile, reusing the

@@ -1,54 +1,53 @@
 //! accounts: the ERP's master data — customers and invoices — with each
 //! customer's credit position; the contact log; the credit policy.
 
-use api::input::path_id;
+use api::input::{MAX_NAME, MAX_NOTE, path_id};
 use api::spin::{Desk, serve};
-use api::{Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Access, Call, Caller, Fields, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::Policy;
 use credit_core::collections::Channel;
-use http::{Method, StatusCode};
+use http::StatusCode;
 use ledger::contacts::{self, NewContact, PromiseToPay};
 use ledger::customers::{self, CustomerUpdate};
 use ledger::invoices::{self, InvoiceFilter, InvoiceUpdate};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    serve(request, route).await
+    serve(request, ROUTES, Desk::open).await
 }
 
-async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open().await?;
-    let segments = request.segments();
-    match (&request.method, segments.as_slice()) {
-        (&Method::PUT, ["customers", id]) => put_customer(&desk, &request, id).await,
-        (&Method::GET, ["customers", id]) => show_customer(&desk, &request, id).await,
-        (_, ["customers", _]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
-        (&Method::POST, ["customers", id, "contacts"]) => add_contact(&desk, &request, id).await,
-        (&Method::GET, ["customers", id, "contacts"]) => list_contacts(&desk, &request, id).await,
-        (_, ["customers", _, "contacts"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
-        (&Method::GET, ["customers", id, "invoices"]) => list_invoices(&desk, &request, id).await,
-        (_, ["customers", _, "invoices"]) => Err(Problem::method_not_allowed(&["GET"])),
-        (&Method::PUT, ["invoices", id]) => put_invoice(&desk, &request, id).await,
-        (&Method::GET, ["invoices", id]) => show_invoice(&desk, &request, id).await,
-        (_, ["invoices", _]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
-        (&Method::GET, ["policy"]) => show_policy(&desk, &request).await,
-        (&Method::PUT, ["policy"]) => put_policy(&desk, &request).await,
-        (_, ["policy"]) => Err(Problem::method_not_allowed(&["GET", "PUT"])),
-        (&Method::GET, ["me"]) => show_me(&desk, &request),
-        (_, ["me"]) => Err(Problem::method_not_allowed(&["GET"])),
-        _ => Err(Problem::not_found(format!(
-            "no resource at {}",
-            request.path
-        ))),
-    }
-}
-
-/// Longest names and notes accepted.
-const MAX_NAME: usize = 200;
-const MAX_NOTE: usize = 2000;
+const ROUTES: &[Route<Desk>] = &[
+    Route::put("/customers/{id}", Access::ERP, handler!(put_customer)),
+    Route::get(
+        "/customers/{id}",
+        Access::ASSOCIATE,
+        handler!(show_customer),
+    ),
+    Route::post(
+        "/customers/{id}/contacts",
+        Access::ASSOCIATE,
+        handler!(add_contact),
+    ),
+    Route::get(
+        "/customers/{id}/contacts",
+        Access::ASSOCIATE,
+        handler!(list_contacts),
+    ),
+    Route::get(
+        "/customers/{id}/invoices",
+        Access::ASSOCIATE,
+        handler!(list_invoices),
+    ),
+    Route::put("/invoices/{id}", Access::ERP, handler!(put_invoice)),
+    Route::get("/invoices/{id}", Access::ASSOCIATE, handler!(show_invoice)),
+    Route::get("/policy", Access::ASSOCIATE, handler!(show_policy)),
+    Route::put("/policy", Access::MANAGER, handler!(put_policy)),
+    Route::get("/me", Access::ASSOCIATE, handler!(show_me)),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,27 +87,26 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
 
 /// `PUT /customers/{id}?as_of=` (ERP): held orders are re-checked as of
 /// `as_of` (today unless given).
-async fn put_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk.erp_or(request, Role::Manager)?;
-    let id = path_id("customer", id)?;
-    desk.once(&caller, request, async || {
-        let update = customer_update(&request.json()?)?;
-        let as_of = request.as_of(desk.today())?;
+async fn put_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("customer", call.param("id"))?;
+    desk.once(call, async || {
+        let update = customer_update(&call.json()?)?;
+        let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let stamp = desk.stamp(&caller);
-        let put = customers::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let stamp = call.stamp();
+        let put = workflows::customer::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         Ok(Reply::ok(&put))
     })
     .await
 }
 
-/// `GET /customers/{id}?as_of=`: the customer and its credit position.
-async fn show_customer(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let id = path_id("customer", id)?;
-    let as_of = request.as_of(desk.today())?;
+/// `GET /customers/{id}?as_of=`: the customer, its credit position, its
+/// escalations and who worked the account when.
+async fn show_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("customer", call.param("id"))?;
+    let as_of = call.as_of(call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let position = customers::position(&desk.db, id, as_of, &policy).await?;
+    let position = workflows::customer::position(&desk.db, id, as_of, call.now, &policy).await?;
     Ok(Reply::ok(&position))
 }
 
@@ -144,15 +142,14 @@ fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
 
 /// `PUT /invoices/{id}?as_of=` (ERP): 201 when new, 200 when corrected; a
 /// lower amount re-checks held orders as of `as_of` (today unless given).
-async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk.erp_or(request, Role::Manager)?;
-    let id = path_id("invoice", id)?;
-    desk.once(&caller, request, async || {
-        let update = invoice_update(&request.json()?)?;
-        let as_of = request.as_of(desk.today())?;
+async fn put_invoice(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("invoice", call.param("id"))?;
+    desk.once(call, async || {
+        let update = invoice_update(&call.json()?)?;
+        let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let stamp = desk.stamp(&caller);
-        let put = invoices::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let stamp = call.stamp();
+        let put = workflows::invoice::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
         let status = if put.created {
             StatusCode::CREATED
         } else {
@@ -164,9 +161,8 @@ async fn put_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply,
 }
 
 /// `GET /invoices/{id}`: with payments applied and disputes.
-async fn show_invoice(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let view = invoices::view(&desk.db, path_id("invoice", id)?).await?;
+async fn show_invoice(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let view = invoices::view(&desk.db, path_id("invoice", call.param("id"))?).await?;
     Ok(Reply::ok(&view))
 }
 
@@ -193,10 +189,7 @@ fn new_contact(
     today: NaiveDate,
 ) -> Result<NewContact, Problem> {
     let mut fields = Fields::new();
-    let channel = Channel::parse(&body.channel).or_else(|| {
-        fields.error("channel", "must be call, email, letter or visit");
-        None
-    });
+    let channel = fields.named::<Channel>("channel", &body.channel);
     let outcome = fields.text("outcome", &body.outcome, MAX_NAME);
     let note = fields.text("note", &body.note, MAX_NOTE);
     let contacted_on = match &body.contacted_on {
@@ -223,14 +216,13 @@ fn new_contact(
 
 /// `POST /customers/{id}/contacts?as_of=` (associate): log a call, email,
 /// ...; once per `Idempotency-Key`.
-async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Associate)?;
-    let id = path_id("customer", id)?;
-    desk.idempotent(&caller, request, async || {
+async fn add_contact(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("customer", call.param("id"))?;
+    desk.idempotent(call, async || {
         let customer = customers::get(&desk.db, id).await?;
-        let contact = new_contact(&request.json()?, customer.currency, desk.today())?;
-        let as_of = request.as_of(desk.today())?;
-        let stamp = desk.stamp(&caller);
+        let contact = new_contact(&call.json()?, customer.currency, call.today())?;
+        let as_of = call.as_of(call.today())?;
+        let stamp = call.stamp();
         let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
         Ok(Reply::created(&added))
     })
@@ -238,36 +230,33 @@ async fn add_contact(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply,
 }
 
 /// `GET /customers/{id}/contacts?as_of=`: newest first.
-async fn list_contacts(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let id = path_id("customer", id)?;
-    let as_of = request.as_of(desk.today())?;
+async fn list_contacts(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("customer", call.param("id"))?;
+    let as_of = call.as_of(call.today())?;
     let log = contacts::list(&desk.db, id, as_of).await?;
     Ok(Reply::ok(&log))
 }
 
 /// `GET /customers/{id}/invoices?status=open|all&as_of=`: oldest due
 /// first, with days past due as of `as_of`.
-async fn list_invoices(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let id = path_id("customer", id)?;
+async fn list_invoices(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("customer", call.param("id"))?;
     let mut fields = Fields::new();
-    let filter = match request.query("status") {
+    let filter = match call.query("status") {
         None => Some(InvoiceFilter::Open),
-        Some(text) => InvoiceFilter::parse(text).or_else(|| {
-            fields.error("status", "must be open or all");
-            None
-        }),
+        Some(text) => fields.named::<InvoiceFilter>("status", text),
     };
-    let as_of = request.as_of(desk.today());
+    let as_of = call.as_of(call.today());
     fields.finish()?;
     let list = invoices::list_for_customer(&desk.db, id, valid(filter), as_of?).await?;
     Ok(Reply::ok(&list))
 }
 
 /// `GET /me`: who the bearer token belongs to, and their role.
-fn show_me(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let person = desk.credentials.person(request, Role::Associate)?;
+async fn show_me(_: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let Caller::Person(person) = &call.caller else {
+        return Err(Problem::internal());
+    };
     Ok(Reply::ok(&serde_json::json!({
         "name": person.name,
         "role": person.role,
@@ -275,17 +264,15 @@ fn show_me(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 }
 
 /// `GET /policy`.
-async fn show_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
+async fn show_policy(desk: &Desk, _: &Call) -> Result<Reply, Problem> {
     Ok(Reply::ok(&ledger::policy::load(&desk.kv).await?))
 }
 
 /// `PUT /policy` (manager): the whole policy; fields left out take defaults.
-async fn put_policy(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Manager)?;
-    let policy: Policy = request.json()?;
+async fn put_policy(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let policy: Policy = call.json()?;
     policy.validate().map_err(Problem::invalid)?;
-    let stamp = desk.stamp(&caller);
+    let stamp = call.stamp();
     ledger::policy::save(&desk.kv, &desk.db, &policy, &stamp).await?;
     Ok(Reply::ok(&policy))
 }

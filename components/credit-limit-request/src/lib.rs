@@ -3,47 +3,42 @@
 //! rejects it. An approval sets the limit and re-checks the customer's held
 //! orders oldest first (R4).
 
-use api::input::path_id;
+use api::input::{MAX_NOTE, path_id};
 use api::spin::{Desk, serve};
-use api::{Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
+use credit_core::Named;
 use credit_core::limit::RequestStatus;
-use http::Method;
 use ledger::customers;
 use ledger::limits::{self, Decision, ListQuery, NewRequest, Verdict};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    serve(request, route).await
+    serve(request, ROUTES, Desk::open).await
 }
 
-async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open_for_people().await?;
-    let segments = request.segments();
-    match (&request.method, segments.as_slice()) {
-        (&Method::POST, ["credit-limit-requests"]) => create(&desk, &request).await,
-        (&Method::GET, ["credit-limit-requests"]) => list(&desk, &request).await,
-        (_, ["credit-limit-requests"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
-        (&Method::GET, ["credit-limit-requests", id]) => show(&desk, &request, id).await,
-        (_, ["credit-limit-requests", _]) => Err(Problem::method_not_allowed(&["GET"])),
-        (&Method::POST, ["credit-limit-requests", id, "decision"]) => {
-            decide(&desk, &request, id).await
-        }
-        (_, ["credit-limit-requests", _, "decision"]) => {
-            Err(Problem::method_not_allowed(&["POST"]))
-        }
-        _ => Err(Problem::not_found(format!(
-            "no resource at {}",
-            request.path
-        ))),
-    }
-}
-
-/// Longest reason or note kept.
-const MAX_TEXT: usize = 2000;
+const ROUTES: &[Route<Desk>] = &[
+    Route::post(
+        "/credit-limit-requests",
+        Access::ASSOCIATE,
+        handler!(create),
+    ),
+    Route::get("/credit-limit-requests", Access::ASSOCIATE, handler!(list)),
+    Route::get(
+        "/credit-limit-requests/{id}",
+        Access::ASSOCIATE,
+        handler!(show),
+    ),
+    Route::post(
+        "/credit-limit-requests/{id}/decision",
+        Access::MANAGER,
+        handler!(decide),
+    ),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,13 +50,12 @@ struct RequestBody {
 
 /// `POST /credit-limit-requests` (associate): 201 with the pending request;
 /// once per `Idempotency-Key`.
-async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Associate)?;
-    desk.idempotent(&caller, request, async || {
-        let body: RequestBody = request.json()?;
+async fn create(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    desk.idempotent(call, async || {
+        let body: RequestBody = call.json()?;
         let mut fields = Fields::new();
         let customer_id = fields.id("customer_id", &body.customer_id);
-        let reason = fields.text("reason", &body.reason, MAX_TEXT);
+        let reason = fields.text("reason", &body.reason, MAX_NOTE);
         fields.finish()?;
         // The amount is read in the customer's currency, so the customer first.
         let customer = customers::get(&desk.db, &valid(customer_id)).await?;
@@ -77,7 +71,7 @@ async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
             requested_limit: valid(requested_limit),
             reason: valid(reason),
         };
-        let stamp = desk.stamp(&caller);
+        let stamp = call.stamp();
         let created = limits::create(&desk.db, &new, &stamp).await?;
         Ok(Reply::created(&created))
     })
@@ -86,17 +80,17 @@ async fn create(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 
 /// `GET /credit-limit-requests?status=&customer_id=`: oldest first; every
 /// status unless one (or `all`) is asked for.
-async fn list(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
+async fn list(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
-    let status = match request.query("status") {
+    let status = match call.query("status") {
         None | Some("all") => None,
         Some(text) => RequestStatus::parse(text).or_else(|| {
-            fields.error("status", "must be pending, approved, rejected or all");
+            let expected = RequestStatus::expected_or(&["all"]);
+            fields.error("status", format!("must be {expected}"));
             None
         }),
     };
-    let customer_id = request
+    let customer_id = call
         .query("customer_id")
         .and_then(|id| fields.id("customer_id", id));
     fields.finish()?;
@@ -108,9 +102,9 @@ async fn list(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
 }
 
 /// `GET /credit-limit-requests/{id}`.
-async fn show(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let found = limits::get(&desk.db, path_id("credit-limit request", id)?).await?;
+async fn show(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("credit-limit request", call.param("id"))?;
+    let found = limits::get(&desk.db, id).await?;
     Ok(Reply::ok(&found))
 }
 
@@ -144,7 +138,7 @@ fn decision(
     if approve == Some(false) && limit.is_some() {
         fields.error("approved_limit", "only an approval sets a limit");
     }
-    let note = fields.text("note", &body.note, MAX_TEXT);
+    let note = fields.text("note", &body.note, MAX_NOTE);
     let as_of = match &body.as_of {
         Some(text) => fields.date("as_of", text),
         None => Some(today),
@@ -167,13 +161,12 @@ fn decision(
 /// `POST /credit-limit-requests/{id}/decision` (a manager, not the
 /// requester): approve or reject; an approval re-checks held orders as of
 /// `as_of` (today by default).
-async fn decide(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Manager)?;
-    let id = path_id("credit-limit request", id)?;
+async fn decide(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("credit-limit request", call.param("id"))?;
     let pending = limits::get(&desk.db, id).await?;
-    let decision = decision(&request.json()?, pending.currency, desk.today())?;
+    let decision = decision(&call.json()?, pending.currency, call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&caller);
-    let decided = limits::decide(&desk.db, id, &decision, &policy, &stamp).await?;
+    let stamp = call.stamp();
+    let decided = workflows::limit::decide(&desk.db, id, &decision, &policy, &stamp).await?;
     Ok(Reply::ok(&decided))
 }

@@ -2,42 +2,34 @@
 //! through review to a resolution — a credit, a rejection or a withdrawal —
 //! with notes, and follow them against their service levels.
 
-use api::input::{check_id, path_id};
+use api::input::{MAX_NOTE, check_id, path_id};
 use api::spin::{Desk, serve};
-use api::{Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Access, Call, Fields, Problem, Reply, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::Currency;
+use credit_core::Named;
 use credit_core::dispute::DisputeStatus;
-use http::Method;
 use ledger::disputes::{self, DisputeQuery, DisputeUpdate, NewDispute, StatusFilter};
 use ledger::invoices;
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    serve(request, route).await
+    serve(request, ROUTES, Desk::open).await
 }
 
-async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open_for_people().await?;
-    let segments = request.segments();
-    match (&request.method, segments.as_slice()) {
-        (&Method::POST, ["disputes"]) => open_dispute(&desk, &request).await,
-        (&Method::GET, ["disputes"]) => list_disputes(&desk, &request).await,
-        (_, ["disputes"]) => Err(Problem::method_not_allowed(&["GET", "POST"])),
-        (&Method::GET, ["disputes", id]) => show_dispute(&desk, &request, id).await,
-        (&Method::PATCH, ["disputes", id]) => update_dispute(&desk, &request, id).await,
-        (_, ["disputes", _]) => Err(Problem::method_not_allowed(&["GET", "PATCH"])),
-        _ => Err(Problem::not_found(format!(
-            "no resource at {}",
-            request.path
-        ))),
-    }
-}
-
-/// Longest note kept with a dispute.
-const MAX_NOTE: usize = 2000;
+const ROUTES: &[Route<Desk>] = &[
+    Route::post("/disputes", Access::ASSOCIATE, handler!(open_dispute)),
+    Route::get("/disputes", Access::ASSOCIATE, handler!(list_disputes)),
+    Route::get("/disputes/{id}", Access::ASSOCIATE, handler!(show_dispute)),
+    Route::patch(
+        "/disputes/{id}",
+        Access::ASSOCIATE,
+        handler!(update_dispute),
+    ),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,15 +75,14 @@ async fn invoice_currency(desk: &Desk, invoice_id: &str) -> Result<Currency, Pro
 
 /// `POST /disputes` (associate): 201 with the dispute and the held orders
 /// the lower past-due amount released; once per `Idempotency-Key`.
-async fn open_dispute(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Associate)?;
-    desk.idempotent(&caller, request, async || {
-        let body: OpenBody = request.json()?;
+async fn open_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    desk.idempotent(call, async || {
+        let body: OpenBody = call.json()?;
         let currency = invoice_currency(desk, &body.invoice_id).await?;
-        let (new, as_of) = new_dispute(&body, currency, desk.today())?;
+        let (new, as_of) = new_dispute(&body, currency, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let stamp = desk.stamp(&caller);
-        let opened = disputes::open(&desk.db, &new, as_of, &policy, &stamp).await?;
+        let stamp = call.stamp();
+        let opened = workflows::dispute::open(&desk.db, &new, as_of, &policy, &stamp).await?;
         Ok(Reply::created(&opened))
     })
     .await
@@ -140,49 +131,49 @@ fn dispute_update(
 }
 
 /// `PATCH /disputes/{id}` (associate): a new status, a note, or both.
-async fn update_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    let caller = desk.person(request, Role::Associate)?;
-    let id = path_id("dispute", id)?;
-    let body: UpdateBody = request.json()?;
-    let currency = disputes::get(&desk.db, id, desk.today()).await?.currency;
-    let (update, as_of) = dispute_update(&body, currency, desk.today())?;
+async fn update_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("dispute", call.param("id"))?;
+    let body: UpdateBody = call.json()?;
+    let currency = disputes::get(&desk.db, id, call.today()).await?.currency;
+    let (update, as_of) = dispute_update(&body, currency, call.today())?;
     let policy = ledger::policy::load(&desk.kv).await?;
-    let stamp = desk.stamp(&caller);
-    let changed = disputes::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
+    let stamp = call.stamp();
+    let changed = workflows::dispute::update(&desk.db, id, &update, as_of, &policy, &stamp).await?;
     Ok(Reply::ok(&changed))
 }
 
 /// `GET /disputes/{id}?as_of=`: the dispute, its history and service level.
-async fn show_dispute(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let id = path_id("dispute", id)?;
-    let as_of = request.as_of(desk.today())?;
-    let view = disputes::view(&desk.db, id, as_of).await?;
+async fn show_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let id = path_id("dispute", call.param("id"))?;
+    let as_of = call.as_of(call.today())?;
+    let view = disputes::view(&desk.db, id, as_of, call.now).await?;
     Ok(Reply::ok(&view))
 }
 
-/// `GET /disputes?status=&customer_id=&as_of=`: the nearest due first.
-async fn list_disputes(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
+/// `GET /disputes?status=&customer_id=&assignee=&as_of=`: the nearest due
+/// first.
+async fn list_disputes(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let mut fields = Fields::new();
-    let status = match request.query("status") {
+    let status = match call.query("status") {
         None => Some(StatusFilter::Any),
         Some(text) => StatusFilter::parse(text).or_else(|| {
-            fields.error(
-                "status",
-                "must be open, in_review, resolved_credit, resolved_rejected, withdrawn or active",
-            );
+            let expected = DisputeStatus::expected_or(&["active"]);
+            fields.error("status", format!("must be {expected}"));
             None
         }),
     };
-    let customer_id = request
+    let customer_id = call
         .query("customer_id")
         .and_then(|id| fields.id("customer_id", id));
-    let as_of = request.as_of(desk.today());
+    let assignee = call
+        .query("assignee")
+        .and_then(|text| fields.assignee("assignee", text, call.caller.name()));
+    let as_of = call.as_of(call.today());
     fields.finish()?;
     let query = DisputeQuery {
         status: valid(status),
         customer_id,
+        assignee,
     };
     let list = disputes::list(&desk.db, &query, as_of?).await?;
     Ok(Reply::ok(&list))

@@ -4,33 +4,26 @@
 
 use api::input::path_id;
 use api::spin::{Desk, serve};
-use api::{Fields, Incoming, Problem, Reply, Role, valid};
+use api::{Access, Call, Fields, Problem, Reply, Role, Route, handler, valid};
 use chrono::NaiveDate;
 use credit_core::allocation::RemittanceLine;
-use http::Method;
 use ledger::payments::{self, NewPayment};
+use ledger::workflows;
 use serde::Deserialize;
 use spin_sdk::http::{IntoResponse, Request};
 
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
-    serve(request, route).await
+    serve(request, ROUTES, Desk::open).await
 }
 
-async fn route(request: Incoming) -> Result<Reply, Problem> {
-    let desk = Desk::open().await?;
-    let segments = request.segments();
-    match (&request.method, segments.as_slice()) {
-        (&Method::POST, ["payments"]) => post_payment(&desk, &request).await,
-        (_, ["payments"]) => Err(Problem::method_not_allowed(&["POST"])),
-        (&Method::GET, ["payments", id]) => show_payment(&desk, &request, id).await,
-        (_, ["payments", _]) => Err(Problem::method_not_allowed(&["GET"])),
-        _ => Err(Problem::not_found(format!(
-            "no resource at {}",
-            request.path
-        ))),
-    }
-}
+/// Payments come from the ERP's webhooks or from an associate.
+const ERP_OR_ASSOCIATE: Access = Access::ErpOr(Role::Associate);
+
+const ROUTES: &[Route<Desk>] = &[
+    Route::post("/payments", ERP_OR_ASSOCIATE, handler!(post_payment)),
+    Route::get("/payments/{id}", Access::ASSOCIATE, handler!(show_payment)),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,12 +108,11 @@ fn new_payment(body: &PaymentBody, today: NaiveDate) -> Result<NewPayment, Probl
 
 /// `POST /payments` (ERP or associate): 201 with the allocation; the same
 /// payment posted again gets the first answer, marked `idempotent-replay`.
-async fn post_payment(desk: &Desk, request: &Incoming) -> Result<Reply, Problem> {
-    let caller = desk.erp_or(request, Role::Associate)?;
-    desk.once(&caller, request, async || {
-        let payment = new_payment(&request.json()?, desk.today())?;
+async fn post_payment(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    desk.once(call, async || {
+        let payment = new_payment(&call.json()?, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let posted = payments::post(&desk.db, &payment, &policy, &desk.stamp(&caller)).await?;
+        let posted = workflows::payment::post(&desk.db, &payment, &policy, &call.stamp()).await?;
         let reply = Reply::created(&posted.result);
         Ok(if posted.replayed {
             reply.with_header("idempotent-replay", "true")
@@ -132,8 +124,7 @@ async fn post_payment(desk: &Desk, request: &Incoming) -> Result<Reply, Problem>
 }
 
 /// `GET /payments/{id}`: the payment and its allocations.
-async fn show_payment(desk: &Desk, request: &Incoming, id: &str) -> Result<Reply, Problem> {
-    desk.person(request, Role::Associate)?;
-    let view = payments::view(&desk.db, path_id("payment", id)?).await?;
+async fn show_payment(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
+    let view = payments::view(&desk.db, path_id("payment", call.param("id"))?).await?;
     Ok(Reply::ok(&view))
 }

@@ -13,7 +13,8 @@
 use api::Table;
 use credit_core::aging::Bucket;
 use ledger::reports::{
-    AgingReport, DisputesReport, HeldOrders, KpiReport, LimitRequests, Worklist,
+    AgingReport, Dashboard, DisputesReport, HeldOrders, KpiReport, LimitRequests, ReleasesReport,
+    Worklist,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -116,6 +117,23 @@ pub fn kpis(report: &KpiReport) -> Table {
     table(&name, &columns, &columns[1..], &report.currencies)
 }
 
+/// The dashboard's tiles of each currency (the counts across currencies —
+/// disputes breaching their SLA, pending requests — are in its JSON).
+pub fn dashboard(report: &Dashboard) -> Table {
+    let columns = [
+        "currency",
+        "held_orders",
+        "held_amount",
+        "open_receivables",
+        "past_due",
+        "past_due_share",
+        "dso",
+        "cei",
+    ];
+    let name = format!("dashboard-{}", report.as_of);
+    table(&name, &columns, &columns[1..], &report.currencies)
+}
+
 pub fn credit_limit_requests(report: &LimitRequests) -> Table {
     let columns = [
         "id",
@@ -146,6 +164,26 @@ pub fn credit_limit_requests(report: &LimitRequests) -> Table {
         &figures,
         &report.requests,
     )
+}
+
+/// One row per release by hand (the per-person totals are in its JSON,
+/// and the rows add up to them).
+pub fn releases(report: &ReleasesReport) -> Table {
+    let columns = [
+        "released_at",
+        "order_id",
+        "customer_id",
+        "customer_name",
+        "amount",
+        "currency",
+        "person",
+        "approved_by",
+        "overridden",
+        "note",
+    ];
+    let figures = ["released_at", "amount"];
+    let name = format!("releases-{}-{}", report.from, report.to);
+    table(&name, &columns, &figures, &report.releases)
 }
 
 /// A table of `columns` taken from each line's JSON; `figures` are the

@@ -2,8 +2,7 @@
 //! of a period, per currency — as JSON, or as CSV with one row per day and
 //! currency (`date`, `currency`, `orders`, `value`), the JSON's figures.
 
-use api::spin::{Desk, NoStore};
-use api::{Incoming, Problem, Reply, Table};
+use api::{Call, Problem, Reply, Table};
 use chrono::Days;
 use credit_core::metrics::Period;
 use credit_core::trend::MAX_TREND_DAYS;
@@ -14,9 +13,9 @@ const DEFAULT_DAYS: u64 = 30;
 
 /// `?from=&to=`: `to` defaults to today, `from` to 29 days before `to`;
 /// at most [`MAX_TREND_DAYS`] days.
-pub async fn held_orders_trend(desk: &Desk<NoStore>, request: &Incoming) -> Result<Reply, Problem> {
-    let to = request.date_param("to")?.unwrap_or_else(|| desk.today());
-    let from = match request.date_param("from")? {
+pub async fn held_orders_trend(desk: &super::Reports, call: &Call) -> Result<Reply, Problem> {
+    let to = call.date_param("to")?.unwrap_or_else(|| call.today());
+    let from = match call.date_param("from")? {
         Some(from) => from,
         None => to
             .checked_sub_days(Days::new(DEFAULT_DAYS - 1))
@@ -31,7 +30,7 @@ pub async fn held_orders_trend(desk: &Desk<NoStore>, request: &Incoming) -> Resu
         ));
     }
     let report = reports::held_orders_trend(&desk.db, period).await?;
-    Ok(super::answer(request, &report, table))
+    Ok(super::answer(call, &report, table))
 }
 
 fn table(report: &HeldOrdersTrend) -> Table {

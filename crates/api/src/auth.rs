@@ -8,53 +8,40 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-/// What a person may do. A manager may do everything an associate may.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Works the queues: releases orders, records payments and disputes.
-    Associate,
-    /// Everything an associate does, plus policy and credit-limit decisions.
-    Manager,
+credit_core::named! {
+    /// What a person (or a system) may do. A manager may do everything an
+    /// associate or an integration may; an integration only reads the
+    /// event feed and runs event delivery.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        /// Works the queues: releases orders, records payments and disputes.
+        Associate = "associate",
+        /// Everything an associate does, plus policy and credit-limit decisions.
+        Manager = "manager",
+        /// A system (the ERP, a scheduler) that reads the event feed.
+        Integration = "integration",
+    }
 }
 
 impl Role {
     /// Whether someone in this role may do what needs `required`.
     pub fn allows(self, required: Role) -> bool {
-        self >= required
-    }
-
-    /// The role's name as written in the token list and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Associate => "associate",
-            Role::Manager => "manager",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self == required || self == Role::Manager
     }
 }
 
 impl FromStr for Role {
     type Err = UnknownRole;
 
-    /// Parses `associate` or `manager` (exactly, lowercase).
+    /// Parses a role's name (exactly, lowercase).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "associate" => Ok(Role::Associate),
-            "manager" => Ok(Role::Manager),
-            _ => Err(UnknownRole),
-        }
+        Role::parse(text).ok_or(UnknownRole)
     }
 }
 
-/// The text is neither `associate` nor `manager`.
+/// The text is not a role's name.
 #[derive(Clone, Copy, Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown role: expected \"associate\" or \"manager\"")]
+#[error("unknown role: expected \"associate\", \"manager\" or \"integration\"")]
 pub struct UnknownRole;
 
 /// A caller identified by a token.
@@ -96,8 +83,10 @@ pub enum TokenSpecError {
         /// 1-based position of the entry.
         position: usize,
     },
-    /// The role is neither `associate` nor `manager`.
-    #[error("token entry {position}: unknown role {role:?}, expected \"associate\" or \"manager\"")]
+    /// The role is not a role's name.
+    #[error(
+        "token entry {position}: unknown role {role:?}, expected \"associate\", \"manager\" or \"integration\""
+    )]
     UnknownRole {
         /// 1-based position of the entry.
         position: usize,
@@ -174,6 +163,24 @@ impl Tokens {
             }
         }
         found
+    }
+
+    /// Everyone who holds a token, once each (a person may hold several),
+    /// by name; a person with tokens of several roles in the widest one.
+    pub fn people(&self) -> Vec<Person> {
+        let mut people: Vec<Person> = vec![];
+        for Person { name, role } in self.entries.iter().map(|entry| &entry.person) {
+            match people.iter_mut().find(|p| &p.name == name) {
+                Some(known) if role.allows(known.role) => known.role = *role,
+                Some(_) => {}
+                None => people.push(Person {
+                    name: name.clone(),
+                    role: *role,
+                }),
+            }
+        }
+        people.sort_by(|a, b| a.name.cmp(&b.name));
+        people
     }
 
     /// How many tokens there are.
@@ -270,12 +277,34 @@ mod tests {
     }
 
     #[test]
+    fn people_are_listed_once_by_name_in_their_widest_role() {
+        let tokens =
+            Tokens::parse("t1=bo:associate, t2=ana:associate, t3=bo:manager, t4=erp:integration")
+                .unwrap();
+        assert_eq!(
+            tokens.people(),
+            [
+                person("ana", Role::Associate),
+                person("bo", Role::Manager),
+                person("erp", Role::Integration),
+            ]
+        );
+    }
+
+    #[test]
     fn manager_allows_everything_an_associate_may() {
         assert!(Role::Manager.allows(Role::Manager));
         assert!(Role::Manager.allows(Role::Associate));
         assert!(Role::Associate.allows(Role::Associate));
         assert!(!Role::Associate.allows(Role::Manager));
         assert!(Role::Manager > Role::Associate);
+        assert!(Role::Manager.allows(Role::Integration));
+        assert!(Role::Integration.allows(Role::Integration));
+        assert!(
+            !Role::Integration.allows(Role::Associate),
+            "the feed and nothing else"
+        );
+        assert!(!Role::Associate.allows(Role::Integration));
     }
 
     #[test]

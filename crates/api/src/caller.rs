@@ -4,7 +4,8 @@
 use crate::auth::{Person, Role, Tokens, bearer_token};
 use crate::problem::Problem;
 use crate::request::Incoming;
-use crate::webhook::{WebhookHeaders, WebhookSecret, verify};
+use crate::router::Access;
+use crate::webhook::{WebhookError, WebhookHeaders, WebhookSecret, check_headers, verify};
 
 /// Longest `webhook-id` accepted (it becomes a key in the store).
 const MAX_WEBHOOK_ID: usize = 200;
@@ -25,6 +26,11 @@ impl Caller {
             Caller::Person(person) => &person.name,
             Caller::Erp { .. } => "erp",
         }
+    }
+
+    /// Whether the caller is a manager (the ERP is not a person).
+    pub fn is_manager(&self) -> bool {
+        matches!(self, Caller::Person(person) if person.role == Role::Manager)
     }
 
     pub fn webhook_id(&self) -> Option<&str> {
@@ -58,6 +64,11 @@ impl Credentials {
         })
     }
 
+    /// Everyone who holds a token (see [`Tokens::people`]).
+    pub fn people(&self) -> Vec<Person> {
+        self.tokens.people()
+    }
+
     /// A person with at least the `required` role: 401 without a valid
     /// token, 403 with too small a role.
     pub fn person(&self, request: &Incoming, required: Role) -> Result<Person, Problem> {
@@ -77,34 +88,90 @@ impl Credentials {
         Ok(person.clone())
     }
 
-    /// The ERP with a signed webhook, or a person with at least `role`
-    /// (for ERP endpoints: a manager).
-    pub fn erp_or(&self, request: &Incoming, role: Role, now_unix: i64) -> Result<Caller, Problem> {
-        let Some(signature) = request.header("webhook-signature") else {
-            return self.person(request, role).map(Caller::Person);
+    /// Who may be calling, from the headers alone, so that nobody is
+    /// kept waiting for a body that will be refused: a person's token is
+    /// checked in full; a webhook's headers (an id, a fresh timestamp, a
+    /// signature) are checked and its signature is left to [`Self::confirm`].
+    pub fn admit(
+        &self,
+        request: &Incoming,
+        access: Access,
+        now_unix: i64,
+    ) -> Result<Admitted, Problem> {
+        let role = match access {
+            Access::Person(role) => return self.person(request, role).map(Admitted::Person),
+            Access::ErpOr(role) => role,
         };
-        let id = request.header("webhook-id").unwrap_or_default();
-        if id.len() > MAX_WEBHOOK_ID {
-            return Err(Problem::bad_request(format!(
-                "webhook-id is longer than {MAX_WEBHOOK_ID} characters"
-            )));
-        }
-        let Some(secret) = &self.webhook_secret else {
+        let Some(signature) = request.header("webhook-signature") else {
+            return self.person(request, role).map(Admitted::Person);
+        };
+        let headers = webhook_headers(request, signature)?;
+        if self.webhook_secret.is_none() {
             return Err(Problem::unauthorized(
                 "this endpoint takes no signed webhooks; send 'Authorization: Bearer <token>'",
             ));
-        };
-        let headers = WebhookHeaders {
-            id,
-            timestamp: request.header("webhook-timestamp").unwrap_or_default(),
-            signature,
-        };
-        verify(secret, &headers, &request.body, now_unix)
-            .map_err(|e| Problem::unauthorized(format!("webhook refused: {e}")))?;
-        Ok(Caller::Erp {
-            webhook_id: id.to_string(),
+        }
+        check_headers(&headers, now_unix).map_err(refused)?;
+        Ok(Admitted::Webhook {
+            id: headers.id.to_string(),
         })
     }
+
+    /// The caller, once the body is in: a webhook's signature must match it.
+    pub fn confirm(
+        &self,
+        admitted: Admitted,
+        request: &Incoming,
+        now_unix: i64,
+    ) -> Result<Caller, Problem> {
+        let webhook_id = match admitted {
+            Admitted::Person(person) => return Ok(Caller::Person(person)),
+            Admitted::Webhook { id } => id,
+        };
+        let signature = request.header("webhook-signature").unwrap_or_default();
+        let headers = webhook_headers(request, signature)?;
+        let secret = self.webhook_secret.as_ref().ok_or_else(Problem::internal)?;
+        verify(secret, &headers, &request.body, now_unix).map_err(refused)?;
+        Ok(Caller::Erp { webhook_id })
+    }
+
+    /// The ERP with a signed webhook, or a person with at least `role`
+    /// (for ERP endpoints: a manager).
+    pub fn erp_or(&self, request: &Incoming, role: Role, now_unix: i64) -> Result<Caller, Problem> {
+        let admitted = self.admit(request, Access::ErpOr(role), now_unix)?;
+        self.confirm(admitted, request, now_unix)
+    }
+}
+
+/// Who a request's headers say is calling (see [`Credentials::admit`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admitted {
+    Person(Person),
+    /// A webhook whose signature is still to be checked against the body.
+    Webhook {
+        id: String,
+    },
+}
+
+fn webhook_headers<'a>(
+    request: &'a Incoming,
+    signature: &'a str,
+) -> Result<WebhookHeaders<'a>, Problem> {
+    let id = request.header("webhook-id").unwrap_or_default();
+    if id.len() > MAX_WEBHOOK_ID {
+        return Err(Problem::bad_request(format!(
+            "webhook-id is longer than {MAX_WEBHOOK_ID} characters"
+        )));
+    }
+    Ok(WebhookHeaders {
+        id,
+        timestamp: request.header("webhook-timestamp").unwrap_or_default(),
+        signature,
+    })
+}
+
+fn refused(error: WebhookError) -> Problem {
+    Problem::unauthorized(format!("webhook refused: {error}"))
 }
 
 #[cfg(test)]
@@ -184,6 +251,61 @@ mod tests {
         let problem = creds.erp_or(&tampered, Role::Manager, NOW).unwrap_err();
         assert_eq!(problem.status, 401);
         assert!(!problem.detail.contains(SECRET));
+    }
+
+    #[test]
+    fn the_headers_alone_admit_or_refuse_before_the_body_is_read() {
+        let creds = credentials();
+        let erp = Access::ErpOr(Role::Manager);
+        let no_body = |id: &str, at: i64| {
+            let mut head = signed(id, at, r#"{"id":"SO-1"}"#);
+            head.body.clear();
+            head
+        };
+        assert_eq!(
+            creds.admit(&no_body("msg_1", NOW), erp, NOW).unwrap(),
+            Admitted::Webhook { id: "msg_1".into() }
+        );
+        let stale = creds
+            .admit(&no_body("msg_1", NOW - 301), erp, NOW)
+            .unwrap_err();
+        assert_eq!(stale.status, 401);
+        assert_eq!(
+            creds.admit(&no_body("", NOW), erp, NOW).unwrap_err().status,
+            401
+        );
+        let anonymous = request(&[], "");
+        let person = Access::Person(Role::Associate);
+        assert_eq!(
+            creds.admit(&anonymous, person, NOW).unwrap_err().status,
+            401
+        );
+        assert_eq!(creds.admit(&anonymous, erp, NOW).unwrap_err().status, 401);
+        let alice = request(&[("authorization", "Bearer t-al".into())], "");
+        assert_eq!(creds.admit(&alice, erp, NOW).unwrap_err().status, 403);
+        let Admitted::Person(person) = creds.admit(&alice, person, NOW).unwrap() else {
+            panic!("a person");
+        };
+        assert_eq!(person.name, "alice");
+    }
+
+    #[test]
+    fn a_webhook_admitted_on_its_headers_is_confirmed_by_its_body() {
+        let creds = credentials();
+        let erp = Access::ErpOr(Role::Manager);
+        let mut request = signed("msg_1", NOW, r#"{"id":"SO-1"}"#);
+        let admitted = creds.admit(&request, erp, NOW).unwrap();
+        assert_eq!(
+            creds.confirm(admitted.clone(), &request, NOW).unwrap(),
+            Caller::Erp {
+                webhook_id: "msg_1".into()
+            }
+        );
+        request.body = br#"{"id":"SO-2"}"#.to_vec();
+        assert_eq!(
+            creds.confirm(admitted, &request, NOW).unwrap_err().status,
+            401
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use ledger::customers::AssigneeFilter;
+
 use crate::problem::Problem;
 
 /// Parses a JSON body: malformed JSON is 400; JSON of the wrong shape
@@ -118,6 +120,11 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
 fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
 }
+
+/// Longest note (on a release, a dispute, a contact, a decision) kept.
+pub const MAX_NOTE: usize = 2000;
+/// Longest name or short text (a customer's name, a contact's outcome).
+pub const MAX_NAME: usize = 200;
 
 /// Collects field problems while a request is turned into a command.
 /// Checks return `None` on a problem; after [`Fields::finish`] succeeds
@@ -237,6 +244,51 @@ impl Fields {
             .filter(|d| *d <= 3650)
             .ok_or_else(|| "must be a whole number of days from 0 to 3650".to_string());
         self.record(field, result)
+    }
+
+    /// One of a closed set of names (a status, a channel): "must be a, b
+    /// or c" otherwise.
+    pub fn named<T: credit_core::Named>(&mut self, field: &str, text: &str) -> Option<T> {
+        let value = T::from_name(text);
+        if value.is_none() {
+            self.error(field, format!("must be {}", T::expected()));
+        }
+        value
+    }
+
+    /// A whole-number query parameter in `range`; `default` when absent.
+    pub fn number(
+        &mut self,
+        field: &str,
+        text: Option<&str>,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Option<u32> {
+        let Some(text) = text else {
+            return Some(default);
+        };
+        let parsed = text.parse::<u32>().ok().filter(|n| range.contains(n));
+        if parsed.is_none() {
+            self.error(
+                field,
+                format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+        parsed
+    }
+
+    /// Whose accounts a list shows: `me` (the caller, `me`), `unassigned`,
+    /// or a person's name.
+    pub fn assignee(&mut self, field: &str, text: &str, me: &str) -> Option<AssigneeFilter> {
+        match text {
+            "me" => Some(AssigneeFilter::Person(me.to_string())),
+            "unassigned" => Some(AssigneeFilter::Unassigned),
+            name => self.text(field, name, MAX_NAME).map(AssigneeFilter::Person),
+        }
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: &str) {

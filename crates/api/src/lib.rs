@@ -11,9 +11,11 @@ pub mod caller;
 pub mod input;
 mod objects;
 pub mod problem;
+pub mod push;
 pub mod replay;
 pub mod reply;
 pub mod request;
+pub mod router;
 pub mod spin;
 pub mod webhook;
 
@@ -23,3 +25,4 @@ pub use input::{Fields, valid};
 pub use problem::Problem;
 pub use reply::{Reply, Table};
 pub use request::Incoming;
+pub use router::{Access, Call, Handled, Route};

@@ -129,6 +129,24 @@ pub async fn idempotent(
     run_once(db, kv, now, &scope, work).await
 }
 
+/// Forgets requests claimed before `cutoff` — each claim and its stored
+/// answer — oldest first, at most `batch`; gives how many. The answer goes
+/// first: a crash in between leaves a claim without an answer, which the
+/// next purge takes.
+pub async fn purge(
+    db: &impl Database,
+    kv: &impl KeyValue,
+    cutoff: DateTime<Utc>,
+    batch: u32,
+) -> Result<usize, ledger::DbError> {
+    let keys = claims::expired(db, cutoff, batch).await?;
+    for key in &keys {
+        kv.delete(key).await?;
+    }
+    claims::forget(db, &keys).await?;
+    Ok(keys.len())
+}
+
 /// The `Idempotency-Key` header: 1-255 visible ASCII characters, as a
 /// Structured Field string (`"..."`, the draft's form) or bare. Anything
 /// else is 400.
@@ -362,6 +380,49 @@ mod tests {
         // A message id names one message, whatever comes with it again.
         let third = stores.once(&erp, &posted(r#"{"other": 1}"#), work);
         assert_eq!((runs.get(), third.body), (1, first.body));
+    }
+
+    #[test]
+    fn answers_past_their_retention_are_forgotten_oldest_first() {
+        let stores = stores();
+        let runs = Cell::new(0);
+        let work = async || {
+            runs.set(runs.get() + 1);
+            Ok(Reply::ok(&runs.get()))
+        };
+        let day = chrono::Duration::days(1);
+        stores.once_at(now() - day * 10, &erp("old-1"), &posted("{}"), work);
+        stores.once_at(now() - day * 9, &erp("old-2"), &posted("{}"), work);
+        stores.once_at(now(), &erp("new"), &posted("{}"), work);
+        let cutoff = now() - day * 7;
+        assert_eq!(
+            block_on(purge(&stores.db, &stores.kv, cutoff, 1)).unwrap(),
+            1
+        );
+        assert_eq!(stores.claims(), 2, "a small batch, the oldest");
+        assert_eq!(
+            block_on(purge(&stores.db, &stores.kv, cutoff, 10)).unwrap(),
+            1
+        );
+        assert_eq!(
+            block_on(purge(&stores.db, &stores.kv, cutoff, 10)).unwrap(),
+            0
+        );
+        assert_eq!(stores.claims(), 1);
+        assert!(block_on(stores.kv.get("webhook:old-1")).unwrap().is_none());
+        assert!(block_on(stores.kv.get("webhook:new")).unwrap().is_some());
+        let replayed = stores.once(&erp("new"), &posted("{}"), work);
+        assert_eq!(
+            replayed.header("webhook-replay"),
+            Some("true"),
+            "the recent one is kept"
+        );
+        stores.once(&erp("old-1"), &posted("{}"), work);
+        assert_eq!(
+            runs.get(),
+            4,
+            "a message older than the retention runs again"
+        );
     }
 
     #[test]

@@ -85,7 +85,24 @@ impl Reply {
     pub fn content_type(&self) -> &str {
         self.header("content-type").unwrap_or_default()
     }
+
+    /// The reply as it leaves the API: never cached (answers carry business
+    /// data and change with every write) and never content-sniffed.
+    pub fn for_the_wire(self) -> Reply {
+        API_HEADERS
+            .iter()
+            .fold(self, |reply, (name, value)| match reply.header(name) {
+                Some(_) => reply,
+                None => reply.with_header(name, *value),
+            })
+    }
 }
+
+/// Headers every API answer carries (see [`Reply::for_the_wire`]).
+pub const API_HEADERS: [(&str, &str); 2] = [
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+];
 
 /// A text cell a spreadsheet would take for a formula — one starting with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP, CSV injection) —
@@ -140,6 +157,30 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_leave_uncached_and_unsniffed() {
+        for reply in [
+            Reply::ok(&"x"),
+            Reply::csv(&Table::new("t", &["a"])),
+            crate::Problem::not_found("x").into_reply(),
+        ] {
+            let wire = reply.for_the_wire();
+            assert_eq!(wire.header("cache-control"), Some("no-store"));
+            assert_eq!(wire.header("x-content-type-options"), Some("nosniff"));
+        }
+        let kept = Reply::ok(&"x")
+            .with_header("cache-control", "private, max-age=60")
+            .for_the_wire();
+        assert_eq!(kept.header("cache-control"), Some("private, max-age=60"));
+        assert_eq!(
+            kept.headers
+                .iter()
+                .filter(|(n, _)| n == "cache-control")
+                .count(),
+            1
+        );
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting() {

@@ -1,36 +1,58 @@
-//! The Spin side of a component: read the request (up to the size limit),
+//! The Spin side of a component: find the request's route, check who is
+//! calling from the headers alone, read the body (up to the size limit),
 //! run the handler, answer. Compiled for wasm32 only.
 
-use std::future::Future;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body_util::{BodyExt, Limited};
 use ledger::db::spin::{SpinDb, SpinKv};
 use spin_sdk::http::{FullBody, Request, Response};
 
-use crate::auth::Role;
-use crate::caller::{Caller, Credentials};
+use crate::caller::Credentials;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::request::{Incoming, MAX_BODY_BYTES};
+use crate::router::{self, Call, Route};
 
-/// Serves one request with `handler`; problems become problem responses.
-pub async fn serve<F, Fut>(request: Request, handler: F) -> Response<FullBody<Bytes>>
-where
-    F: FnOnce(Incoming) -> Fut,
-    Fut: Future<Output = Result<Reply, Problem>>,
-{
-    let reply = match read(request).await {
-        Ok(incoming) => handler(incoming).await,
-        Err(problem) => Err(problem),
-    };
-    respond(reply.unwrap_or_else(Problem::into_reply))
+/// Serves one request with `routes`; `open` opens the stores the handlers
+/// work on. Problems become problem responses.
+pub async fn serve<D>(
+    request: Request,
+    routes: &'static [Route<D>],
+    open: impl AsyncFnOnce() -> Result<D, Problem>,
+) -> Response<FullBody<Bytes>> {
+    let reply = answer(request, routes, open).await;
+    respond(reply.unwrap_or_else(Problem::into_reply).for_the_wire())
 }
 
-async fn read(request: Request) -> Result<Incoming, Problem> {
+/// Nobody is kept waiting on a body before the route and the caller's
+/// credentials are known to be good: an unknown path, a wrong method or a
+/// missing token is answered at once, and the body is never read.
+async fn answer<D>(
+    request: Request,
+    routes: &'static [Route<D>],
+    open: impl AsyncFnOnce() -> Result<D, Problem>,
+) -> Result<Reply, Problem> {
+    let now = Utc::now();
     let (parts, body) = request.into_parts();
+    let mut incoming = Incoming::new(parts.method, &parts.uri, parts.headers, vec![]);
+    let (route, params) = router::find(routes, &incoming)?;
+    let credentials = credentials(Webhooks::taken_by(routes)).await?;
+    let admitted = credentials.admit(&incoming, route.access, now.timestamp())?;
+    incoming.body = read_body(body).await?;
+    let caller = credentials.confirm(admitted, &incoming, now.timestamp())?;
+    let stores = open().await?;
+    let call = Call::new(incoming, caller, now, params);
+    (route.handler)(&stores, &call).await
+}
+
+async fn read_body<B>(body: B) -> Result<Vec<u8>, Problem>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     // Reading stops one byte past the limit, whatever Content-Length says.
     let body = Limited::new(body, MAX_BODY_BYTES)
         .collect()
@@ -41,14 +63,8 @@ async fn read(request: Request) -> Result<Incoming, Problem> {
             } else {
                 Problem::bad_request("the request body could not be read")
             }
-        })?
-        .to_bytes();
-    Ok(Incoming::new(
-        parts.method,
-        &parts.uri,
-        parts.headers,
-        body.to_vec(),
-    ))
+        })?;
+    Ok(body.to_bytes().to_vec())
 }
 
 fn respond(reply: Reply) -> Response<FullBody<Bytes>> {
@@ -65,118 +81,90 @@ fn respond(reply: Reply) -> Response<FullBody<Bytes>> {
     response
 }
 
-/// What every handler works with: the stores, the configured credentials
-/// and the time the request arrived. A component opens only what spin.toml
-/// grants it: [`Desk::open`] for components with ERP endpoints,
-/// [`Desk::open_for_people`] for those only people call, and
-/// [`Desk::open_read_only`] (no key-value store, `Desk<NoStore>`) for the
-/// reports.
+/// The stores a handler works with. A component opens only what spin.toml
+/// grants it: [`Desk::open`] the database and the key-value store,
+/// [`Desk::open_read_only`] (`Desk<NoStore>`) the database alone.
 pub struct Desk<Kv = SpinKv> {
     pub db: SpinDb,
     pub kv: Kv,
-    pub credentials: &'static Credentials,
-    pub now: DateTime<Utc>,
 }
 
 /// A desk without the key-value store.
 pub struct NoStore;
 
 impl Desk {
-    /// The database, the key-value store, people's tokens and the ERP's
-    /// webhook secret.
+    /// The database and the key-value store.
     pub async fn open() -> Result<Desk, Problem> {
-        Desk::with_store(Webhooks::Signed).await
-    }
-
-    /// The database, the key-value store and people's tokens: no webhook
-    /// secret (the component declares no `erp_webhook_secret`).
-    pub async fn open_for_people() -> Result<Desk, Problem> {
-        Desk::with_store(Webhooks::None).await
-    }
-
-    async fn with_store(webhooks: Webhooks) -> Result<Desk, Problem> {
         Ok(Desk {
             db: ledger::db::spin::open_ledger().await?,
             kv: SpinKv::open_default().await?,
-            credentials: credentials(webhooks).await?,
-            now: Utc::now(),
         })
     }
 
     /// Runs `work` once per webhook message (see [`crate::replay::once`]).
     pub async fn once(
         &self,
-        caller: &Caller,
-        request: &Incoming,
+        call: &Call,
         work: impl AsyncFnOnce() -> Result<Reply, Problem>,
     ) -> Result<Reply, Problem> {
-        crate::replay::once(&self.db, &self.kv, self.now, caller, request, work).await
+        crate::replay::once(&self.db, &self.kv, call.now, &call.caller, call, work).await
     }
 
     /// Runs `work` once per webhook message and once per person's
     /// `Idempotency-Key` (see [`crate::replay::idempotent`]).
     pub async fn idempotent(
         &self,
-        caller: &Caller,
-        request: &Incoming,
+        call: &Call,
         work: impl AsyncFnOnce() -> Result<Reply, Problem>,
     ) -> Result<Reply, Problem> {
-        crate::replay::idempotent(&self.db, &self.kv, self.now, caller, request, work).await
+        crate::replay::idempotent(&self.db, &self.kv, call.now, &call.caller, call, work).await
     }
 }
 
 impl Desk<NoStore> {
-    /// The database and people's tokens only.
+    /// The database only.
     pub async fn open_read_only() -> Result<Desk<NoStore>, Problem> {
         Ok(Desk {
             db: ledger::db::spin::open_ledger().await?,
             kv: NoStore,
-            credentials: credentials(Webhooks::None).await?,
-            now: Utc::now(),
         })
     }
 }
 
-impl<Kv> Desk<Kv> {
-    /// A person with at least `role` (401/403 otherwise).
-    pub fn person(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
-        self.credentials.person(request, role).map(Caller::Person)
-    }
-
-    /// The ERP with a signed webhook, or a person with at least `role`.
-    pub fn erp_or(&self, request: &Incoming, role: Role) -> Result<Caller, Problem> {
-        self.credentials.erp_or(request, role, self.now.timestamp())
-    }
-
-    /// Who is writing and when, for the ledger.
-    pub fn stamp(&self, caller: &Caller) -> ledger::Stamp {
-        ledger::Stamp::new(caller.name(), self.now)
-    }
-
-    pub fn today(&self) -> chrono::NaiveDate {
-        self.now.date_naive()
-    }
-}
-
-/// Whether a component takes the ERP's signed webhooks.
+/// Whether a component takes the ERP's signed webhooks, and so reads the
+/// webhook secret (only components whose routes take them are granted it).
 #[derive(Clone, Copy)]
 enum Webhooks {
     Signed,
     None,
 }
 
+impl Webhooks {
+    fn taken_by<D>(routes: &[Route<D>]) -> Webhooks {
+        if routes.iter().any(|route| route.access.takes_webhooks()) {
+            Webhooks::Signed
+        } else {
+            Webhooks::None
+        }
+    }
+}
+
 /// The credentials from the application's variables, read and parsed once
 /// per instance: Spin resolves an application's variables when it starts,
 /// so they cannot change while an instance lives, and parsing them hashes
-/// every token. A component always opens the same kind of desk, so the
-/// first request decides `webhooks` for the instance.
+/// every token.
 async fn credentials(webhooks: Webhooks) -> Result<&'static Credentials, Problem> {
-    static CREDENTIALS: OnceLock<Credentials> = OnceLock::new();
-    if let Some(credentials) = CREDENTIALS.get() {
+    static SIGNED: OnceLock<Credentials> = OnceLock::new();
+    static PEOPLE_ONLY: OnceLock<Credentials> = OnceLock::new();
+    let cell = match webhooks {
+        Webhooks::Signed => &SIGNED,
+        Webhooks::None => &PEOPLE_ONLY,
+    };
+    if let Some(credentials) = cell.get() {
         return Ok(credentials);
     }
     let credentials = read_credentials(webhooks).await?;
-    Ok(CREDENTIALS.get_or_init(|| credentials))
+    Ok(cell.get_or_init(|| credentials))
 }
 
 async fn read_credentials(webhooks: Webhooks) -> Result<Credentials, Problem> {
@@ -191,7 +179,13 @@ async fn read_credentials(webhooks: Webhooks) -> Result<Credentials, Problem> {
     })
 }
 
-async fn variable(name: &str) -> Result<String, Problem> {
+/// Everyone named in `api_tokens`, once each, by name.
+pub async fn people() -> Result<Vec<crate::Person>, Problem> {
+    Ok(credentials(Webhooks::None).await?.people())
+}
+
+/// An application variable granted to the component (500 when it is not).
+pub async fn variable(name: &str) -> Result<String, Problem> {
     spin_sdk::variables::get(name).await.map_err(|e| {
         eprintln!("error: variable {name}: {e:?}");
         Problem::internal()

@@ -11,8 +11,12 @@
 //! 4. Runs the same checks natively (rusqlite, no wasm, no HTTP).
 //! 5. Measures per-request instantiation on a trivial route: the probe
 //!    fixture with and without instance reuse, and the health route.
+//! 6. The outbox: the hold check at 16 connections with nobody pushing
+//!    events, then while every event is pushed to a local receiver (events
+//!    per second delivered, lag from commit to receipt).
 
 mod book;
+mod events;
 mod host;
 mod load;
 mod native;
@@ -71,6 +75,8 @@ enum Part {
     Native,
     /// The trivial routes.
     Trivial,
+    /// The hold check with events pushed, and without.
+    Outbox,
 }
 
 /// The bearer token of the manager the load generator calls as.
@@ -129,11 +135,13 @@ fn run(args: Args) -> Result<()> {
         Some(Part::Host) => return hold_checks(&args, &wrk, &work, &book_path, seconds).map(drop),
         Some(Part::Native) => return native_checks(&work, &book_path, seconds).map(drop),
         Some(Part::Trivial) => return trivial_routes(&args, &wrk, &work, seconds).map(drop),
+        Some(Part::Outbox) => return outbox(&args, &wrk, &work, &book_path, seconds).map(drop),
         None => {}
     }
     let (startup, checks, rss) = hold_checks(&args, &wrk, &work, &book_path, seconds)?;
     let native = native_checks(&work, &book_path, seconds)?;
     let trivial = trivial_routes(&args, &wrk, &work, seconds / 2)?;
+    let outbox = outbox(&args, &wrk, &work, &book_path, seconds)?;
 
     let figures = report::Figures {
         seeded,
@@ -142,6 +150,7 @@ fn run(args: Args) -> Result<()> {
         peak_rss_kib: rss,
         native,
         trivial,
+        outbox,
     };
     let table = report::render(&figures, &report::Machine::this_one());
     println!("\n{table}");
@@ -240,6 +249,84 @@ fn hold_checks(
     }
     println!("host peak RSS: {} MiB", peak_rss / 1024);
     Ok((report::Startup { cold, warm }, runs, peak_rss))
+}
+
+/// The secret pushed events are signed with (the receiver does not check).
+const EVENTS_SECRET: &str = "whsec_YmVuY2gtZXZlbnRzLXNlY3JldA==";
+
+/// The hold check at 16 connections with nobody pushing events (they pile
+/// up in the outbox), then — once that backlog is delivered — while a
+/// scheduler pushes every event to a local receiver.
+fn outbox(
+    args: &Args,
+    wrk: &Wrk,
+    work: &Path,
+    book_path: &Path,
+    seconds: Duration,
+) -> Result<events::OutboxRun> {
+    const CONNECTIONS: usize = 16;
+    let receiver = events::Receiver::start()?;
+    let state = work.join("outbox");
+    std::fs::create_dir_all(&state)?;
+    std::fs::copy(book_path, state.join("sqlite_db.db"))?;
+    let url = format!("http://{}/credit-events", receiver.addr);
+    let origin = format!("http://{}", receiver.addr);
+    let mut env: Vec<(&str, &str)> = APP_ENV.to_vec();
+    env.extend([
+        ("SPIN_VARIABLE_ERP_EVENTS_URL", url.as_str()),
+        ("SPIN_VARIABLE_ERP_EVENTS_HOST", origin.as_str()),
+        ("SPIN_VARIABLE_ERP_EVENTS_SECRET", EVENTS_SECRET),
+    ]);
+    let mut host = Host::start(&HostSpec {
+        binary: &args.host,
+        manifest: &args.manifest.canonicalize()?,
+        state_dir: &state,
+        env: &env,
+        args: &[],
+        log: work.join("host-outbox.log"),
+    })?;
+    host.wait_until_serving(SERVE_TIMEOUT)?;
+    let load = |tag| OrderLoad {
+        tag,
+        customers: book::CUSTOMERS,
+        token: TOKEN,
+        as_of: book::AS_OF,
+    };
+    wrk.orders(&host.base_url(), CONNECTIONS, WARM_UP, &load("ow"))?;
+    let quiet = wrk.orders(&host.base_url(), CONNECTIONS, seconds, &load("oq"))?;
+    print_run("POST /orders, nobody pushing", &quiet);
+
+    let stop = events::scheduler(host.addr, TOKEN);
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    while events::pending(host.addr, TOKEN)? > 0 {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the backlog was not delivered"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    receiver.reset();
+    let pushing = wrk.orders(&host.base_url(), CONNECTIONS, seconds, &load("op"))?;
+    let (arrived, lag) = receiver.arrived();
+    let left_behind = events::pending(host.addr, TOKEN)?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    print_run("POST /orders, every event pushed", &pushing);
+    let run = events::OutboxRun {
+        delivered_per_second: arrived as f64 / pushing.seconds,
+        quiet,
+        pushing,
+        lag,
+        left_behind,
+    };
+    println!(
+        "outbox: {:.0} events/s delivered, lag p50 {}, p99 {}; {} left to push at the end; hold check {:.0}% of the quiet run",
+        run.delivered_per_second,
+        stats::ms(run.lag.p50),
+        stats::ms(run.lag.p99),
+        run.left_behind,
+        100.0 * run.pushing.per_second() / run.quiet.per_second()
+    );
+    Ok(run)
 }
 
 /// Times a host just started to serving and to the first hold check.

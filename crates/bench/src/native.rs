@@ -78,6 +78,7 @@ fn next_order(dice: &mut Dice, n: usize, as_of: NaiveDate) -> OrderWebhook {
         amount: Decimal::new(cents, 2),
         currency,
         ordered_on: as_of,
+        requested_ship_on: None,
         as_of,
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::book::Seeded;
+use crate::events::OutboxRun;
 use crate::load::LoadRun;
 use crate::native::NativeRun;
 use crate::stats::{ms, thousands};
@@ -47,6 +48,7 @@ pub struct Figures {
     pub peak_rss_kib: u64,
     pub native: NativeRun,
     pub trivial: Vec<TrivialRun>,
+    pub outbox: OutboxRun,
 }
 
 /// The machine the figures come from.
@@ -77,6 +79,9 @@ const TARGET_P99_MICROS: f64 = 10_000.0;
 const TARGET_NATIVE_SHARE: f64 = 0.40;
 const TARGET_STARTUP: Duration = Duration::from_secs(1);
 const TARGET_RSS_MB: f64 = 300.0;
+/// The hold check while events are pushed, against it without (issue: within 10%).
+const TARGET_PUSHED_SHARE: f64 = 0.90;
+const TARGET_LAG_P99_MICROS: f64 = 1_000_000.0;
 
 fn megabytes(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
@@ -229,6 +234,40 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         );
     }
 
+    let o = &f.outbox;
+    let pushed_share = o.pushing.per_second() / o.quiet.per_second();
+    let _ = writeln!(
+        out,
+        "\n#### Outbox: the hold check while every event is pushed to a local receiver (16 connections)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| Run | Requests/s | p50 | p99 | Events delivered/s | Lag p50 | Lag p99 |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| nobody pushing | {} | {} | {} | | | |",
+        thousands(o.quiet.per_second()),
+        ms(o.quiet.latencies.p50),
+        ms(o.quiet.latencies.p99)
+    );
+    let _ = writeln!(
+        out,
+        "| every event pushed | {} | {} | {} | {} | {} | {} |",
+        thousands(o.pushing.per_second()),
+        ms(o.pushing.latencies.p50),
+        ms(o.pushing.latencies.p99),
+        thousands(o.delivered_per_second),
+        ms(o.lag.p50),
+        ms(o.lag.p99)
+    );
+    let _ = writeln!(
+        out,
+        "\nEvents still to push when the pushing run ended: {}.",
+        thousands(o.left_behind as f64)
+    );
+
     let _ = writeln!(
         out,
         "\n#### Targets (two cores shared by wrk and the host)\n"
@@ -268,6 +307,20 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         millis(TARGET_STARTUP),
         millis(st.warm.first),
         met(st.warm.first <= TARGET_STARTUP)
+    );
+    let _ = writeln!(
+        out,
+        "| hold check with events pushed ≥ {:.0}% of it without | {:.0}% | {} |",
+        TARGET_PUSHED_SHARE * 100.0,
+        pushed_share * 100.0,
+        met(pushed_share >= TARGET_PUSHED_SHARE)
+    );
+    let _ = writeln!(
+        out,
+        "| event lag p99 ≤ {} | {} | {} |",
+        ms(TARGET_LAG_P99_MICROS),
+        ms(o.lag.p99),
+        met(o.lag.p99 <= TARGET_LAG_P99_MICROS)
     );
     let rss = megabytes(f.peak_rss_kib);
     let _ = writeln!(

@@ -2,45 +2,24 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Call,
-    Email,
-    Letter,
-    Visit,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 4] = [
-        Channel::Call,
-        Channel::Email,
-        Channel::Letter,
-        Channel::Visit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Call => "call",
-            Channel::Email => "email",
-            Channel::Letter => "letter",
-            Channel::Visit => "visit",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Channel> {
-        Self::ALL.into_iter().find(|c| c.as_str() == text)
+crate::named! {
+    /// How a customer was contacted.
+    pub enum Channel {
+        Call = "call",
+        Email = "email",
+        Letter = "letter",
+        Visit = "visit",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PromiseStatus {
-    Open,
-    Kept,
-    Broken,
+crate::named! {
+    pub enum PromiseStatus {
+        Open = "open",
+        Kept = "kept",
+        Broken = "broken",
+    }
 }
 
 /// A promise to pay `amount` by `due_on`, made on `made_on`.
@@ -301,7 +280,7 @@ mod tests {
 
     #[test]
     fn channels_round_trip_through_text() {
-        for channel in Channel::ALL {
+        for &channel in Channel::ALL {
             assert_eq!(Channel::parse(channel.as_str()), Some(channel));
         }
         assert_eq!(Channel::parse("fax"), None);

@@ -1,16 +1,15 @@
 //! R3, disputes: their states and service levels in business days.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeStatus {
-    Open,
-    InReview,
-    ResolvedCredit,
-    ResolvedRejected,
-    Withdrawn,
+crate::named! {
+    pub enum DisputeStatus {
+        Open = "open",
+        InReview = "in_review",
+        ResolvedCredit = "resolved_credit",
+        ResolvedRejected = "resolved_rejected",
+        Withdrawn = "withdrawn",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -21,28 +20,6 @@ pub struct IllegalTransition {
 }
 
 impl DisputeStatus {
-    pub const ALL: [DisputeStatus; 5] = [
-        DisputeStatus::Open,
-        DisputeStatus::InReview,
-        DisputeStatus::ResolvedCredit,
-        DisputeStatus::ResolvedRejected,
-        DisputeStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisputeStatus::Open => "open",
-            DisputeStatus::InReview => "in_review",
-            DisputeStatus::ResolvedCredit => "resolved_credit",
-            DisputeStatus::ResolvedRejected => "resolved_rejected",
-            DisputeStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DisputeStatus> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Open or in review: the amount is still disputed.
     pub fn is_active(self) -> bool {
         matches!(self, DisputeStatus::Open | DisputeStatus::InReview)
@@ -109,20 +86,20 @@ pub fn business_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
     count
 }
 
-/// Where a dispute stands against its service level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaStatus {
-    /// Active, more than two business days left.
-    OnTrack,
-    /// Active, two business days or fewer left.
-    AtRisk,
-    /// Active and past its due date.
-    Breached,
-    /// Closed by its due date.
-    Met,
-    /// Closed after its due date.
-    Missed,
+crate::named! {
+    /// Where a dispute stands against its service level.
+    pub enum SlaStatus {
+        /// Active, more than two business days left.
+        OnTrack = "on_track",
+        /// Active, two business days or fewer left.
+        AtRisk = "at_risk",
+        /// Active and past its due date.
+        Breached = "breached",
+        /// Closed by its due date.
+        Met = "met",
+        /// Closed after its due date.
+        Missed = "missed",
+    }
 }
 
 /// Business days left at which an active dispute is at risk.
@@ -187,8 +164,8 @@ mod tests {
             (InReview, ResolvedRejected),
             (InReview, Withdrawn),
         ];
-        for from in DisputeStatus::ALL {
-            for to in DisputeStatus::ALL {
+        for &from in DisputeStatus::ALL {
+            for &to in DisputeStatus::ALL {
                 assert_eq!(
                     from.move_to(to).is_ok(),
                     allowed.contains(&(from, to)),
@@ -205,7 +182,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_text() {
-        for status in DisputeStatus::ALL {
+        for &status in DisputeStatus::ALL {
             assert_eq!(DisputeStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(DisputeStatus::parse("closed"), None);

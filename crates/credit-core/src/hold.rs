@@ -5,18 +5,23 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::Currency;
 use crate::account::Account;
 use crate::policy::Policy;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReasonCode {
-    AccountOnHold,
-    NoCreditLimit,
-    CreditLimitExceeded,
-    PastDue,
-    /// Not a failure: the customer is exempt and was released regardless.
-    Exempt,
+crate::named! {
+    pub enum ReasonCode {
+        AccountOnHold = "ACCOUNT_ON_HOLD",
+        NoCreditLimit = "NO_CREDIT_LIMIT",
+        CreditLimitExceeded = "CREDIT_LIMIT_EXCEEDED",
+        PastDue = "PAST_DUE",
+        /// Not a failure: the customer is exempt and was released regardless.
+        Exempt = "EXEMPT",
+        /// The desk does not know the customer yet: the order waits for it.
+        UnknownCustomer = "UNKNOWN_CUSTOMER",
+        /// The order is not in the currency the customer is billed in.
+        CurrencyMismatch = "CURRENCY_MISMATCH",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,34 +32,15 @@ pub struct Reason {
     pub amount: Option<Decimal>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Released,
-    Held,
-    Cancelled,
-    Invoiced,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Released => "released",
-            OrderStatus::Held => "held",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Invoiced => "invoiced",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<OrderStatus> {
-        [
-            OrderStatus::Released,
-            OrderStatus::Held,
-            OrderStatus::Cancelled,
-            OrderStatus::Invoiced,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+crate::named! {
+    pub enum OrderStatus {
+        Released = "released",
+        Held = "held",
+        Cancelled = "cancelled",
+        Invoiced = "invoiced",
+        /// Released by an associate beyond what they may release alone:
+        /// held until a manager approves (or rejects) the release.
+        PendingApproval = "pending_approval",
     }
 }
 
@@ -156,6 +142,41 @@ fn failing_reasons(
         });
     }
     reasons
+}
+
+/// The hold on an order the desk cannot check: its customer is unknown.
+/// It is checked when the customer arrives.
+pub fn unknown_customer(customer_id: &str) -> Decision {
+    cannot_check(Reason {
+        code: ReasonCode::UnknownCustomer,
+        detail: format!(
+            "customer '{customer_id}' is not known to credit yet; the order is checked when it arrives"
+        ),
+        amount: None,
+    })
+}
+
+/// The hold on an order in another currency than its customer's. It is
+/// checked again when the order or the customer changes.
+pub fn currency_mismatch(customer_currency: Currency, order_currency: Currency) -> Decision {
+    cannot_check(Reason {
+        code: ReasonCode::CurrencyMismatch,
+        detail: format!(
+            "the customer is billed in {customer_currency}; the order is in {order_currency}"
+        ),
+        amount: None,
+    })
+}
+
+fn cannot_check(reason: Reason) -> Decision {
+    Decision {
+        status: OrderStatus::Held,
+        reasons: vec![reason],
+        exposure: Decimal::ZERO,
+        credit_limit: None,
+        available: None,
+        past_due: Decimal::ZERO,
+    }
 }
 
 /// A held order waiting for a re-check.
@@ -390,6 +411,22 @@ mod tests {
         account.credit_limit = Some(dec!(30000));
         let results = recheck_held_orders(&account, &held, date(AS_OF), &Policy::default());
         assert!(results.iter().all(|(_, d)| d.is_released()));
+    }
+
+    #[test]
+    fn orders_the_desk_cannot_check_are_held_with_their_reason() {
+        let decision = unknown_customer("C-404");
+        assert_eq!(decision.status, OrderStatus::Held);
+        assert_eq!(codes(&decision), [ReasonCode::UnknownCustomer]);
+        assert!(decision.reasons[0].detail.contains("C-404"));
+        let usd = Currency::parse("USD").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let decision = currency_mismatch(usd, eur);
+        assert_eq!(codes(&decision), [ReasonCode::CurrencyMismatch]);
+        assert_eq!(
+            decision.reasons[0].detail,
+            "the customer is billed in USD; the order is in EUR"
+        );
     }
 
     #[test]

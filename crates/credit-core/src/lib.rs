@@ -1,7 +1,7 @@
 //! The credit rules of credit-desk, free of I/O: money and currencies, a
 //! customer's exposure and aging, the order-hold check (R1), payment
 //! allocation (R2), disputes and their service levels (R3), credit-limit
-//! requests (R4), collections and KPIs. See `shared/design/DOMAIN.md`.
+//! requests (R4), four-eyes releases, escalations, collections and KPIs. See `shared/design/DOMAIN.md`.
 //!
 //! Every computation that depends on "today" takes an `as_of` date.
 
@@ -10,11 +10,15 @@ pub mod aging;
 pub mod allocation;
 pub mod collections;
 pub mod dispute;
+pub mod escalation;
+pub mod events;
 pub mod hold;
 pub mod limit;
 pub mod metrics;
 pub mod money;
+pub mod named;
 pub mod policy;
+pub mod release;
 pub mod trend;
 
 #[cfg(test)]
@@ -22,6 +26,7 @@ mod testing;
 
 pub use account::{Account, OpenInvoice, days_past_due};
 pub use money::{Currency, MoneyError};
+pub use named::Named;
 pub use policy::Policy;
 
 /// A problem with one field of some input, for the caller to fix.

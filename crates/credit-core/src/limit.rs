@@ -1,35 +1,17 @@
 //! R4, credit-limit requests: who may decide, and how low a limit may go.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl RequestStatus {
-    pub const ALL: [RequestStatus; 3] = [
-        RequestStatus::Pending,
-        RequestStatus::Approved,
-        RequestStatus::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Approved => "approved",
-            RequestStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RequestStatus> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
+crate::named! {
+    pub enum RequestStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// Left undecided: the limit was set directly (a manager or the
+        /// ERP put the customer with another limit) while it was pending.
+        Superseded = "superseded",
     }
 }
 
@@ -104,7 +86,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_text() {
-        for status in RequestStatus::ALL {
+        for &status in RequestStatus::ALL {
             assert_eq!(RequestStatus::parse(status.as_str()), Some(status));
         }
     }

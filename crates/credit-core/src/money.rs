@@ -134,6 +134,12 @@ impl Currency {
     pub fn from_minor(&self, minor: i64) -> Decimal {
         Decimal::new(minor, self.minor_units)
     }
+
+    /// A sum of many amounts, in minor units. Exact for any sum of amounts
+    /// up to [`MAX_AMOUNT`] a database can hold (a decimal keeps 28 digits).
+    pub fn from_minor_sum(&self, minor: i128) -> Decimal {
+        Decimal::from_i128_with_scale(minor, self.minor_units)
+    }
 }
 
 /// Error messages quote what was sent, but never at unbounded length.

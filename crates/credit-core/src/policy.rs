@@ -7,7 +7,7 @@ use rust_decimal::{Decimal, dec};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::money::MAX_AMOUNT;
+use crate::money::{Currency, MAX_AMOUNT};
 
 /// Longest grace or service level accepted, in days.
 const MAX_DAYS: u32 = 365;
@@ -26,7 +26,22 @@ pub struct Policy {
     pub dispute_sla_business_days: u32,
     /// Service levels for particular reason codes.
     pub dispute_sla_by_reason: BTreeMap<String, u32>,
+    /// Days the ERP's event feed keeps an event (at least 30).
+    pub event_retention_days: u32,
+    /// Days a webhook message's or an Idempotency-Key's first answer is
+    /// kept to answer a retry with.
+    pub request_retention_days: u32,
+    /// Per currency code: an associate's release by hand of an order above
+    /// this amount waits for a manager's approval (none by default).
+    #[serde(with = "plain_decimal_map")]
+    pub release_approval_thresholds: BTreeMap<String, Decimal>,
 }
+
+/// The shortest and longest request retention accepted, in days.
+const REQUEST_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
+
+/// The shortest and longest event retention accepted, in days.
+const EVENT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=3650;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -36,6 +51,9 @@ impl Default for Policy {
             hold_when_no_limit: true,
             dispute_sla_business_days: 10,
             dispute_sla_by_reason: BTreeMap::new(),
+            event_retention_days: 30,
+            request_retention_days: 7,
+            release_approval_thresholds: BTreeMap::new(),
         }
     }
 }
@@ -76,6 +94,34 @@ mod plain_decimal {
     }
 }
 
+/// Amounts by key, each written as [`plain_decimal`] writes one.
+mod plain_decimal_map {
+    use std::collections::BTreeMap;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    struct Plain(#[serde(with = "super::plain_decimal")] Decimal);
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<String, Decimal>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter().map(|(key, value)| (key, value.to_string())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, Decimal>, D::Error> {
+        let map = BTreeMap::<String, Plain>::deserialize(deserializer)?;
+        Ok(map
+            .into_iter()
+            .map(|(key, Plain(value))| (key, value))
+            .collect())
+    }
+}
+
 impl Policy {
     /// Every problem with the policy, each naming its field.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
@@ -98,6 +144,26 @@ impl Policy {
                 format!("must be between 1 and {MAX_DAYS}"),
             ));
         }
+        if !EVENT_RETENTION_DAYS.contains(&self.event_retention_days) {
+            errors.push(FieldError::new(
+                "event_retention_days",
+                format!(
+                    "must be between {} and {}",
+                    EVENT_RETENTION_DAYS.start(),
+                    EVENT_RETENTION_DAYS.end()
+                ),
+            ));
+        }
+        if !REQUEST_RETENTION_DAYS.contains(&self.request_retention_days) {
+            errors.push(FieldError::new(
+                "request_retention_days",
+                format!(
+                    "must be between {} and {}",
+                    REQUEST_RETENTION_DAYS.start(),
+                    REQUEST_RETENTION_DAYS.end()
+                ),
+            ));
+        }
         for (reason, days) in &self.dispute_sla_by_reason {
             if !crate::is_valid_code(reason) {
                 errors.push(FieldError::new(
@@ -111,11 +177,27 @@ impl Policy {
                 ));
             }
         }
+        for (code, threshold) in &self.release_approval_thresholds {
+            if let Some(problem) = threshold_problem(code, *threshold) {
+                errors.push(FieldError::new(
+                    format!("release_approval_thresholds.{code}"),
+                    problem,
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// The amount above which an associate's release in `currency` needs a
+    /// manager's approval, if there is one.
+    pub fn release_approval_threshold(&self, currency: Currency) -> Option<Decimal> {
+        self.release_approval_thresholds
+            .get(currency.code())
+            .copied()
     }
 
     /// The service level for a dispute with this reason code.
@@ -125,6 +207,23 @@ impl Policy {
             .copied()
             .unwrap_or(self.dispute_sla_business_days)
     }
+}
+
+/// What is wrong with a release threshold, if anything.
+fn threshold_problem(code: &str, threshold: Decimal) -> Option<String> {
+    let currency = match Currency::parse(code) {
+        Ok(currency) => currency,
+        Err(e) => return Some(e.to_string()),
+    };
+    if threshold.is_sign_negative() || threshold > MAX_AMOUNT {
+        return Some("must be between 0 and 1000000000000".into());
+    }
+    (threshold.scale() > currency.minor_units()).then(|| {
+        format!(
+            "{code} amounts have at most {} decimal places",
+            currency.minor_units()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -138,6 +237,8 @@ mod tests {
         assert_eq!(policy.past_due_tolerance, dec!(0));
         assert!(policy.hold_when_no_limit);
         assert_eq!(policy.dispute_sla_business_days, 10);
+        assert_eq!(policy.event_retention_days, 30);
+        assert_eq!(policy.request_retention_days, 7);
         assert!(policy.validate().is_ok());
     }
 
@@ -180,6 +281,22 @@ mod tests {
     }
 
     #[test]
+    fn release_thresholds_travel_as_strings_per_currency() {
+        let policy: Policy = serde_json::from_value(serde_json::json!({
+            "release_approval_thresholds": { "USD": "25000.00" }
+        }))
+        .unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(policy.release_approval_threshold(usd), Some(dec!(25000.00)));
+        let eur = Currency::parse("EUR").unwrap();
+        assert_eq!(policy.release_approval_threshold(eur), None);
+        let json = serde_json::to_value(&policy).unwrap();
+        assert_eq!(json["release_approval_thresholds"]["USD"], "25000.00");
+        let loose = serde_json::json!({ "release_approval_thresholds": { "USD": 25000 } });
+        assert!(serde_json::from_value::<Policy>(loose).is_err());
+    }
+
+    #[test]
     fn reason_codes_override_the_service_level() {
         let mut policy = Policy::default();
         policy.dispute_sla_by_reason.insert("PRICING".into(), 3);
@@ -193,10 +310,17 @@ mod tests {
             grace_days: 400,
             past_due_tolerance: dec!(-1),
             dispute_sla_business_days: 0,
+            event_retention_days: 29,
+            request_retention_days: 0,
             ..Policy::default()
         };
         policy.dispute_sla_by_reason.insert("bad code!".into(), 3);
         policy.dispute_sla_by_reason.insert("LATE".into(), 0);
+        let thresholds = &mut policy.release_approval_thresholds;
+        thresholds.insert("usd".into(), dec!(1));
+        thresholds.insert("EUR".into(), dec!(-1));
+        thresholds.insert("JPY".into(), dec!(1.5));
+        thresholds.insert("GBP".into(), dec!(25000.00));
         let fields: Vec<String> = policy
             .validate()
             .unwrap_err()
@@ -209,8 +333,13 @@ mod tests {
                 "grace_days",
                 "past_due_tolerance",
                 "dispute_sla_business_days",
+                "event_retention_days",
+                "request_retention_days",
                 "dispute_sla_by_reason.LATE",
                 "dispute_sla_by_reason.bad code!",
+                "release_approval_thresholds.EUR",
+                "release_approval_thresholds.JPY",
+                "release_approval_thresholds.usd",
             ]
         );
     }

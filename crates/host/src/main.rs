@@ -5,6 +5,7 @@
 mod app;
 mod limits;
 mod manifest;
+mod outbound;
 mod router;
 mod runtime;
 mod runtime_config;
@@ -68,6 +69,15 @@ struct UpArgs {
     /// reads a file, `@file.sql:label` targets another database. Repeatable.
     #[arg(long = "sqlite", value_name = "SQL")]
     sqlite: Vec<String>,
+
+    /// Set a key in the default key-value store before serving. Repeatable.
+    #[arg(long = "key-value", value_name = "KEY=VALUE", value_parser = key_value)]
+    key_values: Vec<(String, String)>,
+
+    /// Serve only this component and its routes (as `spin up -c`).
+    /// Repeatable; by default every component is served.
+    #[arg(short = 'c', long = "component-id", value_name = "ID")]
+    component_ids: Vec<String>,
 
     /// Application variable value, winning over the environment. Repeatable.
     #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = key_value)]
@@ -142,9 +152,11 @@ fn run(args: UpArgs) -> Result<()> {
             cache_dir: args.cache_dir,
             runtime_config: args.runtime_config_file,
             sqlite_statements: args.sqlite,
+            key_values: args.key_values,
             variables: args.variables,
             environment: args.environment,
             max_instance_reuse_count: args.max_instance_reuse_count,
+            component_ids: args.component_ids,
             limits: args.limits.clone(),
         };
         let app = Arc::new(tokio::task::block_in_place(|| app::App::load(&settings))?);
@@ -152,6 +164,7 @@ fn run(args: UpArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
+        app.app_address.set(address);
         announce(&app, address, started);
         server::serve(app, listener, &args.limits, shutdown_signal()).await
     })

@@ -200,6 +200,14 @@ impl Manifest {
                 );
             }
         }
+        for host in &component.allowed_outbound_hosts {
+            for reference in template_references(host)? {
+                ensure!(
+                    self.variables.contains_key(reference),
+                    "component '{id}' allowed outbound host \"{host}\" refers to undefined application variable '{reference}'"
+                );
+            }
+        }
         Ok(())
     }
 
@@ -357,6 +365,29 @@ mod tests {
         for bad in ["", "Api", "1a", "a-b", "a__b", "a_"] {
             assert!(validate_variable_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn allowed_outbound_hosts_refer_to_defined_variables() {
+        let manifest = |host: &str| {
+            format!(
+                r#"
+                spin_manifest_version = 2
+                [application]
+                name = "x"
+                [variables]
+                redis_host = {{ default = "localhost" }}
+                [component.c]
+                source = "c.wasm"
+                allowed_outbound_hosts = ["{host}"]
+                "#
+            )
+        };
+        let defined: Manifest = toml::from_str(&manifest("redis://{{ redis_host }}")).unwrap();
+        assert!(defined.validate().is_ok());
+        let undefined: Manifest = toml::from_str(&manifest("redis://{{ other }}")).unwrap();
+        let error = undefined.validate().unwrap_err().to_string();
+        assert!(error.contains("'other'"), "{error}");
     }
 
     #[test]

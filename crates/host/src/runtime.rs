@@ -26,6 +26,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::limits::Limits;
 use crate::limits::instances::{self, InstanceExpiry, InstanceLimits, InstanceSlot};
+use crate::outbound::http::OutboundHttp;
+use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
 
 /// Instance reuse limits: Spin's, except that a WASIp3 instance takes one
@@ -52,7 +54,7 @@ impl ReusePolicy {
 pub struct StoreData {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    outbound: OutboundDenied,
+    outbound: OutboundHttp,
     table: ResourceTable,
     spin: SpinCtx,
     limits: StoreLimits,
@@ -87,26 +89,6 @@ impl SpinStoreData for StoreData {
             ctx: &self.spin,
             table: &mut self.table,
         }
-    }
-}
-
-/// Outgoing HTTP is not offered: no component of this app declares
-/// `allowed_outbound_hosts`, and this host does not implement them.
-struct OutboundDenied;
-
-type OutgoingResponse = wasmtime_wasi_http::Result<(
-    http::Response<wasmtime_wasi_http::WasiBody>,
-    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-)>;
-
-impl wasmtime_wasi_http::WasiHttpHooks for OutboundDenied {
-    fn send_request(
-        &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-    ) -> Box<dyn Future<Output = OutgoingResponse> + Send> {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
 
@@ -222,11 +204,13 @@ pub struct ComponentInstances {
     limits: InstanceLimits,
 }
 
-/// What a component sees of the machine: its environment variables and
-/// read-only directories (`files` in the manifest).
+/// What a component sees of the machine: its environment variables,
+/// read-only directories (`files` in the manifest), and the application's
+/// own address (for requests to `http://self.alt`).
 pub struct Isolation {
     pub environment: Vec<(String, String)>,
     pub files: Vec<(PathBuf, String)>,
+    pub app_address: Arc<AppAddress>,
 }
 
 impl ComponentInstances {
@@ -266,10 +250,15 @@ impl ComponentInstances {
         for (host_path, guest_path) in &self.isolation.files {
             wasi.preopened_dir(host_path, guest_path, wasmtime_wasi::FsPerms::ReadOnly)?;
         }
+        outbound::sockets::restrict(&mut wasi, &self.id, &self.grants.allowed_outbound_hosts);
         let data = StoreData {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            outbound: OutboundDenied,
+            outbound: OutboundHttp::new(
+                self.id.as_str().into(),
+                self.grants.allowed_outbound_hosts.clone(),
+                self.isolation.app_address.clone(),
+            ),
             table: ResourceTable::new(),
             spin: SpinCtx {
                 grants: self.grants.clone(),

@@ -1,15 +1,17 @@
-//! `--runtime-config-file`: where stores and databases live. This host keeps
-//! everything in local SQLite files (type "spin"); the remote types Spin
-//! supports (Redis key-value, libSQL) are recognised and refused with a
-//! pointer to real Spin, so the same file can be used there. A "spin" store
-//! takes only `path`: another key is an error (Spin refuses one for a
-//! database and ignores it for a key-value store; here a misspelt `path`
-//! must not quietly fall back to the default file).
+//! `--runtime-config-file`: where stores and databases live. Key-value
+//! stores are local SQLite files (type "spin") or Redis databases (type
+//! "redis", with `url`); SQLite databases are local files. The other remote
+//! types Spin supports (libSQL, Azure Cosmos DB, DynamoDB) are recognised
+//! and refused with a pointer to real Spin, so the same file can be used
+//! there. A store takes only its type's keys (`path`, `url`): another key is
+//! an error (Spin refuses one for a database and ignores it for a key-value
+//! store; here a misspelt `path` must not quietly fall back to the default
+//! file).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,7 +36,15 @@ pub struct StoreConfig {
     other: toml::Table,
 }
 
-const REMOTE_KINDS: &[&str] = &["redis", "azure_cosmos", "aws_dynamo", "libsql"];
+/// Types Spin has that this host does not run.
+const REMOTE_KINDS: &[&str] = &["azure_cosmos", "aws_dynamo", "libsql"];
+
+/// Where one key-value store lives.
+#[derive(Debug, PartialEq)]
+pub enum KeyValueStore {
+    Sqlite(PathBuf),
+    Redis { url: String },
+}
 
 impl RuntimeConfig {
     pub fn load(path: Option<&Path>) -> Result<RuntimeConfig> {
@@ -55,7 +65,8 @@ impl RuntimeConfig {
         Ok(config)
     }
 
-    /// Every "spin" store or database names no key but `path`.
+    /// Every "spin" store or database names no key but `path`, and every
+    /// Redis store a `url` and nothing else.
     fn check_local_stores(&self) -> Result<()> {
         let sections = [
             ("key_value_store", &self.key_value_store),
@@ -72,16 +83,28 @@ impl RuntimeConfig {
                 }
             }
         }
+        for (label, store) in &self.key_value_store {
+            if store.kind == "redis" {
+                store.redis_url(label)?;
+            }
+        }
         Ok(())
     }
 
-    pub fn key_value_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
-        self.local_path(
+    pub fn key_value_store(&self, label: &str, state_dir: &Path) -> Result<KeyValueStore> {
+        if let Some(store) = self.key_value_store.get(label)
+            && store.kind == "redis"
+        {
+            let url = store.redis_url(label)?;
+            return Ok(KeyValueStore::Redis { url });
+        }
+        let path = self.local_path(
             &self.key_value_store,
             label,
             state_dir,
             "sqlite_key_value.db",
-        )
+        )?;
+        Ok(KeyValueStore::Sqlite(path))
     }
 
     pub fn sqlite_path(&self, label: &str, state_dir: &Path) -> Result<PathBuf> {
@@ -111,6 +134,28 @@ impl RuntimeConfig {
     }
 }
 
+impl StoreConfig {
+    /// A Redis store's `url`, its only key.
+    fn redis_url(&self, label: &str) -> Result<String> {
+        let section = format!("[key_value_store.{label}]");
+        ensure!(
+            self.path.is_none(),
+            "{section} has unknown key 'path' (type \"redis\" takes only `url`)"
+        );
+        if let Some(key) = self.other.keys().find(|key| *key != "url") {
+            bail!("{section} has unknown key '{key}' (type \"redis\" takes only `url`)");
+        }
+        let url = self
+            .other
+            .get("url")
+            .with_context(|| format!("{section} needs a `url` (redis://host:port/db)"))?;
+        let url = url
+            .as_str()
+            .with_context(|| format!("{section}: `url` must be a string"))?;
+        Ok(url.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,8 +165,8 @@ mod tests {
         let config = RuntimeConfig::default();
         let state = Path::new("/state");
         assert_eq!(
-            config.key_value_path("default", state).unwrap(),
-            state.join("sqlite_key_value.db")
+            config.key_value_store("default", state).unwrap(),
+            KeyValueStore::Sqlite(state.join("sqlite_key_value.db"))
         );
         assert_eq!(
             config.sqlite_path("default", state).unwrap(),
@@ -147,8 +192,8 @@ mod tests {
         config.base_dir = PathBuf::from("/rc");
         let state = Path::new("/state");
         assert_eq!(
-            config.key_value_path("cache", state).unwrap(),
-            PathBuf::from("/rc/cache.db")
+            config.key_value_store("cache", state).unwrap(),
+            KeyValueStore::Sqlite(PathBuf::from("/rc/cache.db"))
         );
         let error = config
             .sqlite_path("default", state)
@@ -168,9 +213,48 @@ mod tests {
             let good = format!("[{section}.extra]\ntype = \"spin\"\npath = \"x.db\"\n");
             assert!(RuntimeConfig::parse(&good).is_ok());
         }
-        // A remote type's own keys are left for real Spin to read.
-        let redis = "[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://x\"\n";
-        assert!(RuntimeConfig::parse(redis).is_ok());
+        // A type this host does not run: its keys are left for real Spin.
+        let libsql =
+            "[sqlite_database.db]\ntype = \"libsql\"\nurl = \"https://x\"\ntoken = \"t\"\n";
+        assert!(RuntimeConfig::parse(libsql).is_ok());
+    }
+
+    #[test]
+    fn redis_key_value_stores_take_a_url() {
+        let config = RuntimeConfig::parse(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://cache:6379/1\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config
+                .key_value_store("default", Path::new("/state"))
+                .unwrap(),
+            KeyValueStore::Redis {
+                url: "redis://cache:6379/1".into()
+            }
+        );
+        for (bad, expected) in [
+            ("type = \"redis\"\n", "needs a `url`"),
+            (
+                "type = \"redis\"\nurl = \"redis://x\"\nurll = \"y\"\n",
+                "'urll'",
+            ),
+            ("type = \"redis\"\nurl = 6379\n", "must be a string"),
+        ] {
+            let error = RuntimeConfig::parse(&format!("[key_value_store.cache]\n{bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{bad}: {error}");
+        }
+        // Redis keeps key-value stores, not SQLite databases.
+        let database =
+            RuntimeConfig::parse("[sqlite_database.db]\ntype = \"redis\"\nurl = \"redis://x\"\n")
+                .unwrap();
+        let error = database
+            .sqlite_path("db", Path::new("/state"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown type \"redis\""), "{error}");
     }
 
     #[test]

@@ -106,6 +106,34 @@ pub async fn release(db: &impl Database, ticket: &Ticket) -> Result<(), DbError>
     .await
 }
 
+/// The keys of claims made before `cutoff`, oldest first, at most `limit`:
+/// requests old enough that no sender retries them any more.
+pub async fn expired(
+    db: &impl Database,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<String>, DbError> {
+    let rows = db
+        .query(
+            "SELECT key FROM request_claims WHERE claimed_at < ? ORDER BY claimed_at LIMIT ?",
+            params![timestamp(cutoff), limit],
+        )
+        .await?;
+    rows.iter().map(|row| row.string(0)).collect()
+}
+
+/// Forgets the claims on `keys` (after their answers are gone).
+pub async fn forget(db: &impl Database, keys: &[String]) -> Result<(), DbError> {
+    transaction(db, async |db| {
+        for key in keys {
+            db.execute("DELETE FROM request_claims WHERE key = ?", params![key])
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

@@ -1,15 +1,15 @@
-//! Customers: master data from the ERP, and their credit position.
+//! Customers: master data from the ERP, their unapplied cash and their
+//! credit limit. The bottom of the ledger: it reads and writes the
+//! customers table alone.
 
-use chrono::NaiveDate;
-use credit_core::aging::Aging;
-use credit_core::allocation;
-use credit_core::{Account, Currency, OpenInvoice, Policy};
+use credit_core::Currency;
+use credit_core::events::EventType;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::db::{Database, DbError, Row, transaction};
-use crate::orders::{self, Recheck};
+use crate::db::{Columns, Database, DbError, Record, Records, Value};
+use crate::events::{self, NewEvent, Trigger};
 use crate::{LedgerError, Result, Stamp, audit, params};
 
 /// Customer master data as the ERP sends it.
@@ -36,58 +36,46 @@ pub struct Customer {
     pub exempt: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// The person who works the account, if anyone.
+    pub assignee: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, currency, credit_limit_minor, payment_terms_days, grace_days, on_hold, exempt, created_at, updated_at";
+impl Record for Customer {
+    const SELECT: &'static str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at, c.assignee";
 
-/// [`COLUMNS`] of customers `c`, for statements that join them.
-pub(crate) const C_COLUMNS: &str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at";
-pub(crate) const COLUMN_COUNT: usize = 10;
-
-impl Customer {
-    /// A customer read with [`COLUMNS`] (or [`C_COLUMNS`]).
-    pub(crate) fn from_row(row: &Row) -> Result<Customer, DbError> {
-        let currency = Currency::parse(row.text(2)?).map_err(|_| DbError::Decode {
-            column: 2,
-            expected: "an ISO 4217 currency",
-        })?;
+    fn read(columns: &mut Columns<'_>) -> Result<Customer, DbError> {
+        let id = columns.string()?;
+        let name = columns.string()?;
+        let currency = columns.currency()?;
         Ok(Customer {
-            id: row.string(0)?,
-            name: row.string(1)?,
+            id,
+            name,
             currency,
-            credit_limit: row.opt_int(3)?.map(|minor| currency.from_minor(minor)),
-            payment_terms_days: u32::try_from(row.int(4)?).unwrap_or(0),
-            grace_days: row.opt_int(5)?.and_then(|d| u32::try_from(d).ok()),
-            on_hold: row.bool(6)?,
-            exempt: row.bool(7)?,
-            created_at: row.string(8)?,
-            updated_at: row.string(9)?,
+            credit_limit: columns.opt_int()?.map(|minor| currency.from_minor(minor)),
+            payment_terms_days: u32::try_from(columns.int()?).unwrap_or(0),
+            grace_days: columns.opt_int()?.and_then(|d| u32::try_from(d).ok()),
+            on_hold: columns.bool()?,
+            exempt: columns.bool()?,
+            created_at: columns.string()?,
+            updated_at: columns.string()?,
+            assignee: columns.opt_string()?,
         })
     }
+}
 
+impl Customer {
     /// An amount of this customer's, from minor units.
     pub fn money(&self, minor: i64) -> Decimal {
         self.currency.from_minor(minor)
     }
 }
 
-/// The answer to `PUT /customers/{id}`.
-#[derive(Debug, Serialize)]
-pub struct PutCustomer {
-    #[serde(flatten)]
-    pub customer: Customer,
-    /// Held orders the change released (a higher limit, hold lifted, ...).
-    pub released_orders: Vec<String>,
-    #[serde(skip)]
-    pub created: bool,
-}
-
 pub async fn find(db: &impl Database, id: &str) -> Result<Option<Customer>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE id = ?");
-    db.query_row(&sql, params![id])
-        .await?
-        .map(|row| Customer::from_row(&row))
-        .transpose()
+    let sql = format!(
+        "SELECT {} FROM customers c WHERE c.id = ?",
+        Customer::SELECT
+    );
+    db.record(&sql, params![id]).await
 }
 
 /// The customer, or a not-found error naming it.
@@ -97,56 +85,8 @@ pub async fn get(db: &impl Database, id: &str) -> Result<Customer> {
         .ok_or_else(|| LedgerError::not_found("customer", id))
 }
 
-/// Creates or replaces a customer's master data. A customer's currency
-/// cannot change once it has business on the books. Held orders are
-/// re-checked as of `as_of`, since a new limit or a lifted hold may clear them.
-pub async fn put(
-    db: &impl Database,
-    id: &str,
-    update: &CustomerUpdate,
-    policy: &Policy,
-    as_of: NaiveDate,
-    stamp: &Stamp,
-) -> Result<PutCustomer> {
-    transaction(db, async |db| {
-        let before = find(db, id).await?;
-        if let Some(before) = &before
-            && before.currency != update.currency
-            && has_business(db, id).await?
-        {
-            return Err(LedgerError::Conflict(format!(
-                "customer '{id}' has invoices, orders or payments in {}; its currency cannot change to {}",
-                before.currency, update.currency
-            )));
-        }
-        write(db, id, update, stamp).await?;
-        let customer = get(db, id).await?;
-        audit::record(
-            db,
-            stamp,
-            if before.is_some() { "update" } else { "create" },
-            "customer",
-            id,
-            json!({ "before": before, "after": customer }),
-        )
-        .await?;
-        let Recheck { released, .. } = match before {
-            Some(_) => {
-                let trigger = "customer master data change";
-                orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?
-            }
-            None => Recheck::default(),
-        };
-        Ok(PutCustomer {
-            customer,
-            released_orders: released,
-            created: before.is_none(),
-        })
-    })
-    .await
-}
-
-async fn write(
+/// Creates or replaces a customer's master data.
+pub(crate) async fn write(
     db: &impl Database,
     id: &str,
     update: &CustomerUpdate,
@@ -174,14 +114,20 @@ async fn write(
     .await
 }
 
-/// Whether the customer has invoices, orders or payments on the books.
-pub async fn has_business(db: &impl Database, id: &str) -> Result<bool, DbError> {
+/// Whether the customer has invoices, payments or orders in `currency`
+/// (its currency) on the books. Orders in another currency — held for the
+/// mismatch — do not count: correcting the customer's currency clears them.
+pub async fn has_business(
+    db: &impl Database,
+    id: &str,
+    currency: Currency,
+) -> Result<bool, DbError> {
     let row = db
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM invoices WHERE customer_id = ?1)
-                 OR EXISTS (SELECT 1 FROM orders WHERE customer_id = ?1)
+                 OR EXISTS (SELECT 1 FROM orders WHERE customer_id = ?1 AND COALESCE(currency, ?2) = ?2)
                  OR EXISTS (SELECT 1 FROM payments WHERE customer_id = ?1)",
-            params![id],
+            params![id, currency.code()],
         )
         .await?;
     row.map_or(Ok(false), |row| row.bool(0))
@@ -217,153 +163,178 @@ pub async fn set_credit_limit(
     .await
 }
 
-/// Adds to (or, negative, takes from) the customer's unapplied cash.
+/// Assigns the customer to a person, or to nobody, recording the change
+/// in the audit log. Assigning to whoever has it already changes nothing.
+pub async fn set_assignee(
+    db: &impl Database,
+    customer: &Customer,
+    assignee: Option<&str>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    if customer.assignee.as_deref() == assignee {
+        return Ok(());
+    }
+    db.execute(
+        "UPDATE customers SET assignee = ? WHERE id = ?",
+        params![assignee, &customer.id],
+    )
+    .await?;
+    let details = json!({ "before": customer.assignee, "after": assignee });
+    audit::record(db, stamp, ASSIGN, "customer", &customer.id, details).await
+}
+
+/// Whose accounts a list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// The accounts assigned to this person.
+    Person(String),
+    /// The accounts assigned to nobody (and orders of customers the desk
+    /// does not know yet).
+    Unassigned,
+}
+
+impl AssigneeFilter {
+    /// The condition on the assignee `column`, with `placeholder` standing
+    /// for the value it binds, if any.
+    pub fn condition(&self, column: &str, placeholder: &str) -> (String, Option<Value>) {
+        match self {
+            AssigneeFilter::Person(name) => (
+                format!("{column} = {placeholder}"),
+                Some(name.clone().into()),
+            ),
+            AssigneeFilter::Unassigned => (format!("{column} IS NULL"), None),
+        }
+    }
+
+    /// Whether an account assigned to `assignee` passes.
+    pub fn matches(&self, assignee: Option<&str>) -> bool {
+        match self {
+            AssigneeFilter::Person(name) => assignee == Some(name.as_str()),
+            AssigneeFilter::Unassigned => assignee.is_none(),
+        }
+    }
+}
+
+/// The audit log's action for a change of assignee.
+const ASSIGN: &str = "assign";
+
+/// One change of a customer's assignee.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub at: String,
+    pub by: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Record for Assignment {
+    const SELECT: &'static str =
+        "a.at, a.actor, json_extract(a.details, '$.before'), json_extract(a.details, '$.after')";
+
+    fn read(columns: &mut Columns<'_>) -> Result<Assignment, DbError> {
+        Ok(Assignment {
+            at: columns.string()?,
+            by: columns.string()?,
+            from: columns.opt_string()?,
+            to: columns.opt_string()?,
+        })
+    }
+}
+
+/// Who worked the customer's account when: its latest 50 changes of
+/// assignee, the latest first.
+pub async fn assignment_history(db: &impl Database, id: &str) -> Result<Vec<Assignment>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM audit_log a
+         WHERE a.entity = 'customer' AND a.entity_id = ? AND a.action = ?
+         ORDER BY a.id DESC LIMIT 50",
+        Assignment::SELECT
+    );
+    db.records(&sql, params![id, ASSIGN]).await
+}
+
+/// Adds to the customer's unapplied cash. The total is kept exactly, in
+/// the minor units of the customer's currency; a payment that would take
+/// it past what the ledger can hold is refused (and, inside the payment's
+/// transaction, changes nothing).
 pub async fn add_unapplied_cash(
     db: &impl Database,
     customer: &Customer,
     amount: Decimal,
-) -> Result<(), DbError> {
-    db.execute(
-        "UPDATE customers SET unapplied_minor = unapplied_minor + ? WHERE id = ?",
-        params![customer.currency.to_minor(amount), &customer.id],
-    )
-    .await
-}
-
-/// An open invoice's columns, for [`open_invoice`].
-pub(crate) const OPEN_INVOICE_COLUMNS: &str = "id, issued_on, due_on, open_minor, disputed_minor";
-pub(crate) const OPEN_INVOICE_COLUMN_COUNT: usize = 5;
-
-/// An open invoice read with [`OPEN_INVOICE_COLUMNS`].
-pub(crate) fn open_invoice(row: &Row, customer: &Customer) -> Result<OpenInvoice, DbError> {
-    Ok(OpenInvoice {
-        id: row.string(0)?,
-        issued_on: row.date(1)?,
-        due_on: row.date(2)?,
-        open: customer.money(row.int(3)?),
-        disputed: customer.money(row.int(4)?),
-    })
-}
-
-/// Open invoices oldest due first, then by issue date and id: the order
-/// payments are applied in (R2.2), and how an account lists them.
-pub(crate) fn oldest_due_first(invoices: &mut [OpenInvoice]) {
-    invoices.sort_by(allocation::payment_order);
-}
-
-/// The customer's open invoices, oldest due first (then by issue date and id).
-pub async fn open_invoices(
-    db: &impl Database,
-    customer: &Customer,
-) -> Result<Vec<OpenInvoice>, DbError> {
-    let sql = format!(
-        "SELECT {OPEN_INVOICE_COLUMNS} FROM invoices WHERE customer_id = ? AND open_minor > 0"
-    );
-    let rows = db.query(&sql, params![&customer.id]).await?;
-    let mut invoices = rows
-        .iter()
-        .map(|row| open_invoice(row, customer))
-        .collect::<Result<Vec<_>, DbError>>()?;
-    oldest_due_first(&mut invoices);
-    Ok(invoices)
-}
-
-/// The customer's unapplied cash and released orders' total (`?1` is the
-/// customer, `?2` an order to leave out), as a subquery named `figures`.
-pub(crate) const FIGURES: &str = "(SELECT unapplied_minor AS unapplied,
-        (SELECT COALESCE(SUM(amount_minor), 0) FROM orders
-          WHERE customer_id = ?1 AND status = 'released' AND id IS NOT ?2) AS released
-     FROM customers WHERE id = ?1) figures";
-
-/// Everything the credit rules need about the customer. `excluding_order`
-/// leaves that order out of the released-orders total (it is the one being
-/// checked).
-pub async fn account(
-    db: &impl Database,
-    customer: &Customer,
-    excluding_order: Option<&str>,
-) -> Result<Account, DbError> {
-    let figures = db
+) -> Result<()> {
+    let row = db
         .query_row(
-            &format!("SELECT figures.unapplied, figures.released FROM {FIGURES}"),
-            params![&customer.id, excluding_order],
+            "SELECT unapplied_minor FROM customers WHERE id = ?",
+            params![&customer.id],
         )
         .await?
-        .ok_or(DbError::Decode {
-            column: 0,
-            expected: "the customer's row",
-        })?;
-    let invoices = open_invoices(db, customer).await?;
-    Ok(account_of(
-        customer,
-        figures.int(0)?,
-        figures.int(1)?,
-        invoices,
-    ))
+        .ok_or_else(|| LedgerError::not_found("customer", &customer.id))?;
+    let total = row
+        .int(0)?
+        .checked_add(customer.currency.to_minor(amount))
+        .ok_or_else(|| too_much_unapplied_cash(customer))?;
+    db.execute(
+        "UPDATE customers SET unapplied_minor = ? WHERE id = ?",
+        params![total, &customer.id],
+    )
+    .await?;
+    Ok(())
 }
 
-/// The account from what [`account`] reads.
-pub(crate) fn account_of(
-    customer: &Customer,
-    unapplied_minor: i64,
-    released_minor: i64,
-    mut invoices: Vec<OpenInvoice>,
-) -> Account {
-    oldest_due_first(&mut invoices);
-    Account {
-        currency: customer.currency,
-        credit_limit: customer.credit_limit,
-        on_hold: customer.on_hold,
-        exempt: customer.exempt,
-        grace_days: customer.grace_days,
-        invoices,
-        unapplied_cash: customer.money(unapplied_minor),
-        released_orders_total: customer.money(released_minor),
-    }
-}
-
-/// `GET /customers/{id}`: master data and the credit position as of a date.
-#[derive(Debug, Serialize)]
-pub struct Position {
-    #[serde(flatten)]
-    pub customer: Customer,
-    pub as_of: NaiveDate,
-    pub open_balance: Decimal,
-    pub unapplied_cash: Decimal,
-    pub released_orders_total: Decimal,
-    pub exposure: Decimal,
-    pub available: Option<Decimal>,
-    pub past_due: Decimal,
-    pub grace_days_applied: u32,
-    pub aging: Aging,
-    pub held_orders: Vec<orders::QueueEntry>,
-}
-
-pub async fn position(
+/// Tells the ERP the customer's credit limit changed, and why.
+pub async fn announce_limit_change(
     db: &impl Database,
-    id: &str,
-    as_of: NaiveDate,
-    policy: &Policy,
-) -> Result<Position> {
-    let customer = get(db, id).await?;
-    let account = account(db, &customer, None).await?;
-    let exposure = account.exposure();
-    let grace_days = account.grace_days(policy);
-    let query = orders::QueueQuery {
-        customer_id: Some(customer.id.clone()),
-        ..orders::QueueQuery::held()
+    customer: &Customer,
+    before: Option<Decimal>,
+    trigger: &Trigger,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "customer_id": customer.id,
+        "currency": customer.currency,
+        "credit_limit": customer.credit_limit,
+        "previous_limit": before,
+        "cause": trigger.cause,
+        "cause_id": trigger.reference,
+        "by": stamp.by,
+        "why": trigger.text,
+    });
+    let event = NewEvent {
+        kind: EventType::CreditLimitChanged,
+        subject: customer.id.clone(),
+        data,
     };
-    Ok(Position {
-        as_of,
-        open_balance: account.open_balance(),
-        unapplied_cash: account.unapplied_cash,
-        released_orders_total: account.released_orders_total,
-        exposure,
-        available: account.credit_limit.map(|limit| limit - exposure),
-        past_due: account.past_due(as_of, grace_days),
-        grace_days_applied: grace_days,
-        aging: account.aging(as_of),
-        held_orders: orders::queue(db, &query, as_of).await?,
-        customer,
-    })
+    events::record(db, event, stamp).await
+}
+
+/// Tells the ERP the customer's account went on or came off credit hold.
+pub async fn announce_hold_change(
+    db: &impl Database,
+    customer: &Customer,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "customer_id": customer.id,
+        "on_hold": customer.on_hold,
+        "by": stamp.by,
+        "why": "customer master data change",
+    });
+    let event = NewEvent {
+        kind: EventType::AccountHoldChanged,
+        subject: customer.id.clone(),
+        data,
+    };
+    events::record(db, event, stamp).await
+}
+
+fn too_much_unapplied_cash(customer: &Customer) -> LedgerError {
+    LedgerError::invalid(
+        "amount",
+        format!(
+            "customer '{}' would hold more unapplied cash than the ledger can keep ({} {}); apply cash to invoices first",
+            customer.id,
+            customer.money(i64::MAX),
+            customer.currency
+        ),
+    )
 }

@@ -4,7 +4,11 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+mod record;
+#[cfg(feature = "spin")]
 pub mod spin;
+
+pub use record::{Columns, Record, Records, exact_sum};
 
 use chrono::NaiveDate;
 
@@ -66,16 +70,6 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// A list of columns qualified with a table alias: `qualified("o", "id, amount")`
-/// is `o.id, o.amount`.
-pub fn qualified(alias: &str, columns: &str) -> String {
-    columns
-        .split(',')
-        .map(|column| format!("{alias}.{}", column.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Statement parameters: `params![id, amount, as_of]`.
 #[macro_export]
 macro_rules! params {
@@ -109,17 +103,9 @@ impl Row {
         Row { values }
     }
 
-    /// Columns `range` as a row of their own, for a statement that reads
-    /// several records side by side.
-    pub fn columns(&self, range: std::ops::Range<usize>) -> Row {
-        Row::new(self.values.get(range).unwrap_or_default().to_vec())
-    }
-
-    /// Whether every value in `range` is NULL (the missing side of a LEFT JOIN).
-    pub fn all_null(&self, range: std::ops::Range<usize>) -> bool {
-        range
-            .into_iter()
-            .all(|column| *self.value(column) == Value::Null)
+    /// Whether the value in `column` is NULL.
+    pub fn is_null(&self, column: usize) -> bool {
+        *self.value(column) == Value::Null
     }
 
     fn value(&self, column: usize) -> &Value {
@@ -184,8 +170,22 @@ impl Row {
 
     /// An ISO 4217 currency code.
     pub fn currency(&self, column: usize) -> Result<credit_core::Currency, DbError> {
-        credit_core::Currency::parse(self.text(column)?)
-            .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+        self.opt_currency(column)?
+            .ok_or_else(|| Self::decode_error(column, "an ISO 4217 currency"))
+    }
+
+    pub fn opt_currency(&self, column: usize) -> Result<Option<credit_core::Currency>, DbError> {
+        self.opt_text(column)?
+            .map(|code| {
+                credit_core::Currency::parse(code)
+                    .map_err(|_| Self::decode_error(column, "an ISO 4217 currency"))
+            })
+            .transpose()
+    }
+
+    /// A named value (a status, a kind), stored by its name.
+    pub fn named<T: credit_core::Named>(&self, column: usize) -> Result<T, DbError> {
+        T::from_name(self.text(column)?).ok_or(Self::decode_error(column, "a known name"))
     }
 
     /// A JSON document stored as text.
@@ -227,6 +227,8 @@ pub trait Database {
 pub trait KeyValue {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, DbError>;
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), DbError>;
+    /// Deletes `key`; deleting a missing key is no error.
+    async fn delete(&self, key: &str) -> Result<(), DbError>;
 }
 
 /// Runs `work` in one write transaction: all of it is committed, or — on an
@@ -261,25 +263,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn columns_are_qualified_with_an_alias() {
-        assert_eq!(
-            qualified("o", "id, customer_id,amount_minor"),
-            "o.id, o.customer_id, o.amount_minor"
-        );
-    }
-
-    #[test]
-    fn a_row_splits_into_the_records_it_joins() {
-        let row = Row::new(vec![
-            Value::from("C-1"),
-            Value::Integer(5),
-            Value::Null,
-            Value::Null,
-        ]);
-        assert_eq!(row.columns(0..2).text(0).unwrap(), "C-1");
-        assert_eq!(row.columns(0..2).int(1).unwrap(), 5);
-        assert!(row.all_null(2..4), "the missing side of a LEFT JOIN");
-        assert!(!row.all_null(1..3));
-        assert_eq!(row.columns(3..9), Row::new(vec![]), "out of range: empty");
+    fn named_values_are_read_by_name() {
+        use credit_core::hold::OrderStatus;
+        let row = Row::new(vec![Value::from("held"), Value::from("lost"), Value::Null]);
+        assert_eq!(row.named::<OrderStatus>(0).unwrap(), OrderStatus::Held);
+        assert!(row.named::<OrderStatus>(1).is_err());
+        assert!(row.is_null(2) && !row.is_null(0));
     }
 }

@@ -1,18 +1,24 @@
 //! Disputes (R3): amounts a customer contests on an invoice, followed
 //! against their service level until resolved or withdrawn. Every change
 //! and note is kept as an event; a resolution with a credit lowers the
-//! invoice's balance and re-checks the customer's held orders.
+//! invoice's balance. Opening and changing one, with the re-check of held
+//! orders that follows, is [`crate::workflows::dispute`].
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::dispute::{self, DisputeStatus, IllegalTransition, SlaStatus};
-use credit_core::{Currency, Policy};
+use credit_core::events::EventType;
+use credit_core::{Currency, Named, Policy};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::customers;
-use crate::db::{Database, DbError, Row, transaction};
+use credit_core::escalation::SubjectType;
+
+use crate::customers::AssigneeFilter;
+use crate::db::{Columns, Database, DbError, Record, Records, Value};
+use crate::escalations::{self, EscalationView};
+use crate::events::NewEvent;
 use crate::invoices::{self, Balances, Invoice, dispute_id};
-use crate::orders::{self, Recheck};
 use crate::{LedgerError, Result, Stamp, params};
 
 /// A dispute to open on an invoice.
@@ -55,13 +61,21 @@ pub struct Dispute {
     pub updated_at: String,
 }
 
+credit_core::named! {
+    /// What an entry of a dispute's history records.
+    pub enum EventKind {
+        Opened = "opened",
+        StatusChange = "status_change",
+        Note = "note",
+    }
+}
+
 /// One entry of a dispute's history: its opening, a status change or a note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DisputeEvent {
     pub at: String,
     pub by: String,
-    /// `opened`, `status_change` or `note`.
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub from: Option<DisputeStatus>,
     pub to: DisputeStatus,
     pub note: Option<String>,
@@ -76,6 +90,8 @@ pub struct DisputeView {
     /// The date `sla_status` is computed as of.
     pub as_of: NaiveDate,
     pub history: Vec<DisputeEvent>,
+    /// Its escalations to the supervisors, the latest first.
+    pub escalations: Vec<EscalationView>,
 }
 
 /// The answer to opening or changing a dispute: the dispute, and the held
@@ -98,11 +114,16 @@ pub struct OpenedDispute {
     pub sla_due_on: NaiveDate,
 }
 
+/// The statuses of a dispute whose amount is still disputed.
+pub const ACTIVE: &[DisputeStatus] = &[DisputeStatus::Open, DisputeStatus::InReview];
+
 /// Which disputes `GET /disputes` lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DisputeQuery {
     pub status: StatusFilter,
     pub customer_id: Option<String>,
+    /// Disputes on the accounts of this assignee (or of nobody).
+    pub assignee: Option<AssigneeFilter>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -127,10 +148,7 @@ impl StatusFilter {
     fn statuses(self) -> Option<(&'static str, &'static str)> {
         match self {
             StatusFilter::Any => None,
-            StatusFilter::Active => Some((
-                DisputeStatus::Open.as_str(),
-                DisputeStatus::InReview.as_str(),
-            )),
+            StatusFilter::Active => Some((ACTIVE[0].as_str(), ACTIVE[1].as_str())),
             StatusFilter::Exactly(status) => Some((status.as_str(), status.as_str())),
         }
     }
@@ -155,28 +173,33 @@ struct Stored {
     updated_at: String,
 }
 
-const COLUMNS: &str = "d.id, d.invoice_id, d.customer_id, c.currency, d.amount_minor, d.reason_code, d.status, d.opened_on, d.sla_due_on, d.credited_minor, d.closed_on, d.opened_by, d.created_at, d.updated_at";
+impl Record for Stored {
+    const SELECT: &'static str = "d.id, d.invoice_id, d.customer_id, c.currency, d.amount_minor, d.reason_code, d.status, d.opened_on, d.sla_due_on, d.credited_minor, d.closed_on, d.opened_by, d.created_at, d.updated_at";
 
-impl Stored {
-    fn from_row(row: &Row) -> Result<Stored, DbError> {
+    fn read(columns: &mut Columns<'_>) -> Result<Stored, DbError> {
         Ok(Stored {
-            number: row.int(0)?,
-            invoice_id: row.string(1)?,
-            customer_id: row.string(2)?,
-            currency: row.currency(3)?,
-            amount: row.int(4)?,
-            reason_code: row.string(5)?,
-            status: status_column(row, 6)?,
-            opened_on: row.date(7)?,
-            sla_due_on: row.date(8)?,
-            credited: row.opt_int(9)?,
-            closed_on: row.opt_date(10)?,
-            opened_by: row.string(11)?,
-            created_at: row.string(12)?,
-            updated_at: row.string(13)?,
+            number: columns.int()?,
+            invoice_id: columns.string()?,
+            customer_id: columns.string()?,
+            currency: columns.currency()?,
+            amount: columns.int()?,
+            reason_code: columns.string()?,
+            status: columns.named()?,
+            opened_on: columns.date()?,
+            sla_due_on: columns.date()?,
+            credited: columns.opt_int()?,
+            closed_on: columns.opt_date()?,
+            opened_by: columns.string()?,
+            created_at: columns.string()?,
+            updated_at: columns.string()?,
         })
     }
+}
 
+/// Disputes `d` with their customer `c`.
+const FROM: &str = "FROM disputes d JOIN customers c ON c.id = d.customer_id";
+
+impl Stored {
     fn id(&self) -> String {
         dispute_id(self.number)
     }
@@ -206,13 +229,6 @@ impl Stored {
     }
 }
 
-fn status_column(row: &Row, column: usize) -> Result<DisputeStatus, DbError> {
-    DisputeStatus::parse(row.text(column)?).ok_or(DbError::Decode {
-        column,
-        expected: "a dispute status",
-    })
-}
-
 /// The number behind a `D-<n>` id.
 fn number(id: &str) -> Option<i64> {
     let digits = id.strip_prefix("D-")?;
@@ -224,13 +240,8 @@ async fn find(db: &impl Database, id: &str) -> Result<Option<Stored>, DbError> {
     let Some(number) = number(id) else {
         return Ok(None);
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?"
-    );
-    db.query_row(&sql, params![number])
-        .await?
-        .map(|row| Stored::from_row(&row))
-        .transpose()
+    let sql = format!("SELECT {} {FROM} WHERE d.id = ?", Stored::SELECT);
+    db.record(&sql, params![number]).await
 }
 
 async fn stored(db: &impl Database, id: &str) -> Result<Stored> {
@@ -244,124 +255,131 @@ pub async fn get(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<Dispu
     Ok(stored(db, id).await?.to_dispute(as_of))
 }
 
-/// The dispute with its history.
-pub async fn view(db: &impl Database, id: &str, as_of: NaiveDate) -> Result<DisputeView> {
+/// The dispute with its history, its service level as of `as_of`, its
+/// escalations as they stand at `now`.
+pub async fn view(
+    db: &impl Database,
+    id: &str,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<DisputeView> {
     let stored = stored(db, id).await?;
     let history = history(db, &stored).await?;
+    let escalations = escalations::of_subject(db, SubjectType::Dispute, id, now).await?;
     Ok(DisputeView {
         dispute: stored.to_dispute(as_of),
         as_of,
         history,
+        escalations,
     })
 }
 
 async fn history(db: &impl Database, dispute: &Stored) -> Result<Vec<DisputeEvent>, DbError> {
-    let rows = db
-        .query(
-            "SELECT at, actor, from_status, to_status, note, credit_minor FROM dispute_events
-             WHERE dispute_id = ? ORDER BY id",
+    let events: Vec<StoredEvent> = db
+        .records(
+            "SELECT e.at, e.actor, e.from_status, e.to_status, e.note, e.credit_minor
+             FROM dispute_events e WHERE e.dispute_id = ? ORDER BY e.id",
             params![dispute.number],
         )
         .await?;
-    rows.iter().map(|row| event(row, dispute)).collect()
+    Ok(events.into_iter().map(|event| event.of(dispute)).collect())
 }
 
-fn event(row: &Row, dispute: &Stored) -> Result<DisputeEvent, DbError> {
-    let from = match row.opt_text(2)? {
-        Some(_) => Some(status_column(row, 2)?),
-        None => None,
-    };
-    let to = status_column(row, 3)?;
-    let kind = match from {
-        None => "opened",
-        Some(from) if from == to => "note",
-        Some(_) => "status_change",
-    };
-    Ok(DisputeEvent {
-        at: row.string(0)?,
-        by: row.string(1)?,
-        kind,
-        from,
-        to,
-        note: row.opt_string(4)?,
-        credit: row.opt_int(5)?.map(|minor| dispute.money(minor)),
-    })
+/// An entry of `dispute_events`, in minor units.
+struct StoredEvent {
+    at: String,
+    by: String,
+    from: Option<DisputeStatus>,
+    to: DisputeStatus,
+    note: Option<String>,
+    credit_minor: Option<i64>,
 }
 
-/// Disputes by status and customer, the nearest service-level date first.
+impl Record for StoredEvent {
+    const SELECT: &'static str =
+        "e.at, e.actor, e.from_status, e.to_status, e.note, e.credit_minor";
+
+    fn read(columns: &mut Columns<'_>) -> Result<StoredEvent, DbError> {
+        Ok(StoredEvent {
+            at: columns.string()?,
+            by: columns.string()?,
+            from: columns.opt_named()?,
+            to: columns.named()?,
+            note: columns.opt_string()?,
+            credit_minor: columns.opt_int()?,
+        })
+    }
+}
+
+impl StoredEvent {
+    fn of(self, dispute: &Stored) -> DisputeEvent {
+        let kind = match self.from {
+            None => EventKind::Opened,
+            Some(from) if from == self.to => EventKind::Note,
+            Some(_) => EventKind::StatusChange,
+        };
+        DisputeEvent {
+            at: self.at,
+            by: self.by,
+            kind,
+            from: self.from,
+            to: self.to,
+            note: self.note,
+            credit: self.credit_minor.map(|minor| dispute.money(minor)),
+        }
+    }
+}
+
+/// Disputes by status, customer and assignee, the nearest service-level
+/// date first.
 pub async fn list(
     db: &impl Database,
     query: &DisputeQuery,
     as_of: NaiveDate,
 ) -> Result<Vec<Dispute>, DbError> {
-    // One statement per filter, so each is served by an index: a
-    // customer's disputes by status, or every customer's by status (all
-    // statuses named when the filter lets all through, as the disputes
-    // report does).
-    let (first, second) = query.status.statuses().unzip();
-    let select =
-        format!("SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id");
-    const ORDER: &str = "ORDER BY d.sla_due_on, d.id";
-    let (sql, params) = match (&query.customer_id, first, second) {
-        (Some(customer_id), Some(first), Some(second)) => (
-            format!("{select} WHERE d.customer_id = ?1 AND d.status IN (?2, ?3) {ORDER}"),
-            params![customer_id, first, second],
-        ),
-        (Some(customer_id), _, _) => (
-            format!("{select} WHERE d.customer_id = ?1 {ORDER}"),
-            params![customer_id],
-        ),
-        (None, Some(first), Some(second)) => (
-            format!("{select} WHERE d.status IN (?1, ?2) {ORDER}"),
-            params![first, second],
-        ),
-        (None, _, _) => {
-            let all: Vec<String> = DisputeStatus::ALL
-                .iter()
-                .map(|status| format!("'{}'", status.as_str()))
-                .collect();
-            let all = all.join(", ");
-            (
-                format!("{select} WHERE d.status IN ({all}) {ORDER}"),
-                vec![],
-            )
+    // Each filter a condition an index serves: a customer's disputes by
+    // status, or every customer's by status (all statuses named when the
+    // filter lets all through, as the disputes report does).
+    let mut conditions: Vec<String> = vec![];
+    let mut params: Vec<Value> = vec![];
+    if let Some(customer_id) = &query.customer_id {
+        conditions.push("d.customer_id = ?".into());
+        params.push(customer_id.clone().into());
+    }
+    match query.status.statuses() {
+        Some((first, second)) => {
+            conditions.push("d.status IN (?, ?)".into());
+            params.extend([first.into(), second.into()]);
         }
-    };
-    let rows = db.query(&sql, params).await?;
-    rows.iter()
-        .map(|row| Ok(Stored::from_row(row)?.to_dispute(as_of)))
-        .collect()
-}
-
-/// Opens a dispute and re-checks the customer's held orders as of
-/// `as_of`: the disputed amount no longer counts as past due.
-pub async fn open(
-    db: &impl Database,
-    new: &NewDispute,
-    as_of: NaiveDate,
-    policy: &Policy,
-    stamp: &Stamp,
-) -> Result<DisputeChanged> {
-    let (id, recheck) = transaction(db, async |db| {
-        let opened = record_new(db, new, policy, stamp).await?;
-        let id = opened.summary.id;
-        let trigger = format!("dispute {id} opened");
-        let recheck = recheck(db, &opened.customer_id, as_of, policy, &trigger, stamp).await?;
-        Ok::<_, LedgerError>((id, recheck))
-    })
-    .await?;
-    changed(db, &id, as_of, recheck).await
+        None if query.customer_id.is_none() => conditions.push(format!(
+            "d.status IN ({})",
+            DisputeStatus::sql_list(DisputeStatus::ALL)
+        )),
+        None => {}
+    }
+    if let Some(assignee) = &query.assignee {
+        let (condition, value) = assignee.condition("c.assignee", "?");
+        conditions.push(condition);
+        params.extend(value);
+    }
+    let sql = format!(
+        "SELECT {} {FROM} WHERE {} ORDER BY d.sla_due_on, d.id",
+        Stored::SELECT,
+        conditions.join(" AND ")
+    );
+    let rows: Vec<Stored> = db.records(&sql, params).await?;
+    Ok(rows.into_iter().map(|row| row.to_dispute(as_of)).collect())
 }
 
 /// An opened dispute and whose it is.
-pub(crate) struct Opened {
+pub struct Opened {
     pub summary: OpenedDispute,
     pub customer_id: String,
 }
 
 /// Writes a new dispute, its opening event and the invoice's disputed
 /// amount, inside the caller's transaction.
-pub(crate) async fn record_new(
+pub async fn record_new(
     db: &impl Database,
     new: &NewDispute,
     policy: &Policy,
@@ -385,16 +403,64 @@ pub(crate) async fn record_new(
         credit: None,
     };
     record_event(db, number, &event, stamp).await?;
+    let summary = OpenedDispute {
+        id: dispute_id(number),
+        invoice_id: invoice.id,
+        amount: invoice.currency.from_minor(amount),
+        reason_code: new.reason_code.clone(),
+        sla_due_on,
+    };
+    let data = json!({
+        "dispute_id": summary.id,
+        "invoice_id": summary.invoice_id,
+        "customer_id": invoice.customer_id,
+        "amount": summary.amount,
+        "currency": invoice.currency,
+        "reason_code": summary.reason_code,
+        "opened_on": new.opened_on,
+        "sla_due_on": sla_due_on,
+        "by": stamp.by,
+        "why": new.note,
+    });
+    let opened = NewEvent {
+        kind: EventType::DisputeOpened,
+        subject: summary.id.clone(),
+        data,
+    };
+    crate::events::record(db, opened, stamp).await?;
     Ok(Opened {
-        summary: OpenedDispute {
-            id: dispute_id(number),
-            invoice_id: invoice.id,
-            amount: invoice.currency.from_minor(amount),
-            reason_code: new.reason_code.clone(),
-            sla_due_on,
-        },
+        summary,
         customer_id: invoice.customer_id,
     })
+}
+
+/// Tells the ERP a dispute closed: resolved with a credit, rejected, or
+/// withdrawn (by hand, or paid by the customer).
+async fn announce_closed(
+    db: &impl Database,
+    dispute: &Stored,
+    status: DisputeStatus,
+    credit: Option<i64>,
+    why: Option<&str>,
+    stamp: &Stamp,
+) -> Result<(), DbError> {
+    let data = json!({
+        "dispute_id": dispute.id(),
+        "invoice_id": dispute.invoice_id,
+        "customer_id": dispute.customer_id,
+        "status": status,
+        "amount": dispute.money(dispute.amount),
+        "currency": dispute.currency,
+        "credited": credit.map(|minor| dispute.money(minor)),
+        "by": stamp.by,
+        "why": why,
+    });
+    let event = NewEvent {
+        kind: EventType::DisputeResolved,
+        subject: dispute.id(),
+        data,
+    };
+    crate::events::record(db, event, stamp).await
 }
 
 /// The invoice's active disputes together may not exceed its open balance.
@@ -475,46 +541,38 @@ async fn record_event(
     .await
 }
 
-/// Moves a dispute on and/or adds a note. Closing it (resolved or
-/// withdrawn) takes its amount out of the invoice's disputed amount on
-/// `as_of`; `resolved_credit` also issues the credit and re-checks the
-/// customer's held orders.
-pub async fn update(
+/// Moves a dispute on and/or adds a note, inside the caller's transaction.
+/// Closing it (resolved or withdrawn) takes its amount out of the
+/// invoice's disputed amount on `as_of`; `resolved_credit` also issues the
+/// credit. Returns the dispute as it was and the credit issued, if any.
+pub async fn change(
     db: &impl Database,
     id: &str,
     change: &DisputeUpdate,
     as_of: NaiveDate,
-    policy: &Policy,
     stamp: &Stamp,
-) -> Result<DisputeChanged> {
+) -> Result<(Dispute, Option<i64>)> {
     check_update(change)?;
-    let recheck = transaction(db, async |db| {
-        let dispute = stored(db, id).await?;
-        let next = match change.status {
-            Some(to) => Some(dispute.status.move_to(to).map_err(illegal)?),
-            None => None,
-        };
-        let credit = match next {
-            Some(to) => close_or_move(db, &dispute, to, change.credit_amount, as_of, stamp).await?,
-            None => None,
-        };
-        let event = Event {
-            from: Some(dispute.status),
-            to: next.unwrap_or(dispute.status),
-            note: change.note.as_deref(),
-            credit,
-        };
-        record_event(db, dispute.number, &event, stamp).await?;
-        match credit {
-            Some(_) => {
-                let trigger = format!("dispute {id} resolved with a credit");
-                recheck(db, &dispute.customer_id, as_of, policy, &trigger, stamp).await
-            }
-            None => Ok(Recheck::default()),
-        }
-    })
-    .await?;
-    changed(db, id, as_of, recheck).await
+    let dispute = stored(db, id).await?;
+    let next = match change.status {
+        Some(to) => Some(dispute.status.move_to(to).map_err(illegal)?),
+        None => None,
+    };
+    let credit = match next {
+        Some(to) => close_or_move(db, &dispute, to, change.credit_amount, as_of, stamp).await?,
+        None => None,
+    };
+    let event = Event {
+        from: Some(dispute.status),
+        to: next.unwrap_or(dispute.status),
+        note: change.note.as_deref(),
+        credit,
+    };
+    record_event(db, dispute.number, &event, stamp).await?;
+    if let Some(closed) = next.filter(|to| !to.is_active()) {
+        announce_closed(db, &dispute, closed, credit, change.note.as_deref(), stamp).await?;
+    }
+    Ok((dispute.to_dispute(as_of), credit))
 }
 
 /// A change needs a status or a note; a credit goes only with `resolved_credit`.
@@ -651,15 +709,11 @@ pub(crate) async fn payment_applied(
         return Ok(());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM disputes d JOIN customers c ON c.id = d.customer_id
-         WHERE d.invoice_id = ? AND d.status IN ('open', 'in_review') ORDER BY d.id"
+        "SELECT {} {FROM} WHERE d.invoice_id = ? AND d.status IN ({}) ORDER BY d.id",
+        Stored::SELECT,
+        DisputeStatus::sql_list(ACTIVE)
     );
-    let active = db
-        .query(&sql, params![invoice_id])
-        .await?
-        .iter()
-        .map(Stored::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let active: Vec<Stored> = db.records(&sql, params![invoice_id]).await?;
     let amounts: Vec<i64> = active.iter().map(|d| d.amount).collect();
     let given_up = dispute::conceded_by_payment(&amounts, excess);
     let money = |minor| invoice.currency.from_minor(minor);
@@ -683,7 +737,9 @@ pub(crate) async fn payment_applied(
                 "payment {payment_id} paid the disputed {}; withdrawn",
                 money(given_up)
             );
-            (DisputeStatus::Withdrawn, note)
+            let withdrawn = DisputeStatus::Withdrawn;
+            announce_closed(db, dispute, withdrawn, None, Some(&note), stamp).await?;
+            (withdrawn, note)
         } else {
             db.execute(
                 "UPDATE disputes SET amount_minor = amount_minor - ?, updated_at = ? WHERE id = ?",
@@ -710,31 +766,6 @@ pub(crate) async fn payment_applied(
         params![excess, stamp.at_text(), &stamp.by, invoice_id],
     )
     .await
-}
-
-async fn recheck(
-    db: &impl Database,
-    customer_id: &str,
-    as_of: NaiveDate,
-    policy: &Policy,
-    trigger: &str,
-    stamp: &Stamp,
-) -> Result<Recheck> {
-    let customer = customers::get(db, customer_id).await?;
-    Ok(orders::recheck_held(db, &customer, as_of, policy, trigger, stamp).await?)
-}
-
-async fn changed(
-    db: &impl Database,
-    id: &str,
-    as_of: NaiveDate,
-    recheck: Recheck,
-) -> Result<DisputeChanged> {
-    Ok(DisputeChanged {
-        view: view(db, id, as_of).await?,
-        released_orders: recheck.released,
-        still_held: recheck.still_held,
-    })
 }
 
 #[cfg(test)]

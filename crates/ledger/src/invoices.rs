@@ -1,15 +1,14 @@
 //! Invoices from the ERP, with what was paid, credited and disputed on them.
 
 use chrono::NaiveDate;
-use credit_core::{Currency, Policy};
+use credit_core::Currency;
+use credit_core::dispute::DisputeStatus;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::customers::{self, Customer};
-use crate::db::{Database, DbError, Row, transaction};
-use crate::orders::{self, Recheck};
-use crate::{LedgerError, Result, Stamp, audit, params};
+use crate::db::{Columns, Database, DbError, Record, Records};
+use crate::{LedgerError, Result, Stamp, params};
 
 /// An invoice as the ERP sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,49 +52,55 @@ pub struct Balances {
     pub disputed: i64,
 }
 
-const COLUMNS: &str = "i.id, i.customer_id, i.order_id, i.issued_on, i.due_on, i.amount_minor, i.paid_minor, i.credited_minor, i.open_minor, i.disputed_minor, i.created_at, i.updated_at, c.currency, i.updated_by";
+/// An invoice as stored, read with its customer's currency.
+struct InvoiceRow(Invoice, Balances);
 
-fn from_row(row: &Row) -> Result<(Invoice, Balances), DbError> {
-    let currency = Currency::parse(row.text(12)?).map_err(|_| DbError::Decode {
-        column: 12,
-        expected: "an ISO 4217 currency",
-    })?;
-    let balances = Balances {
-        amount: row.int(5)?,
-        paid: row.int(6)?,
-        credited: row.int(7)?,
-        open: row.int(8)?,
-        disputed: row.int(9)?,
-    };
-    let money = |minor| currency.from_minor(minor);
-    let invoice = Invoice {
-        id: row.string(0)?,
-        customer_id: row.string(1)?,
-        order_id: row.opt_string(2)?,
-        issued_on: row.date(3)?,
-        due_on: row.date(4)?,
-        amount: money(balances.amount),
-        currency,
-        paid: money(balances.paid),
-        credited: money(balances.credited),
-        open_balance: money(balances.open),
-        disputed: money(balances.disputed),
-        created_at: row.string(10)?,
-        updated_at: row.string(11)?,
-        updated_by: row.opt_string(13)?,
-    };
-    Ok((invoice, balances))
+impl Record for InvoiceRow {
+    const SELECT: &'static str = "i.id, i.customer_id, i.order_id, i.issued_on, i.due_on, i.amount_minor, i.paid_minor, i.credited_minor, i.open_minor, i.disputed_minor, i.created_at, i.updated_at, i.updated_by, c.currency";
+
+    fn read(columns: &mut Columns<'_>) -> Result<InvoiceRow, DbError> {
+        let (id, customer_id, order_id) =
+            (columns.string()?, columns.string()?, columns.opt_string()?);
+        let (issued_on, due_on) = (columns.date()?, columns.date()?);
+        let balances = Balances {
+            amount: columns.int()?,
+            paid: columns.int()?,
+            credited: columns.int()?,
+            open: columns.int()?,
+            disputed: columns.int()?,
+        };
+        let (created_at, updated_at, updated_by) =
+            (columns.string()?, columns.string()?, columns.opt_string()?);
+        let currency = columns.currency()?;
+        let money = |minor| currency.from_minor(minor);
+        let invoice = Invoice {
+            id,
+            customer_id,
+            order_id,
+            issued_on,
+            due_on,
+            amount: money(balances.amount),
+            currency,
+            paid: money(balances.paid),
+            credited: money(balances.credited),
+            open_balance: money(balances.open),
+            disputed: money(balances.disputed),
+            created_at,
+            updated_at,
+            updated_by,
+        };
+        Ok(InvoiceRow(invoice, balances))
+    }
 }
+
+/// Invoices `i` with their customer `c`.
+const FROM: &str = "FROM invoices i JOIN customers c ON c.id = i.customer_id";
 
 /// The invoice and its minor-unit balances.
 pub async fn find(db: &impl Database, id: &str) -> Result<Option<(Invoice, Balances)>, DbError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE i.id = ?"
-    );
-    db.query_row(&sql, params![id])
-        .await?
-        .map(|row| from_row(&row))
-        .transpose()
+    let sql = format!("SELECT {} {FROM} WHERE i.id = ?", InvoiceRow::SELECT);
+    let found: Option<InvoiceRow> = db.record(&sql, params![id]).await?;
+    Ok(found.map(|InvoiceRow(invoice, balances)| (invoice, balances)))
 }
 
 pub async fn get(db: &impl Database, id: &str) -> Result<(Invoice, Balances)> {
@@ -104,96 +109,37 @@ pub async fn get(db: &impl Database, id: &str) -> Result<(Invoice, Balances)> {
         .ok_or_else(|| LedgerError::not_found("invoice", id))
 }
 
-/// The answer to `PUT /invoices/{id}`.
-#[derive(Debug, Serialize)]
-pub struct PutInvoice {
-    #[serde(flatten)]
-    pub invoice: Invoice,
-    /// Whether the order named by `order_id` moved to `invoiced`.
-    pub order_invoiced: bool,
-    /// Held orders of the customer a lower amount released (re-checked
-    /// oldest first, as after a payment), and those still held.
-    pub released_orders: Vec<String>,
-    pub still_held: Vec<String>,
-    #[serde(skip)]
-    pub created: bool,
-}
-
-/// Creates or corrects an invoice. What was paid and credited stays; the
-/// amount cannot go below it, nor the invoice move to another customer
-/// once anything was applied to it. The write is audited with who made
-/// it; a lower amount frees exposure, so the customer's held orders are
-/// re-checked as of `as_of`, oldest first.
-pub async fn put(
+/// Writes an invoice: new, or a correction that keeps what was paid and
+/// credited (see [`check_correction`]).
+pub(crate) async fn write(
     db: &impl Database,
     id: &str,
+    customer: &Customer,
     update: &InvoiceUpdate,
-    policy: &Policy,
-    as_of: NaiveDate,
     stamp: &Stamp,
-) -> Result<PutInvoice> {
-    transaction(db, async |db| {
-        let customer = customers::get(db, &update.customer_id).await?;
-        validate(&customer, update)?;
-        let amount = customer.currency.to_minor(update.amount);
-        let existing = find(db, id).await?;
-        if let Some((before, balances)) = &existing {
-            check_correction(id, before, balances, update, amount)?;
-        }
-        db.execute(
-            "INSERT INTO invoices (id, customer_id, order_id, issued_on, due_on, amount_minor, open_minor, created_at, updated_at, updated_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8)
-             ON CONFLICT (id) DO UPDATE SET customer_id = ?2, order_id = ?3, issued_on = ?4, due_on = ?5,
-                 amount_minor = ?6, open_minor = ?6 - paid_minor - credited_minor, updated_at = ?7, updated_by = ?8",
-            params![
-                id,
-                &customer.id,
-                update.order_id.clone(),
-                update.issued_on,
-                update.due_on,
-                amount,
-                stamp.at_text(),
-                &stamp.by,
-            ],
-        )
-        .await?;
-        let order_invoiced = match &update.order_id {
-            Some(order_id) => orders::mark_invoiced(db, order_id, &customer, id, stamp).await?,
-            None => false,
-        };
-        let (invoice, _) = get(db, id).await?;
-        let before = existing.as_ref().map(|(invoice, _)| invoice);
-        audit::record(
-            db,
-            stamp,
-            if before.is_some() { "update" } else { "create" },
-            "invoice",
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO invoices (id, customer_id, order_id, issued_on, due_on, amount_minor, open_minor, created_at, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET customer_id = ?2, order_id = ?3, issued_on = ?4, due_on = ?5,
+             amount_minor = ?6, open_minor = ?6 - paid_minor - credited_minor, updated_at = ?7, updated_by = ?8",
+        params![
             id,
-            json!({ "before": before, "after": invoice }),
-        )
-        .await?;
-        let lowered = existing
-            .as_ref()
-            .is_some_and(|(_, balances)| amount < balances.amount);
-        let recheck = match lowered {
-            true => {
-                let trigger = format!("invoice {id} amount lowered");
-                orders::recheck_held(db, &customer, as_of, policy, &trigger, stamp).await?
-            }
-            false => Recheck::default(),
-        };
-        Ok(PutInvoice {
-            invoice,
-            order_invoiced,
-            released_orders: recheck.released,
-            still_held: recheck.still_held,
-            created: existing.is_none(),
-        })
-    })
+            &customer.id,
+            update.order_id.clone(),
+            update.issued_on,
+            update.due_on,
+            customer.currency.to_minor(update.amount),
+            stamp.at_text(),
+            &stamp.by,
+        ],
+    )
     .await
 }
 
-fn validate(customer: &Customer, update: &InvoiceUpdate) -> Result<()> {
+/// An invoice the ERP may write for `customer`: in its currency, due no
+/// earlier than issued.
+pub(crate) fn validate(customer: &Customer, update: &InvoiceUpdate) -> Result<()> {
     if update.currency != customer.currency {
         return Err(LedgerError::invalid(
             "currency",
@@ -216,7 +162,7 @@ fn validate(customer: &Customer, update: &InvoiceUpdate) -> Result<()> {
 /// stays within the open balance (R3: disputed ≤ open): the disputed part
 /// is part of the open balance, so the new amount must cover paid +
 /// credited + disputed — disputed counted once, as part of what stays open.
-fn check_correction(
+pub(crate) fn check_correction(
     id: &str,
     before: &Invoice,
     balances: &Balances,
@@ -258,7 +204,7 @@ pub struct AppliedPayment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DisputeSummary {
     pub id: String,
-    pub status: String,
+    pub status: DisputeStatus,
     pub amount: Decimal,
     pub reason_code: String,
 }
@@ -300,7 +246,7 @@ pub async fn view(db: &impl Database, id: &str) -> Result<InvoiceView> {
         .map(|row| {
             Ok(DisputeSummary {
                 id: dispute_id(row.int(0)?),
-                status: row.string(1)?,
+                status: row.named(1)?,
                 amount: money(row.int(2)?),
                 reason_code: row.string(3)?,
             })
@@ -338,23 +284,15 @@ pub async fn apply_payment(
     .await
 }
 
-/// Which of a customer's invoices [`list_for_customer`] lists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum InvoiceFilter {
-    /// Those with something open.
-    #[default]
-    Open,
-    /// Every invoice, settled ones included.
-    All,
-}
-
-impl InvoiceFilter {
-    pub fn parse(text: &str) -> Option<InvoiceFilter> {
-        match text {
-            "open" => Some(InvoiceFilter::Open),
-            "all" => Some(InvoiceFilter::All),
-            _ => None,
-        }
+credit_core::named! {
+    /// Which of a customer's invoices [`list_for_customer`] lists.
+    #[derive(Default)]
+    pub enum InvoiceFilter {
+        /// Those with something open.
+        #[default]
+        Open = "open",
+        /// Every invoice, settled ones included.
+        All = "all",
     }
 }
 
@@ -382,18 +320,15 @@ pub async fn list_for_customer(
         InvoiceFilter::All => "",
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM invoices i JOIN customers c ON c.id = i.customer_id
-         WHERE i.customer_id = ?1{open_only}
-         ORDER BY i.due_on, i.issued_on, i.id"
+        "SELECT {} {FROM} WHERE i.customer_id = ?1{open_only} ORDER BY i.due_on, i.issued_on, i.id",
+        InvoiceRow::SELECT
     );
-    let rows = db.query(&sql, params![customer_id]).await?;
-    rows.iter()
-        .map(|row| {
-            let (invoice, _) = from_row(row)?;
-            Ok(ListedInvoice {
-                days_past_due: credit_core::days_past_due(as_of, invoice.due_on),
-                invoice,
-            })
+    let rows: Vec<InvoiceRow> = db.records(&sql, params![customer_id]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|InvoiceRow(invoice, _)| ListedInvoice {
+            days_past_due: credit_core::days_past_due(as_of, invoice.due_on),
+            invoice,
         })
-        .collect()
+        .collect())
 }

@@ -3,14 +3,23 @@
 //! operation loads what the rules need, applies them and stores the
 //! outcome — multi-statement writes in one transaction.
 //!
-//! The same code runs in Spin components (`db::spin`) and natively over
-//! rusqlite (`db::native`) for tests and benchmarks.
+//! The same code runs in Spin components (`db::spin`, feature `spin`) and
+//! natively over rusqlite (`db::native`) for tests and benchmarks.
+//!
+//! Modules depend one way: master data (`customers`, `invoices`) at the
+//! bottom; a customer's account figures (`accounts`) above it; `orders`
+//! above that; the rows of payments, disputes, contacts and limit requests
+//! beside; and at the top the [`workflows`] that change several at once,
+//! and the read-only `reports` and customer `search`.
 
+pub mod accounts;
 pub mod claims;
 pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod disputes;
+pub mod escalations;
+pub mod events;
 pub mod invoices;
 pub mod limits;
 pub mod orders;
@@ -18,13 +27,15 @@ pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schema;
+pub mod search;
+pub mod workflows;
 
 mod audit;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use credit_core::FieldError;
 
-pub use db::{Database, DbError, KeyValue, Row, Value, transaction};
+pub use db::{Database, DbError, KeyValue, Record, Records, Row, Value, transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -1,19 +1,17 @@
 //! R4, credit-limit requests: an associate asks for a new limit; a manager
 //! other than the requester approves it (possibly at another amount) or
-//! rejects it. An approval sets the limit, records it in the audit log and
-//! re-checks the customer's held orders oldest first — all in one
-//! transaction.
+//! rejects it — the decision is [`crate::workflows::limit`].
 
 use chrono::NaiveDate;
 use credit_core::limit::{self, LimitError, RequestStatus};
-use credit_core::{Currency, Policy};
+use credit_core::{Currency, Named};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::customers::{self, Customer};
-use crate::db::{Database, DbError, Row, transaction};
-use crate::orders::{self, Recheck};
-use crate::{LedgerError, Result, Stamp, params};
+use crate::db::{Columns, Database, DbError, Record, Records, transaction};
+use crate::orders::Recheck;
+use crate::{LedgerError, Result, Stamp, accounts, params};
 
 /// A request as an associate makes it; the amount is in the customer's
 /// currency.
@@ -79,37 +77,41 @@ pub struct Decided {
     pub credit_limit: Option<Decimal>,
 }
 
-const SELECT: &str = "SELECT r.id, r.customer_id, c.name, c.currency, r.status, r.previous_minor, r.requested_minor, r.reason,
-        r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.approved_minor, r.note, r.released_orders, r.still_held
-     FROM credit_limit_requests r JOIN customers c ON c.id = r.customer_id";
+impl Record for LimitRequest {
+    const SELECT: &'static str = "r.id, r.customer_id, c.name, c.currency, r.status, r.previous_minor, r.requested_minor, r.reason,
+        r.requested_by, r.requested_at, r.decided_by, r.decided_at, r.approved_minor, r.note, r.released_orders, r.still_held";
 
-impl LimitRequest {
-    fn from_row(row: &Row) -> Result<LimitRequest, DbError> {
-        let currency = row.currency(3)?;
+    fn read(columns: &mut Columns<'_>) -> Result<LimitRequest, DbError> {
+        let (id, customer_id, customer_name) = (
+            request_id(columns.int()?),
+            columns.string()?,
+            columns.string()?,
+        );
+        let currency = columns.currency()?;
         let money = |minor: i64| currency.from_minor(minor);
         Ok(LimitRequest {
-            id: request_id(row.int(0)?),
-            customer_id: row.string(1)?,
-            customer_name: row.string(2)?,
+            id,
+            customer_id,
+            customer_name,
             currency,
-            status: RequestStatus::parse(row.text(4)?).ok_or(DbError::Decode {
-                column: 4,
-                expected: "a request status",
-            })?,
-            current_limit: row.opt_int(5)?.map(money),
-            requested_limit: money(row.int(6)?),
-            reason: row.string(7)?,
-            requested_by: row.string(8)?,
-            requested_at: row.string(9)?,
-            decided_by: row.opt_string(10)?,
-            decided_at: row.opt_string(11)?,
-            approved_limit: row.opt_int(12)?.map(money),
-            note: row.opt_string(13)?,
-            released_orders: row.json(14)?,
-            still_held: row.json(15)?,
+            status: columns.named()?,
+            current_limit: columns.opt_int()?.map(money),
+            requested_limit: money(columns.int()?),
+            reason: columns.string()?,
+            requested_by: columns.string()?,
+            requested_at: columns.string()?,
+            decided_by: columns.opt_string()?,
+            decided_at: columns.opt_string()?,
+            approved_limit: columns.opt_int()?.map(money),
+            note: columns.opt_string()?,
+            released_orders: columns.json()?,
+            still_held: columns.json()?,
         })
     }
 }
+
+/// Requests `r` with their customer `c`.
+const FROM: &str = "FROM credit_limit_requests r JOIN customers c ON c.id = r.customer_id";
 
 /// Requests are numbered by the database and shown as `CLR-<n>`.
 pub fn request_id(number: i64) -> String {
@@ -127,11 +129,8 @@ pub async fn find(db: &impl Database, id: &str) -> Result<Option<LimitRequest>, 
     let Some(number) = request_number(id) else {
         return Ok(None);
     };
-    let sql = format!("{SELECT} WHERE r.id = ?");
-    db.query_row(&sql, params![number])
-        .await?
-        .map(|row| LimitRequest::from_row(&row))
-        .transpose()
+    let sql = format!("SELECT {} {FROM} WHERE r.id = ?", LimitRequest::SELECT);
+    db.record(&sql, params![number]).await
 }
 
 /// The request, or a not-found error naming it.
@@ -153,7 +152,7 @@ pub async fn create(db: &impl Database, new: &NewRequest, stamp: &Stamp) -> Resu
                 customer.id
             )));
         }
-        let account = customers::account(db, &customer, None).await?;
+        let account = accounts::account(db, &customer, None).await?;
         limit::check_new_limit(&account, new.requested_limit)
             .map_err(|e| refusal(e, "requested_limit"))?;
         let number = insert(db, &customer, new, stamp).await?;
@@ -199,7 +198,7 @@ async fn insert(
 }
 
 /// A rule of R4 broken: which error the caller gets.
-fn refusal(error: LimitError, amount_field: &str) -> LedgerError {
+pub(crate) fn refusal(error: LimitError, amount_field: &str) -> LedgerError {
     match error {
         LimitError::AlreadyDecided(_) => LedgerError::Conflict(error.to_string()),
         LimitError::OwnRequest => {
@@ -211,68 +210,8 @@ fn refusal(error: LimitError, amount_field: &str) -> LedgerError {
     }
 }
 
-/// Decides a pending request. Approval sets the limit (audited) and
-/// re-checks the customer's held orders as of `decision.as_of`; a refusal
-/// anywhere leaves everything as it was.
-pub async fn decide(
-    db: &impl Database,
-    id: &str,
-    decision: &Decision,
-    policy: &Policy,
-    stamp: &Stamp,
-) -> Result<Decided> {
-    transaction(db, async |db| {
-        let request = get(db, id).await?;
-        limit::may_decide(request.status, &request.requested_by, &stamp.by)
-            .map_err(|e| refusal(e, "approved_limit"))?;
-        let customer = customers::get(db, &request.customer_id).await?;
-        let (status, approved, recheck) = match decision.verdict {
-            Verdict::Approve { limit } => {
-                let limit = limit.unwrap_or(request.requested_limit);
-                let recheck =
-                    approve(db, &request, &customer, limit, decision, policy, stamp).await?;
-                (RequestStatus::Approved, Some(limit), recheck)
-            }
-            Verdict::Reject => (RequestStatus::Rejected, None, Recheck::default()),
-        };
-        let minor = approved.map(|limit| customer.currency.to_minor(limit));
-        record_decision(
-            db,
-            &request.id,
-            status,
-            minor,
-            &decision.note,
-            &recheck,
-            stamp,
-        )
-        .await?;
-        Ok(Decided {
-            request: get(db, id).await?,
-            credit_limit: customers::get(db, &customer.id).await?.credit_limit,
-        })
-    })
-    .await
-}
-
-async fn approve(
-    db: &impl Database,
-    request: &LimitRequest,
-    customer: &Customer,
-    limit: Decimal,
-    decision: &Decision,
-    policy: &Policy,
-    stamp: &Stamp,
-) -> Result<Recheck> {
-    let account = customers::account(db, customer, None).await?;
-    limit::check_new_limit(&account, limit).map_err(|e| refusal(e, "approved_limit"))?;
-    let why = format!("credit-limit request {} approved", request.id);
-    customers::set_credit_limit(db, customer, limit, &why, stamp).await?;
-    let customer = customers::get(db, &customer.id).await?;
-    let recheck = orders::recheck_held(db, &customer, decision.as_of, policy, &why, stamp).await?;
-    Ok(recheck)
-}
-
-async fn record_decision(
+/// Records a decision on the request.
+pub(crate) async fn record_decision(
     db: &impl Database,
     id: &str,
     status: RequestStatus,
@@ -300,6 +239,41 @@ async fn record_decision(
     .await
 }
 
+/// A limit set directly (the customer put with another limit) supersedes
+/// the customer's pending request: it is closed as `superseded`, with who
+/// set the limit, when, and to what, and the closing is audited.
+pub async fn supersede_pending(
+    db: &impl Database,
+    customer: &Customer,
+    before: Option<Decimal>,
+    stamp: &Stamp,
+) -> Result<Option<String>, DbError> {
+    let Some(id) = pending_for(db, &customer.id).await? else {
+        return Ok(None);
+    };
+    let shown = |limit: Option<Decimal>| limit.map_or("none".to_string(), |l| l.to_string());
+    let note = format!(
+        "superseded: the credit limit was set directly from {} to {} {}",
+        shown(before),
+        shown(customer.credit_limit),
+        customer.currency
+    );
+    db.execute(
+        "UPDATE credit_limit_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?",
+        params![
+            RequestStatus::Superseded.as_str(),
+            &stamp.by,
+            stamp.at_text(),
+            &note,
+            request_number(&id),
+        ],
+    )
+    .await?;
+    let details = serde_json::json!({ "customer_id": customer.id, "note": note });
+    crate::audit::record(db, stamp, "supersede", "credit_limit_request", &id, details).await?;
+    Ok(Some(id))
+}
+
 /// Which requests a list shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
@@ -310,19 +284,16 @@ pub struct ListQuery {
 
 /// Requests in a status (all by default), oldest first.
 pub async fn list(db: &impl Database, query: &ListQuery) -> Result<Vec<LimitRequest>, DbError> {
-    // Every status is asked for by name so the status index serves all lists.
+    // Every status is named so the status index serves all lists.
     let statuses = match query.status {
-        Some(status) => [status; 3],
-        None => RequestStatus::ALL,
+        Some(status) => RequestStatus::sql_list(&[status]),
+        None => RequestStatus::sql_list(RequestStatus::ALL),
     };
     let sql = format!(
-        "{SELECT} WHERE r.status IN (?1, ?2, ?3) AND (?4 IS NULL OR r.customer_id = ?4) ORDER BY r.id"
+        "SELECT {} {FROM} WHERE r.status IN ({statuses}) AND (?1 IS NULL OR r.customer_id = ?1) ORDER BY r.id",
+        LimitRequest::SELECT
     );
-    let [a, b, c] = statuses.map(RequestStatus::as_str);
-    let rows = db
-        .query(&sql, params![a, b, c, query.customer_id.clone()])
-        .await?;
-    rows.iter().map(LimitRequest::from_row).collect()
+    db.records(&sql, params![query.customer_id.clone()]).await
 }
 
 #[cfg(test)]

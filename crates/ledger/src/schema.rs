@@ -21,6 +21,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/0005_order_decisions_by_time.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/0006_superseded_limit_requests.sql"),
+    ),
+    (7, include_str!("../migrations/0007_events.sql")),
+    (8, include_str!("../migrations/0008_orders_at_volume.sql")),
+    (9, include_str!("../migrations/0009_claims_by_time.sql")),
+    (10, include_str!("../migrations/0010_desk.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -65,19 +73,30 @@ async fn current_version(db: &impl Database) -> Result<i64, DbError> {
 }
 
 /// Splits a migration into statements: comments (`--` to the end of the
-/// line) dropped, then split at `;`. Our DDL has no `;` or `--` in literals.
+/// line) dropped, then split at `;`, except inside a trigger's
+/// `BEGIN ... END`. Our DDL has no `;` or `--` in literals.
 fn statements(sql: &str) -> Vec<String> {
     let without_comments: String = sql
         .lines()
         .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
         .collect::<Vec<_>>()
         .join("\n");
-    without_comments
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    let mut statements: Vec<String> = vec![];
+    let mut trigger: Option<String> = None;
+    for piece in without_comments.split(';').map(str::trim) {
+        if let Some(body) = trigger.as_mut() {
+            body.push_str(";\n");
+            body.push_str(piece);
+        } else if piece.starts_with("CREATE TRIGGER") {
+            trigger = Some(piece.to_string());
+        } else if !piece.is_empty() {
+            statements.push(piece.to_string());
+        }
+        if trigger.as_deref().is_some_and(|body| body.ends_with("END")) {
+            statements.extend(trigger.take());
+        }
+    }
+    statements
 }
 
 #[cfg(test)]
@@ -90,6 +109,19 @@ mod tests {
         assert_eq!(
             statements(sql),
             ["CREATE TABLE a (x INTEGER)", "CREATE INDEX i ON a(x)"]
+        );
+    }
+
+    #[test]
+    fn a_trigger_is_one_statement() {
+        let sql = "CREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND;\nCREATE INDEX i ON a(x);";
+        assert_eq!(
+            statements(sql),
+            [
+                "CREATE TABLE a (x)",
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\nDELETE FROM c;\nEND",
+                "CREATE INDEX i ON a(x)",
+            ]
         );
     }
 

@@ -4,6 +4,14 @@
 use e2e::{ASSOCIATE, App, MANAGER, Reply};
 use serde_json::{Value, json};
 
+/// A host for the tests of a module to share, for those that need no fresh
+/// book: each names its own customers, invoices and orders, and reads lists
+/// of its own customers only. A module keeps it in a
+/// `static HOST: LazyLock<&App> = LazyLock::new(shared_host)`.
+pub fn shared_host() -> &'static App {
+    App::start().until_exit()
+}
+
 /// The date the worked cases of DOMAIN.md are computed as of.
 pub const AS_OF: &str = "2025-06-30";
 
@@ -96,9 +104,10 @@ pub fn as_manager(app: &App, method: &str, path: &str, body: &Value) -> Reply {
     app.json_as(MANAGER, method, path, body)
 }
 
-/// The ids of the orders in the held queue, oldest first.
-pub fn held_queue(app: &App) -> Vec<String> {
-    get_json(app, &format!("/orders?status=held&as_of={AS_OF}"))
+/// The ids of a customer's orders in the held queue, oldest first.
+pub fn held_queue(app: &App, customer_id: &str) -> Vec<String> {
+    let path = format!("/orders?status=held&customer_id={customer_id}&as_of={AS_OF}");
+    get_json(app, &path)
         .as_array()
         .expect("a list")
         .iter()

@@ -1,5 +1,6 @@
-//! Spin's platform interfaces — key-value, SQLite and variables — in both
-//! generations: `spin:*@3` (spin-sdk 5+) and `fermyon:spin@2.0.0` (older SDKs).
+//! Spin's platform interfaces — key-value, SQLite, variables, outbound
+//! Redis, MQTT and PostgreSQL — in both generations: `spin:*@3` (spin-sdk
+//! 5+) and `fermyon:spin@2.0.0` (older SDKs).
 //!
 //! Each interface has one implementation of its semantics (`key_value`,
 //! `sqlite`, `variables`); the generation-specific trait impls only convert
@@ -7,6 +8,9 @@
 //! request waiting on a database lock never stalls other requests.
 
 pub mod key_value;
+pub mod mqtt;
+pub mod postgres;
+pub mod redis;
 pub mod sqlite;
 pub mod variables;
 
@@ -14,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use wasmtime::component::{HasData, ResourceTable};
+
+use crate::outbound::AllowedHosts;
 
 pub use key_value::KvStore;
 pub use sqlite::SqlConn;
@@ -31,6 +37,16 @@ pub mod bindings {
             "spin:sqlite/sqlite.[method]connection.last-insert-rowid": store | trappable,
             "spin:sqlite/sqlite.[method]connection.changes": store | trappable,
             "spin:variables/variables": async | store | trappable,
+            "spin:redis/redis": async | store | trappable,
+            "spin:mqtt/mqtt": async | store | trappable,
+            "spin:postgres/postgres@4.2.0": async | store | trappable,
+            // The interface's synchronous functions.
+            "spin:postgres/postgres@4.2.0.[static]connection.open": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection.query": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection.execute": store | trappable,
+            "spin:postgres/postgres@4.2.0.[constructor]connection-builder": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection-builder.set-ca-root": store | trappable,
+            "spin:postgres/postgres@4.2.0.[method]connection-builder.build": store | trappable,
             default: async | trappable,
         },
         with: {
@@ -38,6 +54,14 @@ pub mod bindings {
             "spin:sqlite/sqlite.connection": crate::spin::SqlConn,
             "fermyon:spin/key-value.store": crate::spin::KvStore,
             "fermyon:spin/sqlite.connection": crate::spin::SqlConn,
+            "spin:redis/redis.connection": crate::spin::redis::RedisConnection,
+            "fermyon:spin/redis.connection": crate::spin::redis::RedisConnection,
+            "spin:mqtt/mqtt.connection": crate::spin::mqtt::MqttConnection,
+            "fermyon:spin/mqtt.connection": crate::spin::mqtt::MqttConnection,
+            "spin:postgres/postgres@4.2.0.connection": crate::spin::postgres::PgConnection,
+            "spin:postgres/postgres@4.2.0.connection-builder": crate::spin::postgres::PgConnectionBuilder,
+            "spin:postgres/postgres@3.0.0.connection": crate::spin::postgres::PgConnection,
+            "fermyon:spin/postgres.connection": crate::spin::postgres::PgConnection,
         },
     });
 }
@@ -50,16 +74,19 @@ pub struct ComponentGrants {
     pub sqlite_databases: BTreeSet<String>,
     /// Component variables with their templates already resolved.
     pub variables: BTreeMap<String, String>,
+    /// Where the component may connect (HTTP, sockets, Redis, ...).
+    pub allowed_outbound_hosts: Arc<AllowedHosts>,
 }
 
 /// The stores and databases of the whole application, by label.
 #[derive(Default)]
 pub struct Backends {
-    pub key_value: BTreeMap<String, Arc<key_value::KvDatabase>>,
+    pub key_value: BTreeMap<String, Arc<key_value::KvBackend>>,
     pub sqlite: BTreeMap<String, Arc<sqlite::SqlDatabase>>,
 }
 
 /// Per-instance Spin state, kept in the wasmtime `Store`.
+#[derive(Clone)]
 pub struct SpinCtx {
     pub grants: Arc<ComponentGrants>,
     pub backends: Arc<Backends>,
@@ -96,4 +123,19 @@ async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| wasmtime::format_err!("blocking task failed: {e}"))
+}
+
+/// A component allowed to reach `hosts` and nothing else, for the
+/// interfaces' in-process tests.
+#[cfg(test)]
+pub(crate) fn context_allowing(hosts: &[&str]) -> SpinCtx {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+    SpinCtx {
+        grants: Arc::new(ComponentGrants {
+            component_id: "c".into(),
+            allowed_outbound_hosts: Arc::new(AllowedHosts::resolve(&hosts, &[], |_| None).unwrap()),
+            ..ComponentGrants::default()
+        }),
+        backends: Arc::new(Backends::default()),
+    }
 }

@@ -59,3 +59,33 @@ impl v2::Host for SpinView<'_> {
         Ok(lookup(self.ctx, &name).map_err(Into::into))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::spin::{Backends, ComponentGrants};
+
+    #[test]
+    fn a_component_reads_only_the_variables_it_declares() {
+        let ctx = SpinCtx {
+            grants: Arc::new(ComponentGrants {
+                component_id: "c".into(),
+                variables: BTreeMap::from([("greeting".to_string(), "hello".to_string())]),
+                ..ComponentGrants::default()
+            }),
+            backends: Arc::new(Backends::default()),
+        };
+        assert_eq!(lookup(&ctx, "greeting").unwrap(), "hello");
+        assert!(matches!(
+            lookup(&ctx, "api_key"),
+            Err(VariableError::Undefined(_))
+        ));
+        assert!(matches!(
+            lookup(&ctx, "Greeting"),
+            Err(VariableError::InvalidName(_))
+        ));
+    }
+}

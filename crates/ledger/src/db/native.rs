@@ -107,4 +107,9 @@ impl KeyValue for MemoryKv {
             .insert(key.to_string(), value.to_vec());
         Ok(())
     }
+
+    async fn delete(&self, key: &str) -> Result<(), DbError> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
 }

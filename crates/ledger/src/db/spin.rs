@@ -135,6 +135,13 @@ impl KeyValue for SpinKv {
             .await
             .map_err(|e| DbError::KeyValue(format!("{e:?}")))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), DbError> {
+        self.store
+            .delete(key)
+            .await
+            .map_err(|e| DbError::KeyValue(format!("{e:?}")))
+    }
 }
 
 /// The default database, its schema brought up to date once per instance.

@@ -6,6 +6,7 @@ use crate::support::*;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::{OrderStatus, ReasonCode};
 use ledger::disputes::{self, DisputeChanged, DisputeQuery, DisputeUpdate, StatusFilter};
+use ledger::workflows;
 use ledger::{LedgerError, orders};
 
 /// Case 7's book: L 50,000; INV-0971 5,000 due 05-15.
@@ -17,7 +18,7 @@ fn case_7_books() -> Books {
 }
 
 fn change(books: &Books, id: &str, update: DisputeUpdate) -> ledger::Result<DisputeChanged> {
-    block_on(disputes::update(
+    block_on(workflows::dispute::update(
         &books.db,
         id,
         &update,
@@ -44,6 +45,10 @@ fn case_7_the_disputed_part_is_not_past_due_but_stays_in_exposure() {
     let opened = books.dispute("INV-0971", "1200.00").unwrap();
     assert_eq!(opened.view.dispute.id, "D-1");
     assert_eq!(opened.view.dispute.status, DisputeStatus::Open);
+    assert_eq!(opened.view.dispute.opened_on, date(AS_OF));
+    // Ten business days after Monday 2025-06-30.
+    assert_eq!(opened.view.dispute.sla_due_on, date("2025-07-14"));
+    assert_eq!(opened.view.dispute.sla_status, SlaStatus::OnTrack);
     assert_eq!(
         books.balances("INV-0971"),
         ("5000.00".into(), "1200.00".into())
@@ -55,6 +60,9 @@ fn case_7_the_disputed_part_is_not_past_due_but_stays_in_exposure() {
     assert_eq!(order.reasons[0].code, ReasonCode::PastDue);
     assert_eq!(order.past_due.to_string(), "3800.00");
     assert_eq!(order.exposure.to_string(), "5100.00");
+    let position = books.position("C-7");
+    assert_eq!(position.past_due.to_string(), "3800.00");
+    assert_eq!(position.open_balance.to_string(), "5000.00");
 }
 
 #[test]
@@ -66,7 +74,7 @@ fn opening_a_dispute_releases_an_order_held_only_for_it() {
     );
     let opened = books.dispute("INV-0971", "5000.00").unwrap();
     assert_eq!(opened.released_orders, ["SO-1"]);
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(order.status, OrderStatus::Released);
     assert_eq!(
         order.decisions.last().unwrap().trigger,
@@ -163,7 +171,7 @@ fn a_credit_lowers_the_balance_and_every_step_is_kept() {
         .view
         .history
         .iter()
-        .map(|e| (e.kind, e.from, e.to))
+        .map(|e| (e.kind.as_str(), e.from, e.to))
         .collect();
     use DisputeStatus::*;
     assert_eq!(
@@ -224,7 +232,7 @@ fn a_credited_dispute_releases_an_order_over_the_limit() {
     in_review(&books, "D-1");
     let resolved = change(&books, "D-1", to(DisputeStatus::ResolvedCredit)).unwrap();
     assert_eq!(resolved.released_orders, ["SO-1"]);
-    let order = block_on(orders::view(&books.db, "SO-1")).unwrap();
+    let order = block_on(orders::view(&books.db, "SO-1", now())).unwrap();
     assert_eq!(
         order
             .decisions
@@ -280,6 +288,7 @@ fn lists_filter_by_status_and_customer() {
         let query = DisputeQuery {
             status,
             customer_id: customer_id.map(String::from),
+            assignee: None,
         };
         block_on(disputes::list(&books.db, &query, date(AS_OF)))
             .unwrap()

@@ -6,6 +6,7 @@ use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use ledger::limits::{self, Decided, Decision, LimitRequest, ListQuery, NewRequest, Verdict};
 use ledger::orders::{self, QueueQuery};
+use ledger::workflows;
 use ledger::{Database, LedgerError, customers};
 
 /// Case 10: L 20,000; AR 16,000 current; SO-10 5,000 (06-20) and SO-11
@@ -37,7 +38,7 @@ fn decide(books: &Books, id: &str, verdict: Verdict, by: &str) -> ledger::Result
         note: "Reviewed the payment history".into(),
         as_of: date(AS_OF),
     };
-    block_on(limits::decide(
+    block_on(workflows::limit::decide(
         &books.db,
         id,
         &decision,
@@ -57,7 +58,7 @@ fn limit_of(books: &Books, customer: &str) -> String {
 }
 
 fn latest_decision(books: &Books, order: &str) -> orders::DecisionEntry {
-    let view = block_on(orders::view(&books.db, order)).unwrap();
+    let view = block_on(orders::view(&books.db, order, now())).unwrap();
     view.decisions.last().unwrap().clone()
 }
 
@@ -70,6 +71,8 @@ fn worked_case_10_each_approval_releases_what_now_fits_oldest_first() {
     assert_eq!(asked.current_limit.unwrap().to_string(), "20000.00");
     assert_eq!(asked.requested_limit.to_string(), "30000.00");
     assert_eq!(asked.requested_by, "alice");
+    assert_eq!(asked.reason, "Seasonal volume; paid on time for two years");
+    assert!(asked.requested_at.ends_with('Z'), "{}", asked.requested_at);
 
     // The manager approves less than was asked.
     let first = approve(&books, "CLR-1", Some("25000.00"), "maria").unwrap();
@@ -86,9 +89,12 @@ fn worked_case_10_each_approval_releases_what_now_fits_oldest_first() {
     assert_eq!(so_10.decision.status, OrderStatus::Released);
     assert_eq!(so_10.decision.exposure.to_string(), "21000.00");
     assert_eq!(so_10.trigger, "credit-limit request CLR-1 approved");
+    assert_eq!(so_10.by, "maria");
     let so_11 = latest_decision(&books, "SO-11");
     assert_eq!(so_11.decision.status, OrderStatus::Held);
     assert_eq!(so_11.decision.exposure.to_string(), "27000.00");
+    assert_eq!(limit_of(&books, "C-10"), "25000.00");
+    assert_eq!(books.position("C-10").exposure.to_string(), "21000.00");
 
     request(&books, "C-10", "30000.00", "alice").unwrap();
     let second = approve(&books, "CLR-2", None, "maria").unwrap();
@@ -254,4 +260,57 @@ fn unknown_requests_and_customers_are_not_found() {
             ..
         }
     ));
+}
+
+#[test]
+fn a_limit_set_directly_supersedes_the_pending_request() {
+    let books = case_10_books();
+    let asked = request(&books, "C-10", "30000.00", "alice").unwrap();
+    // The same limit again is no change: the request stays pending.
+    books.customer("C-10", Some("20000.00"));
+    assert_eq!(
+        block_on(limits::get(&books.db, &asked.id)).unwrap().status,
+        RequestStatus::Pending
+    );
+
+    let mut update = books.customer_update("C-10", Some("26000.00"));
+    update.name = "C-10 Holdings".into();
+    let put = block_on(workflows::customer::put(
+        &books.db,
+        "C-10",
+        &update,
+        &books.policy,
+        date(AS_OF),
+        &stamp("maria"),
+    ))
+    .unwrap();
+    assert_eq!(put.released_orders, ["SO-10"]);
+    let superseded = block_on(limits::get(&books.db, &asked.id)).unwrap();
+    assert_eq!(superseded.status, RequestStatus::Superseded);
+    assert_eq!(superseded.decided_by.as_deref(), Some("maria"));
+    assert!(superseded.decided_at.is_some());
+    assert_eq!(
+        superseded.note.as_deref(),
+        Some("superseded: the credit limit was set directly from 20000.00 to 26000.00 USD")
+    );
+    assert_eq!(superseded.approved_limit, None);
+    // It can no longer be decided, and a new request may be made.
+    let late = approve(&books, &asked.id, None, "mike").unwrap_err();
+    assert!(matches!(late, LedgerError::Conflict(_)), "{late:?}");
+    assert_eq!(limit_of(&books, "C-10"), "26000.00");
+    request(&books, "C-10", "32000.00", "alice").unwrap();
+    let pending = ListQuery {
+        status: Some(RequestStatus::Superseded),
+        customer_id: None,
+    };
+    assert_eq!(
+        block_on(limits::list(&books.db, &pending)).unwrap().len(),
+        1
+    );
+    let audit = block_on(books.db.query(
+        "SELECT actor FROM audit_log WHERE action = 'supersede' AND entity_id = ?",
+        ledger::params![&asked.id],
+    ))
+    .unwrap();
+    assert_eq!(audit.len(), 1);
 }

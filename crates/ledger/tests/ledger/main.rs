@@ -4,11 +4,19 @@
 
 mod support;
 
+mod dashboard;
+mod desk;
 mod disputes;
+mod events;
+mod four_eyes;
+mod invoices;
 mod limits;
 mod orders;
+mod overflow;
 mod payments;
 mod policy;
+mod queue;
 mod report_plans;
 mod report_speed;
 mod reports;
+mod unchecked;

@@ -16,6 +16,10 @@ impl KeyValue for BrokenKv {
     async fn set(&self, _key: &str, _value: &[u8]) -> Result<(), DbError> {
         Err(DbError::KeyValue("the store is unavailable".into()))
     }
+
+    async fn delete(&self, _key: &str) -> Result<(), DbError> {
+        Err(DbError::KeyValue("the store is unavailable".into()))
+    }
 }
 
 /// A database that refuses to write the audit log.

@@ -158,8 +158,8 @@ fn aging_reads_only_open_or_later_settled_invoices() {
 fn disputes_use_the_status_index_for_every_filter() {
     let books = books();
     for statuses in [
-        &reports::ACTIVE_DISPUTES[..],
-        &DisputeStatus::ALL,
+        ledger::disputes::ACTIVE,
+        DisputeStatus::ALL,
         &[DisputeStatus::Withdrawn],
     ] {
         let plans = plans_of(&books, async |db| {
@@ -172,7 +172,9 @@ fn disputes_use_the_status_index_for_every_filter() {
 #[test]
 fn the_worklist_reads_past_due_invoices_held_orders_and_due_promises_by_index() {
     let books = books();
-    let plans = plans_of(&books, async |db| reports::worklist(db, date(AS_OF)).await);
+    let plans = plans_of(&books, async |db| {
+        reports::worklist(db, date(AS_OF), None).await
+    });
     assert_indexed(
         &books,
         "worklist",
@@ -253,6 +255,36 @@ fn the_held_queue_and_order_lists_use_an_index_for_every_filter() {
 }
 
 #[test]
+fn the_held_queue_uses_its_index_whatever_the_filter_sort_or_page() {
+    use credit_core::hold::ReasonCode;
+    use ledger::orders::{self, QueueQuery, QueueSort};
+    let books = books();
+    books.order("SO-2", "C-1", "5000.00"); // held: over the limit
+    for &sort in QueueSort::ALL {
+        let query = QueueQuery {
+            sort,
+            reason: Some(ReasonCode::CreditLimitExceeded),
+            currency: Some(usd()),
+            min_amount: Some(amount("1.00")),
+            max_amount: Some(amount("9000.00")),
+            min_days_held: Some(0),
+            limit: 1,
+            ..QueueQuery::held()
+        };
+        let first = block_on(orders::queue_page(&books.db, &query, date(AS_OF))).unwrap();
+        let query = QueueQuery {
+            after: first.next.as_deref().and_then(orders::QueueCursor::parse),
+            ..query
+        };
+        let plans = plans_of(&books, async |db| {
+            orders::queue_page(db, &query, date(AS_OF)).await
+        });
+        let name = format!("the held queue by {}", sort.as_str());
+        assert_indexed(&books, &name, &plans, &["orders_held_by_age"]);
+    }
+}
+
+#[test]
 fn the_dispute_list_uses_an_index_for_every_filter() {
     use ledger::disputes::{self, DisputeQuery, StatusFilter};
     let books = books();
@@ -271,6 +303,7 @@ fn the_dispute_list_uses_an_index_for_every_filter() {
         let query = DisputeQuery {
             status,
             customer_id: customer_id.map(String::from),
+            assignee: None,
         };
         let plans = plans_of(&books, async |db| {
             disputes::list(db, &query, date(AS_OF)).await
@@ -284,7 +317,7 @@ fn the_dispute_list_uses_an_index_for_every_filter() {
 fn whether_a_customer_has_business_is_answered_by_indexes() {
     let books = books();
     let plans = plans_of(&books, async |db| {
-        ledger::customers::has_business(db, "C-2").await
+        ledger::customers::has_business(db, "C-2", usd()).await
     });
     assert_indexed(
         &books,
@@ -320,6 +353,7 @@ fn the_hold_check_reads_only_the_customer_s_open_invoices() {
         amount: amount("1.00"),
         currency: usd(),
         ordered_on: date(AS_OF),
+        requested_ship_on: None,
         as_of: date(AS_OF),
     };
     let plans = plans_of(&books, async |db| {

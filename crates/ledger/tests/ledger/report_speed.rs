@@ -205,12 +205,12 @@ fn report_timings_on_a_large_book() {
     );
     time(
         "disputes (active)",
-        async || reports::disputes(&db, as_of, &reports::ACTIVE_DISPUTES).await,
+        async || reports::disputes(&db, as_of, ledger::disputes::ACTIVE).await,
         |r| r.disputes.len(),
     );
     time(
         "worklist",
-        async || reports::worklist(&db, as_of).await,
+        async || reports::worklist(&db, as_of, None).await,
         |r| r.customers.len(),
     );
     time(

@@ -8,7 +8,9 @@ use credit_core::aging::Aging;
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::ReasonCode;
 use credit_core::metrics::Period;
-use ledger::reports::{self, ACTIVE_DISPUTES, AgingReport, CustomerAging};
+use ledger::disputes::ACTIVE as ACTIVE_DISPUTES;
+use ledger::reports::{self, AgingReport, CustomerAging};
+use ledger::workflows;
 use ledger::{invoices, params};
 use rust_decimal::Decimal;
 
@@ -72,7 +74,7 @@ fn euro_invoice(books: &Books, id: &str, customer: &str, due_on: &str, value: &s
         amount: amount(value),
         currency: credit_core::Currency::parse("EUR").unwrap(),
     };
-    block_on(invoices::put(
+    block_on(workflows::invoice::put(
         &books.db,
         id,
         &update,
@@ -203,16 +205,79 @@ fn aging_as_of_today_matches_each_customers_position() {
         ]
     );
     for line in &report.customers {
-        let position = block_on(ledger::customers::position(
+        let position = block_on(ledger::workflows::customer::position(
             &books.db,
             &line.customer_id,
             today,
+            now(),
             &books.policy,
         ))
         .unwrap();
         assert_eq!(line.aging, position.aging, "{}", line.customer_id);
         assert_eq!(line.aging.total, position.open_balance);
     }
+}
+
+#[test]
+fn aging_totals_add_up_each_currencys_customers() {
+    let books = Books::new();
+    books.customer("C-1", Some("50000.00"));
+    books.customer("C-2", Some("50000.00"));
+    books.customer_in("C-3", "EUR", Some("50000.00"));
+    books.customer("C-4", Some("50000.00"));
+    books.invoice("INV-A", "C-1", "2025-07-10", "1000.00");
+    books.invoice("INV-B", "C-1", "2025-06-30", "200.00");
+    books.invoice("INV-C", "C-1", "2025-06-15", "300.00"); // 15 dpd
+    books.invoice("INV-D", "C-1", "2025-04-30", "400.00"); // 61 dpd
+    books.invoice("INV-E", "C-2", "2025-05-31", "500.00"); // 30 dpd
+    books.invoice("INV-F", "C-2", "2025-02-28", "50.00"); // 122 dpd
+    books.invoice("INV-G", "C-2", "2025-03-02", "70.00"); // 120 dpd
+    euro_invoice(&books, "INV-H", "C-3", "2025-05-01", "900.00"); // 60 dpd
+    let report = block_on(reports::aging(&books.db, date(AS_OF))).unwrap();
+    let ids: Vec<&str> = report
+        .customers
+        .iter()
+        .map(|c| c.customer_id.as_str())
+        .collect();
+    assert_eq!(ids, ["C-3", "C-1", "C-2"], "EUR first; C-4 owes nothing");
+    assert_eq!(
+        buckets(&customer(&report, "C-1").aging),
+        [
+            "1200.00", "300.00", "0.00", "400.00", "0.00", "0.00", "1900.00"
+        ]
+    );
+    assert_eq!(
+        buckets(&customer(&report, "C-2").aging),
+        ["0.00", "500.00", "0.00", "0.00", "70.00", "50.00", "620.00"]
+    );
+    let [eur, usd] = &report.totals[..] else {
+        panic!("two currencies: {:?}", report.totals);
+    };
+    assert_eq!(eur.currency.code(), "EUR");
+    assert_eq!(eur.aging.total.to_string(), "900.00");
+    assert_eq!(usd.currency.code(), "USD");
+    assert_eq!(usd.customers, 2);
+    assert_eq!(
+        buckets(&usd.aging),
+        [
+            "1200.00", "800.00", "0.00", "400.00", "70.00", "50.00", "2520.00"
+        ]
+    );
+}
+
+#[test]
+fn an_empty_book_has_empty_reports() {
+    let books = Books::new();
+    let held = block_on(reports::held_orders(&books.db, date(AS_OF))).unwrap();
+    assert!(held.orders.is_empty());
+    let pending = ledger::limits::ListQuery {
+        status: Some(credit_core::limit::RequestStatus::Pending),
+        customer_id: None,
+    };
+    let requests = block_on(reports::credit_limit_requests(&books.db, &pending)).unwrap();
+    assert!(requests.requests.is_empty());
+    let aging = block_on(reports::aging(&books.db, date(AS_OF))).unwrap();
+    assert!(aging.customers.is_empty() && aging.totals.is_empty());
 }
 
 #[test]
@@ -294,7 +359,7 @@ fn dispute_books() -> Books {
 #[test]
 fn active_disputes_by_sla_date_with_business_days_left() {
     let books = dispute_books();
-    let report = block_on(reports::disputes(&books.db, date(AS_OF), &ACTIVE_DISPUTES)).unwrap();
+    let report = block_on(reports::disputes(&books.db, date(AS_OF), ACTIVE_DISPUTES)).unwrap();
     let lines: Vec<(&str, String, SlaStatus, Option<i64>)> = report
         .disputes
         .iter()
@@ -331,7 +396,7 @@ fn closed_disputes_show_whether_the_sla_was_met() {
     let all = block_on(reports::disputes(
         &books.db,
         date(AS_OF),
-        &DisputeStatus::ALL,
+        DisputeStatus::ALL,
     ))
     .unwrap();
     assert_eq!(all.disputes.len(), 4);
@@ -386,7 +451,7 @@ fn the_worklist_ranks_undisputed_past_due_plus_held_orders_per_currency() {
         );
     }
 
-    let report = block_on(reports::worklist(&books.db, date(AS_OF))).unwrap();
+    let report = block_on(reports::worklist(&books.db, date(AS_OF), None)).unwrap();
     let lines: Vec<String> = report
         .customers
         .iter()
@@ -470,4 +535,52 @@ fn kpis_of_a_hand_computed_month() {
     assert_eq!(text(eur.figures.begin_ar), "0.00");
     assert_eq!(eur.kpis.dso.map(text).as_deref(), Some("30.00"));
     assert_eq!(eur.kpis.cei, None, "0 / 0 is no CEI");
+}
+
+/// June in USD (thousands): begin AR 10 (K1); sales 10 (K3 8, K5 2); end
+/// AR 20 of which 8 (K3) not yet due; K6 is July's.
+#[test]
+fn kpis_of_a_month_without_collections_then_with_one() {
+    let books = Books::new();
+    books.customer("K", Some("1000000.00"));
+    books.invoice_issued("K1", "K", "2025-05-01", "2025-05-31", "10000.00");
+    books.invoice_issued("K3", "K", "2025-06-05", "2025-07-05", "8000.00");
+    books.invoice_issued("K5", "K", "2025-06-01", "2025-06-15", "2000.00");
+    books.invoice_issued("K6", "K", "2025-07-01", "2025-07-31", "4444.00");
+    let june = Period::new(date("2025-06-01"), date("2025-06-30")).unwrap();
+    let usd = || {
+        let report = block_on(reports::kpis(&books.db, june)).unwrap();
+        assert_eq!(report.opening_date, date("2025-05-31"));
+        let [usd] = &report.currencies[..] else {
+            panic!("one currency: {report:?}");
+        };
+        usd.clone()
+    };
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    let june_kpis = usd();
+    let figures = &june_kpis.figures;
+    assert_eq!(figures.begin_ar.to_string(), "10000.00");
+    assert_eq!(figures.credit_sales.to_string(), "10000.00");
+    assert_eq!(figures.end_ar.to_string(), "20000.00");
+    assert_eq!(figures.end_current_ar.to_string(), "8000.00");
+    assert_eq!(figures.days, 30);
+    // DSO 20,000 / 10,000 × 30; BPDSO 8,000 / 10,000 × 30; nothing
+    // collected: CEI (10,000 + 10,000 − 20,000) / (20,000 − 8,000) = 0.
+    let kpis = &june_kpis.kpis;
+    assert_eq!(text(kpis.dso).as_deref(), Some("60.00"));
+    assert_eq!(text(kpis.best_possible_dso).as_deref(), Some("24.00"));
+    assert_eq!(text(kpis.average_days_delinquent).as_deref(), Some("36.00"));
+    assert_eq!(text(kpis.cei).as_deref(), Some("0.00"));
+
+    // K1 paid on 06-10: end AR 10,000; CEI 10,000 / 12,000 = 83.33%.
+    pay(&books, "P-1", "K1", "10000.00", "2025-06-10");
+    let paid = usd();
+    assert_eq!(
+        paid.figures.begin_ar.to_string(),
+        "10000.00",
+        "paid after the opening date"
+    );
+    assert_eq!(paid.figures.end_ar.to_string(), "10000.00");
+    assert_eq!(text(paid.kpis.dso).as_deref(), Some("30.00"));
+    assert_eq!(text(paid.kpis.cei).as_deref(), Some("83.33"));
 }

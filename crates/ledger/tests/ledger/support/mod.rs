@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use credit_core::{Currency, Policy};
-use ledger::customers::{self, CustomerUpdate};
+use ledger::customers::CustomerUpdate;
 use ledger::db::native::NativeDb;
-use ledger::disputes::{self, DisputeChanged, NewDispute};
+use ledger::disputes::{DisputeChanged, NewDispute};
 use ledger::invoices::{self, InvoiceUpdate};
-use ledger::orders::{self, CheckResult, OrderWebhook};
-use ledger::payments::{self, NewPayment, Posted};
+use ledger::orders::{self, CheckResult, ManualRelease, OrderWebhook};
+use ledger::payments::{NewPayment, Posted};
+use ledger::workflows;
 use ledger::{Stamp, schema};
 use rust_decimal::Decimal;
 
@@ -27,9 +28,23 @@ pub fn amount(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
+/// The instant every test writes at: 09:00 UTC on the worked cases' date.
+pub fn now() -> DateTime<Utc> {
+    "2025-06-30T09:00:00Z".parse().unwrap()
+}
+
 pub fn stamp(by: &str) -> Stamp {
-    let at: DateTime<Utc> = "2025-06-30T09:00:00Z".parse().unwrap();
-    Stamp::new(by, at)
+    Stamp::new(by, now())
+}
+
+/// A release by hand by an associate.
+pub fn manual<'a>(note: &'a str, policy: &'a Policy, as_of: NaiveDate) -> ManualRelease<'a> {
+    ManualRelease {
+        note,
+        by_manager: false,
+        policy,
+        as_of,
+    }
 }
 
 pub struct Books {
@@ -51,18 +66,26 @@ impl Books {
         self.customer_in(id, "USD", limit);
     }
 
-    /// A customer in any currency; `limit` None means no credit limit.
-    pub fn customer_in(&self, id: &str, currency: &str, limit: Option<&str>) {
-        let update = CustomerUpdate {
+    /// A USD customer's master data as the ERP sends it.
+    pub fn customer_update(&self, id: &str, limit: Option<&str>) -> CustomerUpdate {
+        CustomerUpdate {
             name: format!("{id} Ltd"),
-            currency: Currency::parse(currency).unwrap(),
+            currency: usd(),
             credit_limit: limit.map(amount),
             payment_terms_days: 30,
             grace_days: None,
             on_hold: false,
             exempt: false,
+        }
+    }
+
+    /// A customer in any currency; `limit` None means no credit limit.
+    pub fn customer_in(&self, id: &str, currency: &str, limit: Option<&str>) {
+        let update = CustomerUpdate {
+            currency: Currency::parse(currency).unwrap(),
+            ..self.customer_update(id, limit)
         };
-        block_on(customers::put(
+        block_on(workflows::customer::put(
             &self.db,
             id,
             &update,
@@ -104,6 +127,7 @@ impl Books {
             amount: amount(value),
             currency: usd(),
             ordered_on: date(ordered_on),
+            requested_ship_on: None,
             as_of: date(AS_OF),
         };
         block_on(orders::check(&self.db, &order, &self.policy, &stamp("erp")))
@@ -129,8 +153,8 @@ impl Books {
         self.put_invoice(id, &update);
     }
 
-    pub fn put_invoice(&self, id: &str, update: &InvoiceUpdate) -> invoices::PutInvoice {
-        block_on(invoices::put(
+    pub fn put_invoice(&self, id: &str, update: &InvoiceUpdate) -> workflows::invoice::PutInvoice {
+        block_on(workflows::invoice::put(
             &self.db,
             id,
             update,
@@ -179,7 +203,7 @@ impl Books {
     }
 
     pub fn post(&self, payment: &NewPayment) -> ledger::Result<Posted> {
-        block_on(payments::post(
+        block_on(workflows::payment::post(
             &self.db,
             payment,
             &self.policy,
@@ -196,7 +220,7 @@ impl Books {
             note: "price differs from the quote".into(),
             opened_on: date(AS_OF),
         };
-        block_on(disputes::open(
+        block_on(workflows::dispute::open(
             &self.db,
             &new,
             date(AS_OF),
@@ -214,11 +238,12 @@ impl Books {
         )
     }
 
-    pub fn position(&self, customer_id: &str) -> customers::Position {
-        block_on(customers::position(
+    pub fn position(&self, customer_id: &str) -> workflows::customer::Position {
+        block_on(workflows::customer::position(
             &self.db,
             customer_id,
             date(AS_OF),
+            now(),
             &self.policy,
         ))
         .unwrap()

@@ -1,5 +1,5 @@
 //! Management reports: held orders, aging, disputes against their service
-//! levels, the collection worklist and collection KPIs.
+//! levels, the collection worklist, collection KPIs and releases by hand.
 //!
 //! The SQL here only selects and sums, and every query is served by an
 //! index (`tests/report_plans.rs` checks the plans), so the reports stay
@@ -7,24 +7,32 @@
 //! credit-core's. Amounts of different currencies are never added up or
 //! ranked against each other.
 
+mod releases;
+
+pub use releases::{PersonTotal, ReleaseLine, ReleasesReport, releases};
+
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use credit_core::aging::Aging;
 use credit_core::collections::{PromiseStatus, WorklistEntry, rank_worklist};
 use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
+use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
-use credit_core::{Account, Currency, OpenInvoice, days_past_due};
+use credit_core::{Account, Currency, Named, days_past_due};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::accounts::OpenInvoiceRow;
 use crate::contacts;
-use crate::db::{Database, DbError, Row};
+use crate::customers::{AssigneeFilter, Customer};
+use crate::db::{Columns, Database, DbError, Record, Records, Value, exact_sum};
 use crate::invoices::dispute_id;
 use crate::limits::{self, LimitRequest, ListQuery};
-use crate::orders::{self, QueueEntry};
+use crate::orders::{self, QueueEntry, QueueQuery};
 use crate::params;
 
 /// `GET /reports/held-orders`: every held order, oldest first.
@@ -38,17 +46,7 @@ pub struct HeldOrders {
 /// Every held order with the reasons of its latest decision, oldest first;
 /// days held counted to `as_of`.
 pub async fn held_orders(db: &impl Database, as_of: NaiveDate) -> Result<HeldOrders, DbError> {
-    // The status is written out, not bound, so the partial index of held
-    // orders serves the query.
-    let sql = format!(
-        "{} WHERE o.status = 'held' ORDER BY o.ordered_on, o.held_since, o.id",
-        orders::QUEUE_SELECT
-    );
-    let rows = db.query(&sql, vec![]).await?;
-    let orders = rows
-        .iter()
-        .map(|row| orders::queue_entry(row, as_of))
-        .collect::<Result<_, _>>()?;
+    let orders = orders::queue(db, &QueueQuery::all_held(), as_of).await?;
     Ok(HeldOrders { as_of, orders })
 }
 
@@ -105,49 +103,65 @@ const RECEIVABLES_AS_OF: &str = "
           FROM credits r JOIN invoices i ON i.id = r.invoice_id
          WHERE r.credited_on > ?1 AND i.issued_on <= ?1
     )
-    SELECT k.customer_id, c.name, c.currency, k.due_on, SUM(k.amount)
+    SELECT k.customer_id, c.name, c.currency, k.due_on, {open}
     FROM contributions k JOIN customers c ON c.id = k.customer_id
     GROUP BY c.currency, k.customer_id, k.due_on
     ORDER BY c.currency, k.customer_id, k.due_on";
 
+/// What one customer had open on one due date, summed exactly.
+struct Receivable {
+    customer_id: String,
+    customer_name: String,
+    currency: Currency,
+    due_on: NaiveDate,
+    open_minor: i128,
+}
+
+impl Record for Receivable {
+    const SELECT: &'static str = "k.customer_id, c.name, c.currency, k.due_on, open_high, open_low";
+
+    fn read(columns: &mut Columns<'_>) -> Result<Receivable, DbError> {
+        Ok(Receivable {
+            customer_id: columns.string()?,
+            customer_name: columns.string()?,
+            currency: columns.currency()?,
+            due_on: columns.date()?,
+            open_minor: columns.sum()?,
+        })
+    }
+}
+
 /// Receivables as they stood at the end of `as_of`, per customer (those
 /// with something open) and per currency.
 pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, DbError> {
-    let rows = db.query(RECEIVABLES_AS_OF, params![as_of]).await?;
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| RECEIVABLES_AS_OF.replace("{open}", &exact_sum("k.amount", "open")));
+    let rows: Vec<Receivable> = db.records(&SQL, params![as_of]).await?;
     let mut customers: Vec<CustomerAging> = vec![];
-    for row in &rows {
-        let open = row.int(4)?;
-        if open == 0 {
+    for row in rows {
+        if row.open_minor == 0 {
             continue;
         }
-        let customer_id = row.text(0)?;
         if customers
             .last()
-            .is_none_or(|c| c.customer_id != customer_id)
+            .is_none_or(|c| c.customer_id != row.customer_id)
         {
-            customers.push(customer_aging(row)?);
+            customers.push(CustomerAging {
+                customer_id: row.customer_id,
+                customer_name: row.customer_name,
+                currency: row.currency,
+                aging: Aging::zero(row.currency.minor_units()),
+            });
         }
         let customer = customers.last_mut().expect("pushed above");
-        let amount = customer.currency.from_minor(open);
-        customer
-            .aging
-            .add(days_past_due(as_of, row.date(3)?), amount);
+        let amount = row.currency.from_minor_sum(row.open_minor);
+        customer.aging.add(days_past_due(as_of, row.due_on), amount);
     }
     let totals = totals_by_currency(&customers);
     Ok(AgingReport {
         as_of,
         customers,
         totals,
-    })
-}
-
-fn customer_aging(row: &Row) -> Result<CustomerAging, DbError> {
-    let currency = row.currency(2)?;
-    Ok(CustomerAging {
-        customer_id: row.string(0)?,
-        customer_name: row.string(1)?,
-        currency,
-        aging: Aging::zero(currency.minor_units()),
     })
 }
 
@@ -198,9 +212,6 @@ pub struct DisputesReport {
     pub disputes: Vec<DisputeLine>,
 }
 
-/// What the disputes report shows unless asked otherwise.
-pub const ACTIVE_DISPUTES: [DisputeStatus; 2] = [DisputeStatus::Open, DisputeStatus::InReview];
-
 /// Disputes in `statuses` opened by `as_of`, with their service level
 /// measured at `as_of`. The status is the dispute's current one.
 pub async fn disputes(
@@ -224,48 +235,65 @@ pub async fn disputes(
         .take(DisputeStatus::ALL.len())
         .map(|s| s.as_str())
         .collect();
-    let rows = db
-        .query(
-            "SELECT d.id, d.invoice_id, d.customer_id, c.name, c.currency, d.amount_minor, d.reason_code,
-                    d.status, d.opened_on, d.sla_due_on, d.closed_on
-             FROM disputes d JOIN customers c ON c.id = d.customer_id
-             WHERE d.status IN (?1, ?2, ?3, ?4, ?5) AND d.opened_on <= ?6
-             ORDER BY d.sla_due_on, d.id",
-            params![wanted[0], wanted[1], wanted[2], wanted[3], wanted[4], as_of],
-        )
-        .await?;
-    report.disputes = rows
-        .iter()
-        .map(|row| dispute_line(row, as_of))
-        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {} FROM disputes d JOIN customers c ON c.id = d.customer_id
+         WHERE d.status IN (?1, ?2, ?3, ?4, ?5) AND d.opened_on <= ?6
+         ORDER BY d.sla_due_on, d.id",
+        DisputeLine::SELECT
+    );
+    let params = params![wanted[0], wanted[1], wanted[2], wanted[3], wanted[4], as_of];
+    let lines: Vec<DisputeLine> = db.records(&sql, params).await?;
+    report.disputes = lines
+        .into_iter()
+        .map(|line| line.measured_at(as_of))
+        .collect();
     Ok(report)
 }
 
-fn dispute_line(row: &Row, as_of: NaiveDate) -> Result<DisputeLine, DbError> {
-    let currency = row.currency(4)?;
-    let status = DisputeStatus::parse(row.text(7)?).ok_or(DbError::Decode {
-        column: 7,
-        expected: "a dispute status",
-    })?;
-    let sla_due_on = row.date(9)?;
-    let closed_on = row.opt_date(10)?;
-    Ok(DisputeLine {
-        dispute_id: dispute_id(row.int(0)?),
-        invoice_id: row.string(1)?,
-        customer_id: row.string(2)?,
-        customer_name: row.string(3)?,
-        currency,
-        amount: currency.from_minor(row.int(5)?),
-        reason_code: row.string(6)?,
-        status,
-        opened_on: row.date(8)?,
-        sla_due_on,
-        closed_on,
-        sla_status: sla_status(sla_due_on, as_of, closed_on),
-        business_days_left: status
-            .is_active()
-            .then(|| business_days_between(as_of, sla_due_on)),
-    })
+/// Read with the service level left to [`DisputeLine::measured_at`].
+impl Record for DisputeLine {
+    const SELECT: &'static str =
+        "d.id, d.invoice_id, d.customer_id, c.name, c.currency, d.amount_minor, d.reason_code,
+        d.status, d.opened_on, d.sla_due_on, d.closed_on";
+
+    fn read(columns: &mut Columns<'_>) -> Result<DisputeLine, DbError> {
+        let (dispute_id, invoice_id, customer_id, customer_name) = (
+            dispute_id(columns.int()?),
+            columns.string()?,
+            columns.string()?,
+            columns.string()?,
+        );
+        let currency = columns.currency()?;
+        Ok(DisputeLine {
+            dispute_id,
+            invoice_id,
+            customer_id,
+            customer_name,
+            currency,
+            amount: currency.from_minor(columns.int()?),
+            reason_code: columns.string()?,
+            status: columns.named()?,
+            opened_on: columns.date()?,
+            sla_due_on: columns.date()?,
+            closed_on: columns.opt_date()?,
+            sla_status: SlaStatus::OnTrack,
+            business_days_left: None,
+        })
+    }
+}
+
+impl DisputeLine {
+    /// With its service level measured at `as_of`.
+    fn measured_at(self, as_of: NaiveDate) -> DisputeLine {
+        DisputeLine {
+            sla_status: sla_status(self.sla_due_on, as_of, self.closed_on),
+            business_days_left: self
+                .status
+                .is_active()
+                .then(|| business_days_between(as_of, self.sla_due_on)),
+            ..self
+        }
+    }
 }
 
 /// A customer on the worklist.
@@ -293,9 +321,14 @@ struct Debtor {
 }
 
 /// Customers with an undisputed amount past due on `as_of` (balances as
-/// they stand), ranked per currency by held-order value + past due.
-pub async fn worklist(db: &impl Database, as_of: NaiveDate) -> Result<Worklist, DbError> {
-    let debtors = debtors(db, as_of).await?;
+/// they stand), ranked per currency by held-order value + past due; only
+/// the accounts of `assignee` when one is given.
+pub async fn worklist(
+    db: &impl Database,
+    as_of: NaiveDate,
+    assignee: Option<&AssigneeFilter>,
+) -> Result<Worklist, DbError> {
+    let debtors = debtors(db, as_of, assignee).await?;
     let held = held_value_by_customer(db).await?;
     let broken = broken_promises_by_customer(db, as_of, &debtors).await?;
     let mut entries = vec![];
@@ -305,7 +338,7 @@ pub async fn worklist(db: &impl Database, as_of: NaiveDate) -> Result<Worklist, 
             id.clone(),
             debtor.name,
             debtor.account.past_due(as_of, 0),
-            currency.from_minor(held.get(&id).copied().unwrap_or(0)),
+            currency.from_minor_sum(held.get(&id).copied().unwrap_or(0)),
             debtor.account.oldest_days_past_due(as_of),
             broken.get(&id).copied().unwrap_or(0),
         );
@@ -346,49 +379,48 @@ fn rank_per_currency(entries: Vec<(Currency, WorklistEntry)>) -> Vec<WorklistLin
 async fn debtors(
     db: &impl Database,
     as_of: NaiveDate,
+    assignee: Option<&AssigneeFilter>,
 ) -> Result<BTreeMap<String, Debtor>, DbError> {
-    let rows = db
-        .query(
-            "SELECT i.customer_id, c.name, c.currency, i.id, i.issued_on, i.due_on, i.open_minor, i.disputed_minor
-             FROM invoices i JOIN customers c ON c.id = i.customer_id
-             WHERE i.open_minor > 0 AND i.due_on < ?1 AND i.open_minor > i.disputed_minor",
-            params![as_of],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT {}, {} FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.open_minor > 0 AND i.due_on < ?1 AND i.open_minor > i.disputed_minor",
+        Customer::SELECT,
+        OpenInvoiceRow::SELECT
+    );
+    let rows = db.query(&sql, params![as_of]).await?;
     let mut debtors = BTreeMap::new();
     for row in &rows {
-        let currency = row.currency(2)?;
-        let debtor = match debtors.entry(row.string(0)?) {
+        let mut columns = row.columns();
+        let customer: Customer = columns.record()?;
+        if assignee.is_some_and(|filter| !filter.matches(customer.assignee.as_deref())) {
+            continue;
+        }
+        let invoice: OpenInvoiceRow = columns.record()?;
+        let invoice = invoice.of(&customer);
+        let debtor = match debtors.entry(customer.id) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => entry.insert(Debtor {
-                name: row.string(1)?,
-                account: Account::new(currency, None),
+                name: customer.name,
+                account: Account::new(customer.currency, None),
             }),
         };
-        debtor.account.invoices.push(OpenInvoice {
-            id: row.string(3)?,
-            issued_on: row.date(4)?,
-            due_on: row.date(5)?,
-            open: currency.from_minor(row.int(6)?),
-            disputed: currency.from_minor(row.int(7)?),
-        });
+        debtor.account.invoices.push(invoice);
     }
     Ok(debtors)
 }
 
 /// Minor units of held orders per customer.
-async fn held_value_by_customer(db: &impl Database) -> Result<HashMap<String, i64>, DbError> {
+async fn held_value_by_customer(db: &impl Database) -> Result<HashMap<String, i128>, DbError> {
     // Summed here rather than in SQL: a GROUP BY would trade the partial
     // index of held orders for a scan of every order.
-    let rows = db
-        .query(
-            "SELECT customer_id, amount_minor FROM orders WHERE status = 'held'",
-            vec![],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT customer_id, amount_minor FROM orders WHERE status = {}",
+        OrderStatus::sql_list(&[OrderStatus::Held])
+    );
+    let rows = db.query(&sql, vec![]).await?;
     let mut held = HashMap::new();
     for row in &rows {
-        *held.entry(row.string(0)?).or_insert(0) += row.int(1)?;
+        *held.entry(row.string(0)?).or_insert(0) += i128::from(row.int(1)?);
     }
     Ok(held)
 }
@@ -435,11 +467,21 @@ pub struct KpiReport {
 /// The KPIs of `period` per currency: receivables at its opening date and
 /// at its end, and the invoices issued within it.
 pub async fn kpis(db: &impl Database, period: Period) -> Result<KpiReport, DbError> {
+    let closing = aging(db, period.to).await?;
+    kpis_closing_with(db, period, &closing).await
+}
+
+/// [`kpis`], with the receivables at the period's end already read.
+async fn kpis_closing_with(
+    db: &impl Database,
+    period: Period,
+    closing: &AgingReport,
+) -> Result<KpiReport, DbError> {
     let mut figures: BTreeMap<&'static str, (Currency, PeriodFigures)> = BTreeMap::new();
     for total in aging(db, period.opening_date()).await?.totals {
         figures_of(&mut figures, total.currency, period).begin_ar = total.aging.total;
     }
-    for total in aging(db, period.to).await?.totals {
+    for total in closing.totals.iter().cloned() {
         let closing = figures_of(&mut figures, total.currency, period);
         closing.end_ar = total.aging.total;
         closing.end_current_ar = total.aging.current;
@@ -488,19 +530,19 @@ async fn credit_sales(
     db: &impl Database,
     period: Period,
 ) -> Result<Vec<(Currency, Decimal)>, DbError> {
-    let rows = db
-        .query(
-            "SELECT c.currency, SUM(i.amount_minor)
-             FROM invoices i JOIN customers c ON c.id = i.customer_id
-             WHERE i.issued_on BETWEEN ?1 AND ?2
-             GROUP BY c.currency",
-            params![period.from, period.to],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT c.currency, {}
+         FROM invoices i JOIN customers c ON c.id = i.customer_id
+         WHERE i.issued_on BETWEEN ?1 AND ?2
+         GROUP BY c.currency",
+        exact_sum("i.amount_minor", "sales")
+    );
+    let rows = db.query(&sql, params![period.from, period.to]).await?;
     rows.iter()
         .map(|row| {
-            let currency = row.currency(0)?;
-            Ok((currency, currency.from_minor(row.int(1)?)))
+            let mut columns = row.columns();
+            let currency = columns.currency()?;
+            Ok((currency, currency.from_minor_sum(columns.sum()?)))
         })
         .collect()
 }
@@ -547,12 +589,12 @@ pub async fn held_orders_trend(
 
     let rows = db
         .query(
-            "SELECT d.order_id, d.decided_at, d.status, d.inputs, o.amount_minor, c.currency
-             FROM order_decisions d
-             JOIN orders o ON o.id = d.order_id
+            "SELECT od.order_id, od.decided_at, od.status, od.inputs, o.amount_minor, c.currency
+             FROM order_decisions od
+             JOIN orders o ON o.id = od.order_id
              JOIN customers c ON c.id = o.customer_id
-             WHERE d.order_id IN (SELECT order_id FROM order_decisions WHERE decided_at >= ?1)
-             ORDER BY d.order_id, d.id",
+             WHERE od.order_id IN (SELECT order_id FROM order_decisions WHERE decided_at >= ?1)
+             ORDER BY od.order_id, od.id",
             params![period.from],
         )
         .await?;
@@ -570,8 +612,8 @@ pub async fn held_orders_trend(
             .date_naive();
         let currency = row.currency(5)?;
         let stored = currency.from_minor(row.int(4)?);
-        let held = match row.text(2)? {
-            "held" => {
+        let held = match row.named(2)? {
+            OrderStatus::Held => {
                 let inputs: serde_json::Value = row.json(3)?;
                 let checked = inputs["order_amount"]
                     .as_str()
@@ -588,14 +630,13 @@ pub async fn held_orders_trend(
             held,
         });
     }
-    let rows = db
-        .query(
-            "SELECT o.id, o.amount_minor, c.currency
-             FROM orders o JOIN customers c ON c.id = o.customer_id
-             WHERE o.status = 'held'",
-            vec![],
-        )
-        .await?;
+    let sql = format!(
+        "SELECT o.id, o.amount_minor, c.currency
+         FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE o.status = {}",
+        OrderStatus::sql_list(&[OrderStatus::Held])
+    );
+    let rows = db.query(&sql, vec![]).await?;
     let mut held_at_start = vec![];
     for row in &rows {
         let order_id = row.string(0)?;
@@ -614,4 +655,131 @@ pub async fn held_orders_trend(
         to: period.to,
         days: held_trend(period, &held_at_start, &events),
     })
+}
+
+/// `GET /reports/dashboard`: what a manager sees first — per currency the
+/// held orders, receivables and how much is past due, DSO and CEI for the
+/// month to date; the disputes breaching their service level, the pending
+/// limit requests and the oldest held order; and the aging per currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    pub as_of: NaiveDate,
+    /// The first day of the month the KPIs cover (to `as_of`).
+    pub month_from: NaiveDate,
+    pub currencies: Vec<CurrencyTiles>,
+    pub held_orders: u64,
+    pub disputes_breaching_sla: u64,
+    pub pending_limit_requests: u64,
+    pub oldest_held: Option<QueueEntry>,
+    /// Receivables by age as of `as_of`, per currency.
+    pub aging: Vec<CurrencyAging>,
+}
+
+/// One currency's tiles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CurrencyTiles {
+    pub currency: Currency,
+    pub held_orders: u64,
+    pub held_amount: Decimal,
+    pub open_receivables: Decimal,
+    /// Receivables past their due date.
+    pub past_due: Decimal,
+    /// Past due as a share of receivables, in percent (none without receivables).
+    pub past_due_share: Option<Decimal>,
+    pub dso: Option<Decimal>,
+    pub cei: Option<Decimal>,
+}
+
+pub async fn dashboard(db: &impl Database, as_of: NaiveDate) -> Result<Dashboard, DbError> {
+    let month_from = as_of.with_day(1).unwrap_or(as_of);
+    let month = Period::new(month_from, as_of).expect("the first of a month is not after it");
+    let receivables = aging(db, as_of).await?;
+    let kpis = kpis_closing_with(db, month, &receivables).await?;
+    let held = orders::queue_page(
+        db,
+        &QueueQuery {
+            limit: 1,
+            ..QueueQuery::held()
+        },
+        as_of,
+    )
+    .await?;
+    let mut tiles: BTreeMap<&'static str, CurrencyTiles> = BTreeMap::new();
+    for total in &held.totals {
+        let entry = tiles
+            .entry(total.currency.code())
+            .or_insert_with(|| empty_tiles(total.currency));
+        entry.held_orders = total.orders;
+        entry.held_amount = total.amount;
+    }
+    for total in &receivables.totals {
+        let entry = tiles
+            .entry(total.currency.code())
+            .or_insert_with(|| empty_tiles(total.currency));
+        entry.open_receivables = total.aging.total;
+        entry.past_due = total.aging.total - total.aging.current;
+        entry.past_due_share = percent(entry.past_due, entry.open_receivables);
+    }
+    for currency in &kpis.currencies {
+        let entry = tiles
+            .entry(currency.currency.code())
+            .or_insert_with(|| empty_tiles(currency.currency));
+        entry.dso = currency.kpis.dso;
+        entry.cei = currency.kpis.cei;
+    }
+    Ok(Dashboard {
+        as_of,
+        month_from,
+        currencies: tiles.into_values().collect(),
+        held_orders: held.total_orders,
+        disputes_breaching_sla: count(db, &breaching_sla(), params![as_of]).await?,
+        pending_limit_requests: count(db, &pending_requests(), vec![]).await?,
+        oldest_held: held.orders.into_iter().next(),
+        aging: receivables.totals,
+    })
+}
+
+fn empty_tiles(currency: Currency) -> CurrencyTiles {
+    let zero = currency.zero();
+    CurrencyTiles {
+        currency,
+        held_orders: 0,
+        held_amount: zero,
+        open_receivables: zero,
+        past_due: zero,
+        past_due_share: None,
+        dso: None,
+        cei: None,
+    }
+}
+
+/// `part` as a percentage of `whole`, with two decimals; none of nothing.
+fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    (!whole.is_zero()).then(|| {
+        let mut share = (part * Decimal::ONE_HUNDRED / whole).round_dp(2);
+        share.rescale(2);
+        share
+    })
+}
+
+/// Active disputes past their service-level date, by the status index.
+fn breaching_sla() -> String {
+    format!(
+        "SELECT COUNT(*) FROM disputes WHERE status IN ({}) AND sla_due_on < ?1",
+        DisputeStatus::sql_list(crate::disputes::ACTIVE)
+    )
+}
+
+/// Credit-limit requests waiting for a decision, by the status index.
+fn pending_requests() -> String {
+    format!(
+        "SELECT COUNT(*) FROM credit_limit_requests WHERE status = {}",
+        RequestStatus::sql_list(&[RequestStatus::Pending])
+    )
+}
+
+async fn count(db: &impl Database, sql: &str, params: Vec<Value>) -> Result<u64, DbError> {
+    let row = db.query_row(sql, params).await?;
+    let count = row.map_or(Ok(0), |row| row.int(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }

@@ -1,0 +1,95 @@
+// A manager opens the workspace and sees the dashboard: figures per
+// currency, receivables by age and the held-order trend, each chart with
+// its table, and CSV downloads of the same figures.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { MANAGER, ASSOCIATE, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+
+let app;
+let browser;
+
+async function ok(reply, what) {
+  assert.ok(reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
+  return reply.json;
+}
+
+before(async () => {
+  const first = await startApp();
+  const api = apiClient(first.baseUrl);
+  const customers = [
+    ["C-1", { name: "Delta Supply", currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }],
+    ["C-2", { name: "Euro Parts", currency: "EUR", credit_limit: "1000.00", payment_terms_days: 30 }],
+  ];
+  for (const [id, body] of customers) await ok(await api(MANAGER, "PUT", `/customers/${id}`, body), `PUT ${id}`);
+  const invoices = [
+    ["INV-1", { customer_id: "C-1", issued_on: isoDate(-75), due_on: isoDate(-45), amount: "800.00", currency: "USD" }],
+    ["INV-2", { customer_id: "C-2", issued_on: isoDate(-5), due_on: isoDate(25), amount: "500.00", currency: "EUR" }],
+  ];
+  for (const [id, body] of invoices) await ok(await api(MANAGER, "PUT", `/invoices/${id}`, body), `PUT ${id}`);
+  // Held for the past-due invoice, and for the limit.
+  const orders = [
+    { id: "SO-1", customer_id: "C-1", amount: "300.00", currency: "USD" },
+    { id: "SO-2", customer_id: "C-2", amount: "600.00", currency: "EUR" },
+  ];
+  for (const order of orders) {
+    const decided = await ok(await api(MANAGER, "POST", "/orders", { ...order, ordered_on: isoDate(), as_of: isoDate() }), order.id);
+    assert.equal(decided.status, "held", JSON.stringify(decided));
+  }
+  await ok(await api(ASSOCIATE, "POST", "/disputes", { invoice_id: "INV-2", amount: "50.00", reason_code: "DAMAGED", note: "Crushed" }), "a dispute");
+  await ok(await api(ASSOCIATE, "POST", "/credit-limit-requests", { customer_id: "C-2", requested_limit: "2000.00", reason: "Growing" }), "a limit request");
+  // As weeks later: the dispute is past its service-level date.
+  await first.stop({ keepState: true });
+  app = await startApp({ stateDir: first.stateDir, args: ["--sqlite", `UPDATE disputes SET sla_due_on = '${isoDate(-3)}'`] });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+test("the dashboard shows the book's figures, each chart with its table, with no console errors", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const errors = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  page.on("pageerror", (error) => errors.push(String(error)));
+
+  await page.goto(`${app.baseUrl}/`);
+  await page.getByLabel("Bearer token").fill(MANAGER);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Limits & reports" }).click();
+  const dashboard = page.getByRole("region", { name: "Dashboard" });
+  await dashboard.getByText("Held orders", { exact: true }).waitFor();
+
+  const figure = async (label) => (await dashboard.locator(".figure").filter({ has: page.getByText(label, { exact: true }) }).innerText()).replace(/\s+/g, " ");
+  assert.match(await figure("Held orders"), /Held orders 2/);
+  assert.match(await figure("Disputes breaching SLA"), /Disputes breaching SLA 1/);
+  assert.match(await figure("Pending limit requests"), /Pending limit requests 1/);
+  assert.match(await figure("Oldest held order"), /SO-1 Delta Supply, held 0 days/);
+  assert.match(await figure("Held (USD)"), /300\.00 USD 1 order$/);
+  assert.match(await figure("Past due (USD)"), /800\.00 USD 100(\.0+)?% of receivables/);
+  assert.match(await figure("Open receivables (EUR)"), /500\.00 EUR/);
+
+  const aging = dashboard.getByRole("region", { name: "Receivables by age" });
+  assert.equal(await aging.locator(".stacks li").count(), 2, "one stacked bar per currency");
+  const usdRow = (await aging.getByRole("row", { name: /^USD/ }).innerText()).split("\t").map((cell) => cell.trim());
+  assert.deepEqual(usdRow, ["USD", "0.00", "0.00", "800.00", "0.00", "0.00", "0.00", "800.00"]);
+
+  const trend = dashboard.getByRole("region", { name: "Held orders over 30 days" });
+  assert.equal(await trend.getByRole("img").count(), 1, "the trend is drawn");
+  const rows = trend.locator("tbody tr");
+  assert.equal(await rows.count(), 30);
+  assert.match(await rows.last().innerText(), new RegExp(`${isoDate()}\\s+2\\s+600\\.00\\s+300\\.00`));
+
+  const [download] = await Promise.all([page.waitForEvent("download"), dashboard.getByRole("button", { name: "Tiles CSV" }).click()]);
+  const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+  assert.match(csv.split("\n")[0], /currency/);
+  assert.match(csv, /USD/);
+  assert.match(csv, /EUR/);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
