@@ -473,6 +473,13 @@ fn a_manager_sees_delivery_health_and_redelivers_failed_events() {
         )),
         ["event_ids[0]"]
     );
+    let null = app.json_as(
+        MANAGER,
+        "POST",
+        "/events/deliveries/redeliver",
+        &json!({"event_ids": null}),
+    );
+    assert_eq!(null.status, 422, "null is not every event: {}", null.text());
     let again = app.json_as(
         MANAGER,
         "POST",

@@ -6,6 +6,8 @@ mod common;
 mod accounts;
 mod bad_input;
 mod crash;
+/// Assignment, search, escalations, four-eyes releases, unchecked orders.
+mod desk;
 mod disputes;
 /// Decisions back to the ERP: the event feed and pushed webhooks.
 mod events;

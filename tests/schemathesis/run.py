@@ -93,6 +93,12 @@ MANAGER_ONLY = [
     "listFailedEvents",
     "redeliverEvents",
     "runDelivery",
+    "assignCustomer",
+    "assignCustomers",
+    "resolveEscalation",
+    "approveRelease",
+    "rejectRelease",
+    "reportReleases",
 ]
 ASSOCIATE_MAX_EXAMPLES = 15
 

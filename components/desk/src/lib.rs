@@ -58,6 +58,8 @@ async fn find_customers(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AssigneeBody {
+    /// Required, and `null` for nobody.
+    #[serde(deserialize_with = "Option::deserialize")]
     assignee: Option<String>,
 }
 
@@ -78,6 +80,7 @@ async fn assign_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
 #[serde(deny_unknown_fields)]
 struct AssignmentsBody {
     customer_ids: Vec<String>,
+    #[serde(deserialize_with = "Option::deserialize")]
     assignee: Option<String>,
 }
 

@@ -88,8 +88,16 @@ async fn failed(desk: &Desk, _: &Call) -> Result<Reply, Problem> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RedeliverBody {
-    /// The failed events to push again; every failed one when left out.
+    /// The failed events to push again; every failed one when left out
+    /// (but not when `null`: a list is expected).
+    #[serde(default, deserialize_with = "some_list")]
     event_ids: Option<Vec<String>>,
+}
+
+fn some_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    Vec::deserialize(deserializer).map(Some)
 }
 
 /// `POST /events/deliveries/redeliver` (manager): failed events pushed again.

@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 use crate::customers::{self, Customer};
-use crate::db::{Database, DbError, Row};
+use crate::db::{Columns, Database, DbError, Record, Records};
 use crate::{LedgerError, Result, Stamp, params};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,15 +227,15 @@ async fn select(
     only: Option<i64>,
     as_of: NaiveDate,
 ) -> Result<Vec<Contact>> {
-    let columns = "SELECT id, customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on FROM contacts";
-    let rows = match only {
+    let select = format!("SELECT {} FROM contacts k", StoredContact::SELECT);
+    let rows: Vec<StoredContact> = match only {
         Some(id) => {
-            let sql = format!("{columns} WHERE customer_id = ?1 AND id = ?2");
-            db.query(&sql, params![&customer.id, id]).await?
+            let sql = format!("{select} WHERE k.customer_id = ?1 AND k.id = ?2");
+            db.records(&sql, params![&customer.id, id]).await?
         }
         None => {
-            let sql = format!("{columns} WHERE customer_id = ?1 ORDER BY id DESC");
-            db.query(&sql, params![&customer.id]).await?
+            let sql = format!("{select} WHERE k.customer_id = ?1 ORDER BY k.id DESC");
+            db.records(&sql, params![&customer.id]).await?
         }
     };
     let paid: HashMap<i64, i64> = paid_promises(db, Some(&customer.id), as_of)
@@ -243,50 +243,77 @@ async fn select(
         .into_iter()
         .map(|p| (p.contact_id, p.paid_minor))
         .collect();
-    rows.iter()
-        .map(|row| contact(row, customer, &paid, as_of))
-        .collect::<Result<_, DbError>>()
-        .map_err(LedgerError::from)
+    Ok(rows
+        .into_iter()
+        .map(|row| row.view(customer, &paid, as_of))
+        .collect())
 }
 
-fn contact(
-    row: &Row,
-    customer: &Customer,
-    paid: &HashMap<i64, i64>,
-    as_of: NaiveDate,
-) -> Result<Contact, DbError> {
-    let id = row.int(0)?;
-    let contacted_on = row.date(2)?;
-    let promise = match (row.opt_int(8)?, row.opt_date(9)?) {
-        (Some(amount), Some(due_on)) => {
-            let promise = Promise {
-                made_on: contacted_on,
-                amount: customer.money(amount),
-                due_on,
-            };
-            // A promise made after `as_of` has nothing counted toward it yet.
-            let paid = customer.money(paid.get(&id).copied().unwrap_or(0));
-            Some(PromiseView {
-                status: promise.status(paid, as_of),
-                amount: promise.amount,
-                due_on,
-                paid,
-            })
+/// A contact as stored, its promise in minor units.
+struct StoredContact {
+    id: i64,
+    customer_id: String,
+    contacted_on: NaiveDate,
+    recorded_at: String,
+    by: String,
+    channel: Channel,
+    outcome: String,
+    note: String,
+    promise_amount_minor: Option<i64>,
+    promise_due_on: Option<NaiveDate>,
+}
+
+impl Record for StoredContact {
+    const SELECT: &'static str = "k.id, k.customer_id, k.contacted_on, k.recorded_at, k.actor, k.channel, k.outcome, k.note, k.promise_amount_minor, k.promise_due_on";
+
+    fn read(columns: &mut Columns<'_>) -> Result<StoredContact, DbError> {
+        Ok(StoredContact {
+            id: columns.int()?,
+            customer_id: columns.string()?,
+            contacted_on: columns.date()?,
+            recorded_at: columns.string()?,
+            by: columns.string()?,
+            channel: columns.named()?,
+            outcome: columns.string()?,
+            note: columns.string()?,
+            promise_amount_minor: columns.opt_int()?,
+            promise_due_on: columns.opt_date()?,
+        })
+    }
+}
+
+impl StoredContact {
+    /// The contact as shown, its promise's standing as of `as_of` given
+    /// what was `paid` toward each promise.
+    fn view(self, customer: &Customer, paid: &HashMap<i64, i64>, as_of: NaiveDate) -> Contact {
+        let promise = match (self.promise_amount_minor, self.promise_due_on) {
+            (Some(amount), Some(due_on)) => {
+                let promise = Promise {
+                    made_on: self.contacted_on,
+                    amount: customer.money(amount),
+                    due_on,
+                };
+                // A promise made after `as_of` has nothing counted toward it yet.
+                let paid = customer.money(paid.get(&self.id).copied().unwrap_or(0));
+                Some(PromiseView {
+                    status: promise.status(paid, as_of),
+                    amount: promise.amount,
+                    due_on,
+                    paid,
+                })
+            }
+            _ => None,
+        };
+        Contact {
+            id: self.id,
+            customer_id: self.customer_id,
+            contacted_on: self.contacted_on,
+            recorded_at: self.recorded_at,
+            by: self.by,
+            channel: self.channel,
+            outcome: self.outcome,
+            note: self.note,
+            promise,
         }
-        _ => None,
-    };
-    Ok(Contact {
-        id,
-        customer_id: row.string(1)?,
-        contacted_on,
-        recorded_at: row.string(3)?,
-        by: row.string(4)?,
-        channel: Channel::parse(row.text(5)?).ok_or(DbError::Decode {
-            column: 5,
-            expected: "a contact channel",
-        })?,
-        outcome: row.string(6)?,
-        note: row.string(7)?,
-        promise,
-    })
+    }
 }

@@ -102,9 +102,9 @@ pub(crate) async fn insert(
     new: &NewEscalation,
     stamp: &Stamp,
 ) -> Result<i64, DbError> {
-    db.execute(
+    let row = db.query_row(
         "INSERT INTO escalations (subject_type, subject_id, customer_id, reason, note, status, raised_by, raised_at, respond_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         params![
             new.subject_type.as_str(),
             &new.subject_id,
@@ -117,9 +117,9 @@ pub(crate) async fn insert(
             timestamp(escalation::respond_by(stamp.at)),
         ],
     )
-    .await?;
-    let row = db.query_row("SELECT last_insert_rowid()", vec![]).await?;
-    row.map_or(Ok(0), |row| row.int(0))
+    .await?
+    .ok_or(DbError::Sql("INSERT ... RETURNING gave no row".into()))?;
+    row.int(0)
 }
 
 /// Records a supervisor's answer to an open escalation; `false` when it
@@ -131,9 +131,9 @@ pub(crate) async fn resolve(
     answer: &str,
     stamp: &Stamp,
 ) -> Result<bool, DbError> {
-    db.execute(
+    let answered = db.query_row(
         "UPDATE escalations SET status = ?, outcome = ?, answer = ?, resolved_by = ?, resolved_at = ?
-         WHERE id = ? AND status = ?",
+         WHERE id = ? AND status = ? RETURNING id",
         params![
             EscalationStatus::Resolved.as_str(),
             outcome,
@@ -145,8 +145,7 @@ pub(crate) async fn resolve(
         ],
     )
     .await?;
-    let row = db.query_row("SELECT changes()", vec![]).await?;
-    Ok(row.map_or(Ok(0), |row| row.int(0))? == 1)
+    Ok(answered.is_some())
 }
 
 pub async fn find(db: &impl Database, id: i64) -> Result<Option<Escalation>, DbError> {

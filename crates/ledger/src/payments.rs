@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::customers::Customer;
-use crate::db::{Database, DbError};
+use crate::db::{Columns, Database, DbError, Record, Records};
 use crate::disputes::OpenedDispute;
 use crate::{LedgerError, Result, Stamp, params};
 
@@ -154,20 +154,28 @@ pub struct PaymentView {
     pub posted_by: String,
 }
 
+impl Record for PaymentView {
+    const SELECT: &'static str =
+        "p.result, p.method, p.reference, p.short_pay_reason, p.posted_at, p.posted_by";
+
+    fn read(columns: &mut Columns<'_>) -> Result<PaymentView, DbError> {
+        Ok(PaymentView {
+            result: columns.json()?,
+            method: columns.string()?,
+            reference: columns.opt_string()?,
+            short_pay_reason: columns.opt_string()?,
+            posted_at: columns.string()?,
+            posted_by: columns.string()?,
+        })
+    }
+}
+
 pub async fn view(db: &impl Database, id: &str) -> Result<PaymentView> {
-    let row = db
-        .query_row(
-            "SELECT result, method, reference, short_pay_reason, posted_at, posted_by FROM payments WHERE id = ?",
-            params![id],
-        )
+    let sql = format!(
+        "SELECT {} FROM payments p WHERE p.id = ?",
+        PaymentView::SELECT
+    );
+    db.record(&sql, params![id])
         .await?
-        .ok_or_else(|| LedgerError::not_found("payment", id))?;
-    Ok(PaymentView {
-        result: row.json(0)?,
-        method: row.string(1)?,
-        reference: row.opt_string(2)?,
-        short_pay_reason: row.opt_string(3)?,
-        posted_at: row.string(4)?,
-        posted_by: row.string(5)?,
-    })
+        .ok_or_else(|| LedgerError::not_found("payment", id))
 }

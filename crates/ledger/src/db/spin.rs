@@ -1,7 +1,7 @@
 //! The ledger in a Spin component: Spin's SQLite database and key-value
 //! store, through spin-sdk.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use spin_sdk::key_value::Store;
@@ -11,13 +11,18 @@ use spin_sdk::sqlite::Value as SpinValue;
 // streams rows back through a component-model stream and future, each read
 // a trip through the host's event loop; the interface's synchronous
 // `execute` returns them in one call. A write transaction's statements run
-// while every other writer waits, so they take the synchronous call.
+// while every other writer waits, so they take the synchronous call; so do
+// reads, which never wait. A write outside a transaction waits for the
+// write lock: it is awaited, so that the instance's other requests (one of
+// which may hold the lock) go on meanwhile.
 use spin_sdk::sqlite::wit::sqlite::Connection;
 
 use super::{Database, DbError, KeyValue, Row, Value};
 
 pub struct SpinDb {
     conn: Connection,
+    /// Inside a write transaction: this connection holds the write lock.
+    in_write: Cell<bool>,
 }
 
 impl SpinDb {
@@ -26,13 +31,19 @@ impl SpinDb {
         let conn = Connection::open_async("default".into())
             .await
             .map_err(|e| DbError::Sql(format!("cannot open the default database: {e:?}")))?;
-        Ok(SpinDb { conn })
+        Ok(SpinDb {
+            conn,
+            in_write: Cell::new(false),
+        })
     }
 }
 
 impl Database for SpinDb {
     async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
         let params: Vec<SpinValue> = params.into_iter().map(to_spin).collect();
+        if !self.in_write.get() && !is_read(sql) {
+            return self.awaited(sql, params).await;
+        }
         let result = self
             .conn
             .execute(sql, &params)
@@ -44,7 +55,9 @@ impl Database for SpinDb {
     /// is awaited (`execute-async`): the instance waits without holding up
     /// a thread of the host.
     async fn begin_write(&self) -> Result<(), DbError> {
-        self.awaited("BEGIN IMMEDIATE").await
+        self.awaited("BEGIN IMMEDIATE", vec![]).await?;
+        self.in_write.set(true);
+        Ok(())
     }
 
     /// The end of a transaction is awaited too. `COMMIT` hands the write
@@ -53,22 +66,36 @@ impl Database for SpinDb {
     /// synchronously, the lock stood idle until this request had answered:
     /// a quarter of the time between two transactions under load.
     async fn end_write(&self, sql: &'static str) -> Result<(), DbError> {
-        self.awaited(sql).await
+        let ended = self.awaited(sql, vec![]).await;
+        // After COMMIT or ROLLBACK, even a failed one, SQLite has left the
+        // transaction (or the caller rolls it back next).
+        self.in_write.set(false);
+        ended.map(drop)
     }
 }
 
 impl SpinDb {
     /// One statement through the interface's `execute-async`.
-    async fn awaited(&self, sql: &str) -> Result<(), DbError> {
+    async fn awaited(&self, sql: &str, params: Vec<SpinValue>) -> Result<Vec<Row>, DbError> {
         let sql_error = |e| DbError::Sql(format!("{e:?}"));
-        let (_, rows, done) = self
+        let (_, found, done) = self
             .conn
-            .execute_async(sql.into(), vec![])
+            .execute_async(sql.into(), params)
             .await
             .map_err(sql_error)?;
-        rows.collect().await;
-        done.await.map_err(sql_error)
+        let found = found.collect().await;
+        done.await.map_err(sql_error)?;
+        Ok(rows(found))
     }
+}
+
+/// Whether a statement only reads (ours start with `SELECT`, `WITH ...
+/// SELECT` or `EXPLAIN`), and so never waits for the write lock.
+fn is_read(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    ["SELECT", "WITH", "EXPLAIN"]
+        .iter()
+        .any(|read| first.eq_ignore_ascii_case(read))
 }
 
 fn rows(rows: Vec<spin_sdk::sqlite::wit::sqlite::RowResult>) -> Vec<Row> {

@@ -388,7 +388,7 @@ fn escalations_on_customers_and_disputes_and_their_assignee_filter() {
             .collect()
     };
     assert_eq!(of("ana"), ["C-1"]);
-    assert_eq!(of("bo"), [dispute.view.dispute.id.clone()]);
+    assert_eq!(of("bo"), std::slice::from_ref(&dispute.view.dispute.id));
 
     for (kind, id) in [
         (SubjectType::Order, "SO-404"),
