@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use e2e::attack::{Swarm, Trickle, median};
-use e2e::{App, MANAGER, Options};
+use e2e::{ASSOCIATE, App, MANAGER, Options};
 
 fn secs(n: f64) -> Duration {
     Duration::from_secs_f64(n)
@@ -42,11 +42,19 @@ fn hold_checks_keep_succeeding_while_hundreds_of_clients_trickle() {
     let before = hold_checks(&app, "before", Instant::now() + secs(1.0), secs(0.02));
 
     let attack_started = Instant::now();
-    // No token needed: the body never arrives for anyone to check it.
-    let payments = Swarm::start(
+    // Without a token: refused from the head, before the body.
+    let anonymous = Swarm::start(
         app.address(),
         Trickle::body("POST", "/payments", 100_000),
-        200,
+        100,
+        secs(1.0),
+    );
+    // With one: the component waits for a body that never arrives.
+    let bearer = format!("Bearer {ASSOCIATE}");
+    let signed_in = Swarm::start(
+        app.address(),
+        Trickle::body("POST", "/payments", 100_000).with_header("authorization", &bearer),
+        100,
         secs(1.0),
     );
     let heads = Swarm::start(app.address(), Trickle::Headers, 200, secs(1.0));
@@ -54,7 +62,8 @@ fn hold_checks_keep_succeeding_while_hundreds_of_clients_trickle() {
     let during = hold_checks(&app, "during", attack_started + secs(3.0), secs(0.15));
     assert!(during.len() >= 5, "{during:?}");
     std::thread::sleep(secs(7.0).saturating_sub(attack_started.elapsed()));
-    let payments = payments.stop();
+    let anonymous = anonymous.stop();
+    let signed_in = signed_in.stop();
     let heads = heads.stop();
 
     let (usual, loaded) = (median(&before), median(&during));
@@ -62,7 +71,12 @@ fn hold_checks_keep_succeeding_while_hundreds_of_clients_trickle() {
         loaded <= usual * 5 + secs(0.1),
         "median hold check {usual:?} before the attack, {loaded:?} during it"
     );
-    assert!(payments.iter().all(|fate| fate.status() == Some(408)));
+    for fate in &anonymous {
+        assert_eq!(fate.status(), Some(401), "{fate:?}");
+        let closed = fate.closed_after.expect("closed after the 401");
+        assert!(closed < secs(3.0), "{closed:?}");
+    }
+    assert!(signed_in.iter().all(|fate| fate.status() == Some(408)));
     assert!(heads.iter().all(|fate| fate.closed_after.is_some()));
     assert_eq!(position(&app, "C-1")["open_balance"], "1000.00");
 }

@@ -345,7 +345,11 @@ fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
     // Until the slow clients are cut off, 4 s after they started.
     let during = normal_client(&client, attack_started + secs(3.0), secs(0.1));
     assert!(during.len() >= 5, "{during:?}");
-    assert_eq!(app.get(HEALTH).status, 200, "slow clients take no instance");
+    assert_eq!(
+        app.get(HEALTH).status,
+        200,
+        "slow bodies take a quarter of the request slots at most"
+    );
     std::thread::sleep(secs(7.0).saturating_sub(attack_started.elapsed()));
     let heads = heads.stop();
     let bodies = bodies.stop();
@@ -369,6 +373,69 @@ fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
         assert!(closed >= secs(3.5) && closed < secs(7.0), "{closed:?}");
     }
     assert_eq!(app.get("/probe/kv/default/slow").json()["exists"], false);
+}
+
+/// Sends a request's head announcing a large body, and a few bytes of it;
+/// what the host answers (within 10 s) and when.
+fn promise_a_body(address: &str, method_and_path: &str) -> (String, Duration) {
+    let mut socket = TcpStream::connect(address).expect("connect");
+    let sent = Instant::now();
+    let head = format!("{method_and_path} HTTP/1.1\r\nhost: test\r\ncontent-length: 100000\r\n\r\n{{");
+    socket.write_all(head.as_bytes()).unwrap();
+    socket.set_read_timeout(Some(secs(10.0))).unwrap();
+    let mut answer = vec![0; 4096];
+    let read = socket.read(&mut answer).unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+    (answer, sent.elapsed())
+}
+
+#[test]
+fn a_component_may_answer_before_the_body_has_arrived() {
+    let app = common::start();
+    // The echo does not read the body; the body's grace period is 10 s.
+    let (answer, after) = promise_a_body(app.address(), "POST /probe/echo");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(after < secs(3.0), "answered after {after:?}");
+    assert_eq!(app.get("/probe/echo").status, 200);
+}
+
+#[test]
+fn slow_bodies_take_at_most_a_quarter_of_the_request_slots() {
+    let app = start(&["--max-concurrent-requests", "8"]);
+    // The sleep route answers without reading the body; a quarter of 8
+    // such requests are handed over while their body is still arriving.
+    let slow = Swarm::start(
+        app.address(),
+        Trickle::body("POST", "/probe/sleep/3000", 100_000),
+        6,
+        secs(1.0),
+    );
+    for _ in 0..2 {
+        assert!(
+            app.wait_for_log("probe: sleeping 3000 ms", LOG_WAIT)
+                .is_some()
+        );
+    }
+    // The other six slots are left to requests that are ready.
+    let ready: Vec<_> = (0..6)
+        .map(|_| {
+            let client = app.client();
+            std::thread::spawn(move || client.get("/probe/sleep/1000"))
+        })
+        .collect();
+    for request in ready {
+        let reply = request.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    // The two handed over are answered; the next two are then let in.
+    for _ in 0..2 {
+        let answered = app.wait_for_log("POST /probe/sleep/3000 probe 200", LOG_WAIT);
+        assert!(answered.is_some());
+    }
+    std::thread::sleep(secs(0.5));
+    let fates = slow.stop();
+    let answered = fates.iter().filter(|fate| fate.status() == Some(200));
+    assert_eq!(answered.count(), 2, "{fates:?}");
 }
 
 #[test]

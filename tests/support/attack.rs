@@ -35,6 +35,14 @@ impl Trickle {
         }
     }
 
+    /// With this header in the head as well (a body trickle's only).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let Trickle::Body { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+
     fn opening(&self) -> String {
         match self {
             Trickle::Headers => "GET / HTTP/1.1\r\nhost: attacker\r\n".into(),
@@ -146,6 +154,11 @@ fn drive(
             read_what_arrived(socket, fate, started);
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+    for (socket, fate) in sockets.iter_mut().zip(fates.iter_mut()) {
+        if fate.closed_after.is_none() {
+            read_what_arrived(socket, fate, started);
+        }
     }
     fates
 }

@@ -14,7 +14,6 @@ use anyhow::Result;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
-use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -27,7 +26,7 @@ use crate::app::App;
 use crate::limits::Limits;
 use crate::limits::accept::Acceptor;
 use crate::limits::admission::{Admission, ConnectionSlot, Holding};
-use crate::limits::body::{self, MinRate, MinRateBody, TooSlow};
+use crate::limits::body::{self, MinRate, MinRateBody, Prebuffered, TooSlow};
 use crate::limits::connection::{Activity, ConnectionTimeouts, WatchedIo};
 use crate::router::{RouteMatch, Target};
 
@@ -40,6 +39,11 @@ const GRACE_PERIOD: Duration = Duration::from_secs(10);
 const REFUSAL_TIME: Duration = Duration::from_secs(2);
 /// `Retry-After` (seconds) on the host's own 503s.
 const RETRY_AFTER: &str = "1";
+/// How long a request's body is waited for before the component is given
+/// the request anyway, the rest of the body to follow: it may well answer
+/// from the head alone (a caller without credentials, an unknown route).
+/// A body sent with its head, as almost all are, is in long before.
+const BODY_PATIENCE: Duration = Duration::from_millis(200);
 
 /// The application with the limits it is served under.
 struct Host {
@@ -285,7 +289,7 @@ async fn respond_from_component(
     if read.too_slow.is_set() {
         return body_too_slow();
     }
-    response.map(|body| hold(body, in_flight))
+    response.map(|body| hold(body, (in_flight, read.streaming)))
 }
 
 /// A request body read ahead.
@@ -296,30 +300,67 @@ struct ReadAhead {
     /// Bodies read ahead are held in memory until their request is in
     /// flight: as many at once as there may be connections.
     reading: Option<OwnedSemaphorePermit>,
+    /// Leave to be in flight before the body has all arrived.
+    streaming: Option<OwnedSemaphorePermit>,
 }
 
-/// Reads the body (up to [`body::PREBUFFER_LIMIT`]) at its minimum pace;
-/// the answer instead when it is too slow or cannot be read.
+/// Reads the body ahead at its minimum pace: the whole of it when it comes
+/// within [`BODY_PATIENCE`], else what has come by the time the request may
+/// go on without the rest (see [`await_body`]). The answer instead when the
+/// body is too slow or cannot be read, or the host is too busy.
 async fn read_ahead(host: &Host, body: Incoming) -> Result<ReadAhead, Response<Body>> {
     let body = MinRateBody::new(body, host.body_rate, tokio::time::Instant::now());
     let too_slow = body.too_slow();
-    let (body, reading) = if body.is_end_stream() {
-        (body::prebuffer(body, 0).await, None)
-    } else {
-        let Some(reading) = host.admission.body_reader() else {
+    let mut body = Prebuffered::new(body);
+    let (mut reading, mut streaming) = (None, None);
+    if !body.is_whole() {
+        let Some(permit) = host.admission.body_reader() else {
             return Err(unavailable("too many request bodies being received"));
         };
-        let body = body::prebuffer(body, body::PREBUFFER_LIMIT).await;
-        (body, Some(reading))
+        reading = Some(permit);
+        streaming = await_body(host, &mut body, &too_slow).await?;
+    }
+    Ok(ReadAhead {
+        body: body.boxed_unsync(),
+        too_slow,
+        reading,
+        streaming,
+    })
+}
+
+/// Reads a body ahead until it is whole, or, past [`BODY_PATIENCE`], until
+/// the request gets leave to go on without the rest; a body over
+/// [`body::PREBUFFER_LIMIT`] waits its turn for that leave as a request
+/// waits for a slot. The leave, if the request needs one.
+async fn await_body<B>(
+    host: &Host,
+    body: &mut Prebuffered<B>,
+    too_slow: &TooSlow,
+) -> Result<Option<OwnedSemaphorePermit>, Response<Body>>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    let limit = body::PREBUFFER_LIMIT;
+    let filled = match tokio::time::timeout(BODY_PATIENCE, body.fill(limit)).await {
+        Ok(filled) => filled,
+        Err(_still_arriving) => tokio::select! {
+            filled = body.fill(limit) => filled,
+            leave = host.admission.streaming_body() => return Ok(Some(leave)),
+        },
     };
-    match body {
-        Ok(body) => Ok(ReadAhead {
-            body: body.boxed_unsync(),
-            too_slow,
-            reading,
-        }),
-        Err(_) if too_slow.is_set() => Err(body_too_slow()),
-        Err(_) => Err(closing(empty_response(StatusCode::BAD_REQUEST))),
+    if filled.is_err() {
+        return Err(if too_slow.is_set() {
+            body_too_slow()
+        } else {
+            closing(empty_response(StatusCode::BAD_REQUEST))
+        });
+    }
+    if body.is_whole() {
+        return Ok(None);
+    }
+    match host.admission.streaming_body_in_turn().await {
+        Some(leave) => Ok(Some(leave)),
+        None => Err(unavailable("too many requests in flight")),
     }
 }
 

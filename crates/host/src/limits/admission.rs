@@ -3,7 +3,9 @@
 //! short while (`--request-queue-timeout`), then the host answers 503 with
 //! `Retry-After` itself, before any instance is involved: a flood is served
 //! as fast as the host can, and refused cheaply past that, instead of
-//! exhausting the instance pool.
+//! exhausting the instance pool. At most a quarter of the requests in flight
+//! may be ones whose body is still arriving, so that slow bodies never take
+//! the slots of requests that are ready.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +23,10 @@ use super::instances::InstancePool;
 /// further ones are closed without a word.
 const OVERFLOW_CONNECTIONS: usize = 64;
 
+/// The share of the in-flight cap open to requests whose body is still
+/// arriving: one in this many.
+const STREAMING_SHARE: usize = 4;
+
 pub struct Admission {
     /// Requests whose body is being read ahead (a connection's worth: the
     /// memory they may take is bounded, yet a slow body never keeps a
@@ -28,6 +34,8 @@ pub struct Admission {
     bodies: Arc<Semaphore>,
     requests: Arc<Semaphore>,
     max_requests: usize,
+    /// Requests handed to their component before their body has arrived.
+    streaming: Arc<Semaphore>,
     queue_timeout: Duration,
     connections: Arc<Semaphore>,
     max_connections: usize,
@@ -56,6 +64,9 @@ impl Admission {
             bodies: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
             requests: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
             max_requests: limits.max_concurrent_requests,
+            streaming: Arc::new(Semaphore::new(
+                (limits.max_concurrent_requests / STREAMING_SHARE).max(1),
+            )),
             queue_timeout: limits.request_queue_timeout,
             connections: Arc::new(Semaphore::new(limits.max_concurrent_connections)),
             max_connections: limits.max_concurrent_connections,
@@ -83,17 +94,24 @@ impl Admission {
     /// A slot for a component request, waiting up to the queue timeout for
     /// one to free up; `None` when none did.
     pub async fn request(&self) -> Option<InFlight> {
-        let permit = match self.requests.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                let waiting = self.requests.clone().acquire_owned();
-                tokio::time::timeout(self.queue_timeout, waiting)
-                    .await
-                    .ok()?
-                    .ok()?
-            }
-        };
+        let permit = acquire_within(&self.requests, self.queue_timeout).await?;
         Some(InFlight { _permit: permit })
+    }
+
+    /// Leave to hand a request to its component while its body is still
+    /// arriving (on top of its in-flight slot), once one is free.
+    pub async fn streaming_body(&self) -> OwnedSemaphorePermit {
+        self.streaming
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// As [`Admission::streaming_body`], waiting no longer than the queue
+    /// timeout.
+    pub async fn streaming_body_in_turn(&self) -> Option<OwnedSemaphorePermit> {
+        acquire_within(&self.streaming, self.queue_timeout).await
     }
 
     /// `Err(reason)` when the host cannot take component requests now.
@@ -115,6 +133,17 @@ impl Admission {
         }
         Ok(())
     }
+}
+
+async fn acquire_within(
+    semaphore: &Arc<Semaphore>,
+    timeout: Duration,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(permit) = semaphore.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    let waiting = semaphore.clone().acquire_owned();
+    tokio::time::timeout(timeout, waiting).await.ok()?.ok()
 }
 
 /// A response body that holds what its request holds (its in-flight slot,
@@ -188,6 +217,21 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         drop(first);
         assert!(third.await.unwrap(), "a slot freed goes to the one waiting");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quarter_of_the_slots_go_to_requests_whose_body_is_arriving() {
+        let admission = admission(8, 10);
+        let early = [
+            admission.streaming_body().await,
+            admission.streaming_body().await,
+        ];
+        let waited = tokio::time::Instant::now();
+        assert!(admission.streaming_body_in_turn().await.is_none());
+        assert_eq!(waited.elapsed(), Duration::from_secs(1), "after waiting");
+        drop(early);
+        assert!(admission.streaming_body_in_turn().await.is_some());
+        assert_eq!(waited.elapsed(), Duration::from_secs(1), "at once");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Request bodies that must keep a minimum pace, and that are read (up to a
-//! small size) before a component gets the request, so that a client
-//! trickling its body holds a connection but never an instance.
+//! Request bodies that must keep a minimum pace, and that are read ahead
+//! (up to a small size) while the request waits to be handed to a
+//! component, so that a client trickling its body mostly holds a
+//! connection, not an instance.
 //!
 //! The pace follows Apache's `mod_reqtimeout` (`body=20,MinRate=500`): a
 //! grace period, then at least `bytes_per_second` on average since the
@@ -152,26 +153,50 @@ where
 /// A body whose first frames were read ahead; the rest, if any, follows.
 pub struct Prebuffered<B> {
     frames: VecDeque<Frame<Bytes>>,
+    /// Data bytes in `frames`.
+    buffered: usize,
     rest: Option<B>,
 }
 
-/// Reads `body` until it ends or `limit` bytes are in.
-pub async fn prebuffer<B>(mut body: B, limit: usize) -> Result<Prebuffered<B>, B::Error>
+impl<B> Prebuffered<B>
 where
     B: Body<Data = Bytes> + Unpin,
 {
-    let mut frames = VecDeque::new();
-    let mut buffered = 0;
-    while buffered < limit && !body.is_end_stream() {
-        let Some(frame) = body.frame().await else {
-            return Ok(Prebuffered { frames, rest: None });
-        };
-        let frame = frame?;
-        buffered += frame.data_ref().map_or(0, Bytes::len);
-        frames.push_back(frame);
+    /// Nothing read yet.
+    pub fn new(body: B) -> Self {
+        let rest = (!body.is_end_stream()).then_some(body);
+        Prebuffered {
+            frames: VecDeque::new(),
+            buffered: 0,
+            rest,
+        }
     }
-    let rest = (!body.is_end_stream()).then_some(body);
-    Ok(Prebuffered { frames, rest })
+
+    /// Reads on until the body has ended or `limit` bytes are in. May be
+    /// cancelled (dropped) and called again: no frame read is lost.
+    pub async fn fill(&mut self, limit: usize) -> Result<(), B::Error> {
+        while self.buffered < limit {
+            let Some(rest) = self.rest.as_mut() else {
+                return Ok(());
+            };
+            let Some(frame) = rest.frame().await else {
+                self.rest = None;
+                return Ok(());
+            };
+            let frame = frame?;
+            self.buffered += frame.data_ref().map_or(0, Bytes::len);
+            self.frames.push_back(frame);
+            if self.rest.as_ref().is_some_and(Body::is_end_stream) {
+                self.rest = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether all of the body has been read ahead.
+    pub fn is_whole(&self) -> bool {
+        self.rest.is_none()
+    }
 }
 
 impl<B> Body for Prebuffered<B>
@@ -305,10 +330,9 @@ mod tests {
 
     #[tokio::test]
     async fn prebuffering_reads_a_small_body_whole() {
-        let body = prebuffer(Full::new(Bytes::from_static(b"{\"id\":1}")), 1024)
-            .await
-            .unwrap();
-        assert!(body.rest.is_none());
+        let mut body = Prebuffered::new(Full::new(Bytes::from_static(b"{\"id\":1}")));
+        body.fill(1024).await.unwrap();
+        assert!(body.is_whole());
         assert_eq!(body.size_hint().exact(), Some(8));
         assert_eq!(body.collect().await.unwrap().to_bytes(), &b"{\"id\":1}"[..]);
     }
@@ -316,10 +340,10 @@ mod tests {
     #[tokio::test]
     async fn prebuffering_stops_at_the_limit_and_the_rest_follows() {
         let chunks = (0..10).map(|i| Ok::<_, Infallible>(Frame::data(Bytes::from(vec![i; 100]))));
-        let body = StreamBody::new(futures::stream::iter(chunks));
-        let body = prebuffer(body, 250).await.unwrap();
+        let mut body = Prebuffered::new(StreamBody::new(futures::stream::iter(chunks)));
+        body.fill(250).await.unwrap();
         assert_eq!(body.frames.len(), 3, "read until 250 bytes were in");
-        assert!(body.rest.is_some());
+        assert!(!body.is_whole());
         let all = body.collect().await.unwrap().to_bytes();
         assert_eq!(all.len(), 1000);
         assert!(
@@ -327,5 +351,19 @@ mod tests {
                 .enumerate()
                 .all(|(i, c)| c == vec![i as u8; 100])
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn prebuffering_given_up_on_and_resumed_loses_nothing() {
+        // Six bytes a second apart, then nothing more (the body stays open).
+        let mut body = Prebuffered::new(trickle(6, Duration::from_secs(1)));
+        let first = tokio::time::timeout(Duration::from_millis(3_500), body.fill(1024)).await;
+        assert!(first.is_err(), "still arriving");
+        assert_eq!(body.buffered, 3);
+        let second = tokio::time::timeout(Duration::from_secs(5), body.fill(1024)).await;
+        assert!(second.is_err(), "still open");
+        assert_eq!(body.buffered, 6, "no byte lost or read twice");
+        assert_eq!(body.frames.len(), 6);
+        assert!(!body.is_whole());
     }
 }
