@@ -125,10 +125,10 @@ fn a_wasip2_guest_in_an_endless_loop_is_stopped_too() {
 }
 
 #[test]
-fn a_wasip3_instance_serves_requests_side_by_side_when_allowed() {
-    let app = start(&["--max-instance-concurrent-reuse-count", "8"]);
+fn a_wasip3_instance_serves_requests_side_by_side_unless_told_not_to() {
+    let app = common::start();
     // Each request starts once the one before is waiting in the instance,
-    // which then has room for it.
+    // which then has room for it (16 by default, as in Spin).
     let sleepers: Vec<_> = (0..4)
         .map(|_| {
             let client = app.client();
@@ -140,17 +140,20 @@ fn a_wasip3_instance_serves_requests_side_by_side_when_allowed() {
             sleeper
         })
         .collect();
-    let echo = app.get("/probe/echo");
-    assert_eq!(
-        echo.json()["instance_requests"],
-        5,
-        "the echo joined the four sleepers"
-    );
+    // An instance takes a request only while all of its requests wait, so
+    // on a loaded machine one may arrive before the instance is back to
+    // waiting and get a fresh instance, which has served fewer than five
+    // requests by the third echo.
+    let joined = (0..3).any(|_| {
+        let served = app.get("/probe/echo").json()["instance_requests"].as_u64();
+        served.is_some_and(|count| count >= 5)
+    });
+    assert!(joined, "no echo joined the four sleepers");
     for sleeper in sleepers {
         assert_eq!(sleeper.join().unwrap().status, 200);
     }
 
-    let one_at_a_time = common::start();
+    let one_at_a_time = start(&["--max-instance-concurrent-reuse-count", "1"]);
     let client = one_at_a_time.client();
     let sleeper = std::thread::spawn(move || client.get("/probe/sleep/1000"));
     assert!(
@@ -159,7 +162,11 @@ fn a_wasip3_instance_serves_requests_side_by_side_when_allowed() {
             .is_some()
     );
     let echo = one_at_a_time.get("/probe/echo");
-    assert_eq!(echo.json()["instance_requests"], 1, "by default, its own");
+    assert_eq!(
+        echo.json()["instance_requests"],
+        1,
+        "an instance of its own"
+    );
     assert_eq!(sleeper.join().unwrap().status, 200);
 }
 
@@ -380,7 +387,8 @@ fn hundreds_of_slow_clients_do_not_slow_a_normal_one() {
 fn promise_a_body(address: &str, method_and_path: &str) -> (String, Duration) {
     let mut socket = TcpStream::connect(address).expect("connect");
     let sent = Instant::now();
-    let head = format!("{method_and_path} HTTP/1.1\r\nhost: test\r\ncontent-length: 100000\r\n\r\n{{");
+    let head =
+        format!("{method_and_path} HTTP/1.1\r\nhost: test\r\ncontent-length: 100000\r\n\r\n{{");
     socket.write_all(head.as_bytes()).unwrap();
     socket.set_read_timeout(Some(secs(10.0))).unwrap();
     let mut answer = vec![0; 4096];

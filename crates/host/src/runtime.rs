@@ -3,8 +3,8 @@
 //!
 //! As in Spin, WASIp2 components get a fresh instance per request; WASIp3
 //! components (spin-sdk 7) are reused for up to 128 requests and dropped
-//! after a second idle; an instance takes one request at a time unless
-//! `--max-instance-concurrent-reuse-count` says more (Spin's default is 16).
+//! after a second idle; an instance takes up to 16 requests at a time
+//! (`--max-instance-concurrent-reuse-count`, as in Spin).
 //! A trap ends its instance, and so fails the requests that instance was
 //! serving at that moment. The limits (deadline, memory, pool) are in
 //! `crate::limits::instances`.
@@ -30,9 +30,7 @@ use crate::outbound::http::OutboundHttp;
 use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
 
-/// Instance reuse limits: Spin's, except that a WASIp3 instance takes one
-/// request at a time unless `--max-instance-concurrent-reuse-count` says
-/// more.
+/// Instance reuse limits, Spin's defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct ReusePolicy {
     pub max_requests: usize,
@@ -42,7 +40,7 @@ pub struct ReusePolicy {
 impl ReusePolicy {
     pub const WASIP3: ReusePolicy = ReusePolicy {
         max_requests: 128,
-        max_concurrent: 1,
+        max_concurrent: 16,
     };
     pub const WASIP2: ReusePolicy = ReusePolicy {
         max_requests: 1,

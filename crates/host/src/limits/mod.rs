@@ -88,10 +88,15 @@ pub struct Limits {
     #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = at_least_one())]
     pub max_instance_table_elements: usize,
 
-    /// Requests one WASIp3 instance serves at the same time, as in Spin,
-    /// whose default is 16 (WASIp2 instances always take one). Here it is 1:
-    /// requests sharing an instance share its blocking calls (see README).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = at_least_one())]
+    /// Requests one WASIp3 instance serves at the same time, as in Spin
+    /// (WASIp2 instances always take one). Requests sharing an instance
+    /// also share its blocking calls (see README).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::runtime::ReusePolicy::WASIP3.max_concurrent,
+        value_parser = at_least_one()
+    )]
     pub max_instance_concurrent_reuse_count: usize,
 
     /// Time an idle WASIp3 instance is kept for reuse, as in Spin.
@@ -205,7 +210,7 @@ mod tests {
         assert_eq!(limits.min_request_body_rate, 1024);
         assert_eq!(limits.request_body_grace, Duration::from_secs(10));
         assert_eq!(limits.max_instance_memory, 256 << 20);
-        assert_eq!(limits.max_instance_concurrent_reuse_count, 1);
+        assert_eq!(limits.max_instance_concurrent_reuse_count, 16);
         assert_eq!(limits.idle_instance_timeout, Duration::from_secs(1));
     }
 }
