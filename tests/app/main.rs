@@ -15,6 +15,8 @@ mod dunning;
 mod events;
 mod hostile;
 mod limits;
+/// Hold checks under slow clients by the hundred, and a flood (issue 17).
+mod load;
 /// spin.toml's build commands and sources against the component crates.
 mod manifest;
 mod openapi;

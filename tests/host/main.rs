@@ -5,6 +5,8 @@ mod common;
 
 mod key_value;
 mod lifecycle;
+/// Deadlines, slow clients, caps and running out of descriptors (issue 17).
+mod limits;
 mod mqtt;
 mod outbound;
 mod postgres;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod attack;
 pub mod servers;
 
 /// The repository root (the workspace containing this crate).
@@ -205,6 +206,16 @@ impl App {
                 Err((output.join("\n"), keep))
             }
         }
+    }
+
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The `host:port` the host listens on.
+    pub fn address(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::limits::Limits;
+use crate::limits::instances::{InstanceLimits, InstancePool};
 use crate::manifest::{self, Manifest, Route, StaticResponse};
 use crate::outbound::client::HttpClient;
 use crate::outbound::{AllowedHosts, AppAddress};
@@ -40,6 +42,7 @@ pub struct Settings {
     /// `--component-id`: serve only these components and their routes
     /// (empty: every component).
     pub component_ids: Vec<String>,
+    pub limits: Limits,
 }
 
 pub struct App {
@@ -49,6 +52,8 @@ pub struct App {
     pub statics: Vec<StaticResponse>,
     /// Where the host listens, once it does (for `http://self.alt`).
     pub app_address: Arc<AppAddress>,
+    /// The live instances of every component.
+    pub instances: Arc<InstancePool>,
 }
 
 /// Where the application's files are.
@@ -93,6 +98,7 @@ impl App {
             components: loaded.handlers,
             statics,
             app_address,
+            instances: loaded.pool,
         })
     }
 
@@ -172,10 +178,12 @@ impl ServedComponents {
     }
 }
 
-/// The served components, instantiable, and where each is in `handlers`.
+/// The served components, instantiable, where each is in `handlers`, and
+/// the pool their instances share.
 struct LoadedComponents {
     handlers: Vec<Handler>,
     index_of: BTreeMap<String, usize>,
+    pool: Arc<InstancePool>,
 }
 
 fn load_components(
@@ -187,12 +195,15 @@ fn load_components(
     app_address: &Arc<AppAddress>,
     settings: &Settings,
 ) -> Result<LoadedComponents> {
-    let engine = runtime::engine()?;
+    let engine = runtime::engine(&settings.limits)?;
     let linker = runtime::linker(&engine)?;
     let http_client = Arc::new(HttpClient::new());
+    let pool = Arc::new(InstancePool::new(&settings.limits));
+    let instance_limits = InstanceLimits::new(&settings.limits, pool.clone());
     let mut loaded = LoadedComponents {
         handlers: vec![],
         index_of: BTreeMap::new(),
+        pool,
     };
     for (id, component) in served.of(manifest) {
         let grants = Arc::new(grants(id, component, values)?);
@@ -218,6 +229,7 @@ fn load_components(
             backends.clone(),
             isolation,
             settings.max_instance_reuse_count,
+            instance_limits.clone(),
         );
         loaded.index_of.insert(id.clone(), loaded.handlers.len());
         loaded.handlers.push(Handler::new(instances));

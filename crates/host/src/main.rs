@@ -3,6 +3,7 @@
 //! available. The components are the same binaries real Spin runs.
 
 mod app;
+mod limits;
 mod manifest;
 mod outbound;
 mod router;
@@ -96,6 +97,9 @@ struct UpArgs {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     max_instance_reuse_count: usize,
+
+    #[command(flatten)]
+    limits: limits::Limits,
 }
 
 /// `--listen` as `spin up` reads it: a host name is resolved, and of its
@@ -136,6 +140,7 @@ fn main() {
 
 fn run(args: UpArgs) -> Result<()> {
     let started = Instant::now();
+    check_open_file_limit(&args.limits);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,6 +157,7 @@ fn run(args: UpArgs) -> Result<()> {
             environment: args.environment,
             max_instance_reuse_count: args.max_instance_reuse_count,
             component_ids: args.component_ids,
+            limits: args.limits.clone(),
         };
         let app = Arc::new(tokio::task::block_in_place(|| app::App::load(&settings))?);
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -160,8 +166,21 @@ fn run(args: UpArgs) -> Result<()> {
         let address = listener.local_addr()?;
         app.app_address.set(address);
         announce(&app, address, started);
-        server::serve(app, listener, shutdown_signal()).await
+        server::serve(app, listener, &args.limits, shutdown_signal()).await
     })
+}
+
+/// Raises the open-file limit and warns when it is still below what the
+/// connection and request caps may need.
+fn check_open_file_limit(limits: &limits::Limits) {
+    let needed = limits.descriptors_needed();
+    match limits::raise_open_file_limit() {
+        Some(available) if available < needed => tracing::warn!(
+            "the open-file limit ({available}) is below what --max-concurrent-connections and \
+             --max-concurrent-requests may need ({needed}); past it connections wait in the backlog"
+        ),
+        _ => {}
+    }
 }
 
 /// Spin's start-up banner; tools wait for the `Serving` line.

@@ -2,52 +2,50 @@
 //! `ProxyPre` behind a `ProxyHandler` that hands requests to instances.
 //!
 //! As in Spin, WASIp2 components get a fresh instance per request; WASIp3
-//! components (spin-sdk 7) are reused for up to 128 requests and dropped after
-//! a second idle. A reused instance takes one request at a time by default, so
-//! a trap can only ever fail the request that caused it.
+//! components (spin-sdk 7) are reused for up to 128 requests and dropped
+//! after a second idle; an instance takes up to 16 requests at a time
+//! (`--max-instance-concurrent-reuse-count`, as in Spin).
+//! A trap ends its instance, and so fails the requests that instance was
+//! serving at that moment. The limits (deadline, memory, pool) are in
+//! `crate::limits::instances`.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
-};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store, StoreContextMut, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
-    WorkerStatus,
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerState,
 };
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::outbound::client::HttpClient;
+use crate::limits::Limits;
+use crate::limits::instances::{self, InstanceExpiry, InstanceLimits, InstanceSlot};
 use crate::outbound::http::OutboundHttp;
 use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
 
-/// Instance reuse limits (Spin's defaults, but one request at a time).
+/// Instance reuse limits, Spin's defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct ReusePolicy {
     pub max_requests: usize,
     pub max_concurrent: usize,
-    pub idle_timeout: Duration,
 }
 
 impl ReusePolicy {
     pub const WASIP3: ReusePolicy = ReusePolicy {
         max_requests: 128,
-        max_concurrent: 1,
-        idle_timeout: Duration::from_secs(1),
+        max_concurrent: 16,
     };
     pub const WASIP2: ReusePolicy = ReusePolicy {
         max_requests: 1,
         max_concurrent: 1,
-        idle_timeout: Duration::ZERO,
     };
 }
 
@@ -58,6 +56,7 @@ pub struct StoreData {
     outbound: OutboundHttp,
     table: ResourceTable,
     spin: SpinCtx,
+    limits: StoreLimits,
 }
 
 impl WasiView for StoreData {
@@ -92,31 +91,27 @@ impl SpinStoreData for StoreData {
     }
 }
 
-/// Builds the engine: component model with async, pooling allocator when the
+/// Builds the engine: component model with async, epoch interruption (for
+/// request deadlines), pooling allocator sized from the limits when the
 /// machine allows it.
-pub fn engine() -> Result<Engine> {
+pub fn engine(limits: &Limits) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_component_model_async(true);
+    config.epoch_interruption(true);
     let mut pooled = config.clone();
-    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_limits()));
-    match Engine::new(&pooled) {
-        Ok(engine) => Ok(engine),
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(
+        instances::pooling_config(limits),
+    ));
+    let engine = match Engine::new(&pooled) {
+        Ok(engine) => engine,
         Err(e) => {
             tracing::warn!("pooling allocator unavailable ({e}); using on-demand allocation");
-            Engine::new(&config).map_err(anyhow::Error::from)
+            Engine::new(&config).map_err(anyhow::Error::from)?
         }
-    }
-}
-
-fn pooling_limits() -> PoolingAllocationConfig {
-    let mut limits = PoolingAllocationConfig::default();
-    limits.total_component_instances(512);
-    limits.total_core_instances(1024);
-    limits.total_memories(512);
-    limits.total_tables(1024);
-    limits.max_memory_size(512 << 20);
-    limits
+    };
+    instances::start_epoch_ticker(&engine);
+    Ok(engine)
 }
 
 /// Every host interface a Spin component may import.
@@ -205,6 +200,7 @@ pub struct ComponentInstances {
     backends: Arc<Backends>,
     isolation: Isolation,
     reuse: ReusePolicy,
+    limits: InstanceLimits,
 }
 
 /// What a component sees of the machine: its environment variables,
@@ -226,11 +222,12 @@ impl ComponentInstances {
         backends: Arc<Backends>,
         isolation: Isolation,
         max_reuse_count: usize,
+        limits: InstanceLimits,
     ) -> Self {
         let reuse = match pre {
             ProxyPre::P3(_) => ReusePolicy {
                 max_requests: max_reuse_count.max(1),
-                ..ReusePolicy::WASIP3
+                max_concurrent: limits.max_concurrent.max(1),
             },
             ProxyPre::P2(_) => ReusePolicy::WASIP2,
         };
@@ -242,6 +239,7 @@ impl ComponentInstances {
             backends,
             isolation,
             reuse,
+            limits,
         }
     }
 
@@ -268,27 +266,44 @@ impl ComponentInstances {
                 grants: self.grants.clone(),
                 backends: self.backends.clone(),
             },
+            limits: self.limits.store_limits(),
         };
-        Ok(Store::new(&self.engine, data))
+        let mut store = Store::new(&self.engine, data);
+        instances::configure_store(&mut store, |data| &mut data.limits);
+        Ok(store)
     }
 }
 
 impl HandlerState for ComponentInstances {
     type StoreData = StoreData;
-    type WorkerExpiration = IdleExpiry;
+    type WorkerExpiration = InstanceExpiry;
     type WorkerState = Worker;
 
-    async fn instantiate(&self) -> wasmtime::Result<Instance<StoreData, IdleExpiry, Worker>> {
+    async fn instantiate(&self) -> wasmtime::Result<Instance<StoreData, InstanceExpiry, Worker>> {
+        let slot = self.limits.pool.slot();
+        let instance = self.instantiate_in(slot).await;
+        self.limits.pool.instantiated(&instance);
+        instance
+    }
+}
+
+impl ComponentInstances {
+    async fn instantiate_in(
+        &self,
+        slot: InstanceSlot,
+    ) -> wasmtime::Result<Instance<StoreData, InstanceExpiry, Worker>> {
         let mut store = self.new_store()?;
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
             proxy,
             view: http_view,
-            expiration: IdleExpiry::new(self.reuse.idle_timeout),
+            expiration: self.limits.expiry(),
             state: Worker {
                 component_id: self.id.clone(),
                 reuse: self.reuse,
+                request_timeout: self.limits.request_timeout,
+                _slot: slot,
             },
         })
     }
@@ -298,6 +313,8 @@ impl HandlerState for ComponentInstances {
 pub struct Worker {
     component_id: String,
     reuse: ReusePolicy,
+    request_timeout: Duration,
+    _slot: InstanceSlot,
 }
 
 impl WorkerState for Worker {
@@ -320,48 +337,15 @@ impl WorkerState for Worker {
         _data: (),
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
-        // No request deadline, as in `spin up`.
-        Box::pin(std::future::pending())
+        // The request expires at its deadline if the guest is waiting (on
+        // I/O, a timer); a guest stuck in wasm is stopped by InstanceExpiry.
+        Box::pin(tokio::time::sleep(self.request_timeout))
     }
 
     fn drop(&self, _store: Store<StoreData>, result: wasmtime::Result<()>) {
         if let Err(e) = result {
             tracing::debug!(component = %self.component_id, "instance ended: {e:?}");
         }
-    }
-}
-
-/// Ends an instance once it has been idle for the reuse policy's timeout.
-pub struct IdleExpiry {
-    timeout: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl IdleExpiry {
-    fn new(timeout: Duration) -> Self {
-        IdleExpiry {
-            timeout,
-            sleep: Box::pin(tokio::time::sleep(timeout)),
-        }
-    }
-}
-
-impl WorkerExpiration for IdleExpiry {
-    fn poll(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        status: WorkerStatus,
-        since: Instant,
-    ) -> Poll<()> {
-        if status != WorkerStatus::Idle {
-            return Poll::Pending;
-        }
-        let this = self.get_mut();
-        let deadline = tokio::time::Instant::from_std(since + this.timeout);
-        if this.sleep.deadline() != deadline {
-            this.sleep.as_mut().reset(deadline);
-        }
-        this.sleep.as_mut().poll(cx)
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the host tests share: the fixtures app (tests/fixtures/spin.toml)
 //! and ways to look at the state files the host writes.
 
+pub mod h2;
+
 use std::path::Path;
 use std::time::Duration;
 
