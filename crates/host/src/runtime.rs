@@ -24,9 +24,9 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::outbound::client::HttpClient;
 use crate::limits::Limits;
 use crate::limits::instances::{self, InstanceExpiry, InstanceLimits, InstanceSlot};
+use crate::outbound::client::HttpClient;
 use crate::outbound::http::OutboundHttp;
 use crate::outbound::{self, AppAddress};
 use crate::spin::{self, Backends, ComponentGrants, SpinCtx, SpinStoreData, SpinView};
