@@ -19,7 +19,7 @@ for (const entry of readdirSync(dist)) rmSync(join(dist, entry), { recursive: tr
 
 const result = await build({
   absWorkingDir: here,
-  entryPoints: ["src/main.ts", "styles.css"],
+  entryPoints: ["src/main.ts", "src/print.ts", "styles.css"],
   entryNames: "assets/[name]-[hash]",
   outdir: dist,
   bundle: true,
@@ -50,5 +50,11 @@ for (const [from, to] of swaps) {
 }
 writeFileSync(join(dist, "index.html"), page);
 
+// The page letters and statements are printed from (src/print.ts).
+const printPage = readFileSync(join(here, "print.html"), "utf8");
+if (!printPage.includes('src="src/print.ts"')) throw new Error('print.html lacks src="src/print.ts"');
+writeFileSync(join(dist, "print.html"), printPage.replace('src="src/print.ts"', `src="${built("src/print.ts")}"`));
+
 const size = (name) => `${name} ${result.metafile.outputs[`dist/${name}`]?.bytes ?? "?"} bytes`;
-console.log(`web: built dist/ (${["index.html", built("src/main.ts"), built("styles.css")].map((n) => (n === "index.html" ? n : size(n))).join(", ")})`);
+const pages = ["index.html", "print.html"];
+console.log(`web: built dist/ (${[...pages, built("src/main.ts"), built("src/print.ts"), built("styles.css")].map((n) => (pages.includes(n) ? n : size(n))).join(", ")})`);

@@ -9,6 +9,8 @@ mod crash;
 /// Assignment, search, escalations, four-eyes releases, unchecked orders.
 mod desk;
 mod disputes;
+/// Customer communications: dunning runs, letters, statements.
+mod dunning;
 /// Decisions back to the ERP: the event feed and pushed webhooks.
 mod events;
 mod hostile;

@@ -203,22 +203,22 @@ fn every_route_of_spin_toml_is_described() {
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     let manifest: toml::Table =
         toml::from_str(&read(&repo_root().join("spin.toml"))).expect("TOML");
-    let routes: Vec<String> = manifest["trigger"]["http"]
+    let triggers: Vec<(String, String)> = manifest["trigger"]["http"]
         .as_array()
         .expect("[[trigger.http]]")
         .iter()
-        .map(|trigger| trigger["route"].as_str().expect("route").to_string())
+        .map(|trigger| {
+            let route = trigger["route"].as_str().expect("route").to_string();
+            let component = trigger["component"].as_str().unwrap_or_default();
+            (route, component.to_string())
+        })
         .collect();
+    let routes: Vec<String> = triggers.iter().map(|(route, _)| route.clone()).collect();
     assert!(routes.len() >= 10, "{routes:?}");
-    let served_by = |path: &str, route: &str| match route.strip_suffix("/...") {
-        Some("") => true,
-        Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
-        None => template(path) == template(route),
-    };
     for route in &routes {
-        let described = match route.strip_suffix("/...") {
-            Some("") => paths.iter().any(|p| p == "/"),
-            Some(_) | None => paths.iter().any(|p| served_by(p, route)),
+        let described = match route.as_str() {
+            "/..." => paths.iter().any(|p| p == "/"),
+            _ => paths.iter().any(|p| served_by(p, route)),
         };
         assert!(
             described,
@@ -226,18 +226,62 @@ fn every_route_of_spin_toml_is_described() {
         );
     }
     // Every path is served by the route Spin picks for it: the most
-    // specific one, which is not the web workspace's `/...` but for `/`.
+    // specific one, which is not the web workspace's `/...` but for `/`...
     for path in &paths {
         let route = routes
             .iter()
             .filter(|route| served_by(path, route))
-            .max_by_key(|route| match route.strip_suffix("/...") {
-                Some(prefix) => (prefix.len(), false),
-                None => (route.len(), true),
-            })
+            .max_by_key(|route| precedence(route))
             .unwrap_or_else(|| panic!("no route of spin.toml serves {path}"));
         assert_eq!(route == "/...", path == "/", "{path} is served by {route}");
+        // ...and the component behind that route has the path in its table.
+        let (_, component) = triggers.iter().find(|(r, _)| r == route).unwrap();
+        if route != "/..." {
+            assert!(
+                routes_of(component)
+                    .iter()
+                    .any(|(_, t)| *t == template(path)),
+                "{path} goes to {component} (route {route}), whose table does not route it"
+            );
+        }
     }
+}
+
+/// Whether a spin.toml route (`/a/:id/b`, `/a/...`) serves a path of the
+/// document (`/a/{id}/b`): literal segments alike, a `:param` for any one
+/// segment, a trailing `...` for the rest (none included).
+fn served_by(path: &str, route: &str) -> bool {
+    let path: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let route: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+    for (i, segment) in route.iter().enumerate() {
+        match *segment {
+            "..." => return true,
+            param if param.starts_with(':') && i < path.len() => {}
+            literal if path.get(i) == Some(&literal) => {}
+            _ => return false,
+        }
+    }
+    route.len() == path.len()
+}
+
+/// Spin's precedence between routes that serve a path (routefinder's):
+/// segment by segment, a literal beats a `:param`, which beats the
+/// wildcard; and a route that ends where the path does beats a wildcard
+/// there (`/customers` before `/customers/...` for `/customers`).
+fn precedence(route: &str) -> Vec<u8> {
+    let mut rank: Vec<u8> = route
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| match segment {
+            "..." => 0,
+            s if s.starts_with(':') => 1,
+            _ => 2,
+        })
+        .collect();
+    if rank.last() != Some(&0) {
+        rank.push(3);
+    }
+    rank
 }
 
 /// What a component routes: (METHOD, segments) from its route table,
@@ -246,10 +290,17 @@ fn component_routes() -> Vec<(String, Vec<Segment>)> {
     let mut routes = vec![];
     let dir = repo_root().join("components");
     for entry in std::fs::read_dir(&dir).expect("components/") {
-        let source = entry.unwrap().path().join("src/lib.rs");
-        if !source.exists() {
-            continue;
-        }
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        routes.extend(routes_of(&name));
+    }
+    routes
+}
+
+/// The routes of one component's table (`components/<name>/src/lib.rs`).
+fn routes_of(component: &str) -> Vec<(String, Vec<Segment>)> {
+    let mut routes = vec![];
+    let source = repo_root().join(format!("components/{component}/src/lib.rs"));
+    if source.exists() {
         let text = read(&source);
         for (at, _) in text.match_indices("Route::") {
             let rest = &text[at + "Route::".len()..];
@@ -500,10 +551,15 @@ impl Session<'_> {
     }
 
     fn csv(&mut self, template: &str, path: &str) {
+        self.get_as_media(template, path, "text/csv");
+    }
+
+    /// A manager's GET asking for another media type than JSON.
+    fn get_as_media(&mut self, template: &str, path: &str, accept: &str) -> Reply {
         let auth = format!("Bearer {MANAGER}");
-        let headers = [("authorization", auth.as_str()), ("accept", "text/csv")];
+        let headers = [("authorization", auth.as_str()), ("accept", accept)];
         let reply = self.app.send("GET", path, &headers, b"");
-        self.expect("GET", template, path, None, reply, 200);
+        self.expect("GET", template, path, None, reply, 200)
     }
 }
 
@@ -530,6 +586,7 @@ fn real_answers_match_the_document() {
     reports(&mut s);
     dashboard_and_queue(&mut s);
     desk(&mut s);
+    communications(&mut s);
     web(&mut s);
     problems(&mut s);
     events(&mut s);
@@ -1186,4 +1243,71 @@ fn events(s: &mut Session) {
     );
     let run = ("POST", "/events/deliveries/run");
     s.call(AS_INTEGRATION, run, "/events/deliveries/run", None, 200);
+}
+
+/// communications: the dunning proposal, a run and its letter as issued, a
+/// template's preview, statements; their events in the feed.
+fn communications(s: &mut Session) {
+    let proposal = format!("/reports/dunning?as_of={AS_OF}");
+    // An associate's proposal is their own accounts; a manager's everyone's.
+    s.get("/reports/dunning", &proposal);
+    let everyone = ("GET", "/reports/dunning");
+    let report = s.call(AS_MANAGER, everyone, &proposal, None, 200).json();
+    s.csv("/reports/dunning", &proposal);
+    let due = report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| !line["level"].is_null())
+        .expect("a letter is due");
+    let dunned = due["customer_id"].as_str().unwrap().to_string();
+    let named = json!({"as_of": AS_OF, "customer_ids": [dunned]});
+    let run = ("POST", "/dunning-runs");
+    let run = s
+        .call(AS_MANAGER, run, "/dunning-runs", Some(named), 201)
+        .json();
+    let run_id = run["run_id"].as_str().expect("a run id");
+    s.get("/dunning-runs/{id}", &format!("/dunning-runs/{run_id}"));
+    let history = format!("/customers/{dunned}/dunning?as_of={AS_OF}");
+    s.get("/customers/{id}/dunning", &history);
+    let letter = run["letters"][0]["letter_id"].as_str().expect("a letter");
+    let letter_path = format!("/customers/{dunned}/dunning/letters/{letter}");
+    let letter_template = "/customers/{id}/dunning/letters/{letter}";
+    s.get(letter_template, &letter_path);
+    for media in ["text/html", "text/plain"] {
+        s.get_as_media(letter_template, &letter_path, media);
+    }
+    let level = s.get("/policy", "/policy")["dunning"]["levels"][0].clone();
+    let preview = ("POST", "/dunning-letters/preview");
+    let body = json!({"level": level});
+    s.call(
+        AS_MANAGER,
+        preview,
+        "/dunning-letters/preview",
+        Some(body),
+        200,
+    );
+    let statement = "/customers/C-100/statement?from=2025-01-01&to=2025-06-30";
+    let statement_template = "/customers/{id}/statement";
+    s.get(statement_template, statement);
+    for media in ["text/csv", "text/html", "text/plain"] {
+        s.get_as_media(statement_template, statement, media);
+    }
+    let period = json!({"from": "2025-06-01", "to": AS_OF});
+    let issue = ("POST", statement_template);
+    s.call(
+        AS_ASSOCIATE,
+        issue,
+        "/customers/C-100/statement",
+        Some(period),
+        201,
+    );
+    for kind in ["dunning.letter_issued", "statement.issued"] {
+        let path = format!("/events?type={kind}");
+        let feed = s.call(AS_MANAGER, ("GET", "/events"), &path, None, 200);
+        assert!(
+            !feed.json()["events"].as_array().unwrap().is_empty(),
+            "{kind}"
+        );
+    }
 }

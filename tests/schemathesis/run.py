@@ -85,6 +85,7 @@ MANAGER_ONLY = [
     "putCustomer",
     "putInvoice",
     "putPolicy",
+    "previewLetter",
     "checkOrder",
     "cancelOrder",
     "decideLimitRequest",

@@ -183,7 +183,12 @@ export const seg = (value: string) => encodeURIComponent(value);
  * (a plain link cannot carry the Authorization header).
  */
 export async function downloadCsv(path: string, fallbackName: string): Promise<string> {
-  const response = await send("GET", path, { accept: "text/csv" });
+  return downloadFile(path, "text/csv", fallbackName);
+}
+
+/** Fetches `path` as `accept` with the bearer token and saves it as a file. */
+export async function downloadFile(path: string, accept: string, fallbackName: string): Promise<string> {
+  const response = await send("GET", path, { accept });
   const blob = await response.blob();
   const disposition = response.headers.get("content-disposition") ?? "";
   const match = /filename="?([^";]+)"?/i.exec(disposition);

@@ -1,17 +1,20 @@
 // One customer: who works the account (a manager changes it), credit
-// position, aging, held orders, escalations, the contact log, and what an
-// associate does about it (log a call, post a payment, open a dispute, ask
-// for a higher limit, escalate to a supervisor).
+// position, aging, held orders, escalations, the contact log, the
+// reminder letters and the statement of account, and what an associate
+// does about it (log a call, post a payment, open a dispute, ask for a
+// higher limit, escalate to a supervisor).
 
 import { ApiError, Intent, describe, get, post, put, seg } from "./api";
 import { agingChart } from "./charts";
 import type { Ctx } from "./context";
 import { h, replace, foldable, today, uid, when } from "./dom";
+import { customerLetters } from "./dunning";
 import { openEscalateDialog, subjectEscalations } from "./escalations";
 import { buildForm, requireFields, type Form } from "./forms";
 import { grouped, isNegative, isPositive, money } from "./money";
 import { heldOrdersTable } from "./orders";
 import { assigneePicker, personName } from "./people";
+import { statementSection } from "./statement";
 import {
   listOf,
   type Channel,
@@ -84,8 +87,10 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
   const invoices = h("div", {});
   const disputes = h("div", {});
   const contacts = h("div", {});
+  const letters = customerLetters(ctx, id);
+  const statement = statementSection(ctx, id);
   const actions = h("div", { class: "cards" });
-  replace(content, position, invoices, disputes, contacts, actions);
+  replace(content, position, invoices, disputes, contacts, letters.element, statement, actions);
   const heldHeadingId = uid("held-title");
 
   let forms: { dispute: Form; limit: Form } | null = null;
@@ -132,6 +137,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
     else replace(invoices, h("h3", {}, "Open invoices"), failed("The open invoices", open.reason));
     if (disputed.status === "fulfilled") renderDisputes(listOf<Dispute>(disputed.value, "disputes"), cur);
     else replace(disputes, h("h3", {}, "Disputes"), failed("The disputes", disputed.reason));
+    void letters.load();
     if (log.status === "fulfilled") {
       renderContacts(listOf<Contact>(log.value, "contacts"), customer.value.currency);
     } else {
@@ -159,6 +165,7 @@ export function customerView(root: HTMLElement, ctx: Ctx, customerId: string | n
           h("span", { class: `badge${c.assignee ? "" : " warn"}` }, c.assignee ? `Assigned to ${personName(ctx, c.assignee)}` : "Not assigned"),
           c.on_hold ? h("span", { class: "badge bad" }, "On credit hold") : null,
           c.exempt ? h("span", { class: "badge" }, "Exempt (prepaid/cash)") : null,
+          c.dunning_exempt ? h("span", { class: "badge" }, "Exempt from dunning") : null,
           c.credit_limit === null ? h("span", { class: "badge warn" }, "No credit limit") : null,
         ),
         h(

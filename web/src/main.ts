@@ -1,13 +1,15 @@
 // The credit-desk workspace: sign in with a bearer token, then the held
 // queue, the worklist, a customer (found with the header's search), an
-// order, escalations, releases awaiting approval, or (for managers) limit
-// requests, the policy and reports.
+// order, escalations, releases awaiting approval, dunning, or (for
+// managers) limit requests, the policy with the reminder letters'
+// templates, and reports.
 
 import { ApiError, describe, get, onSessionExpired, session } from "./api";
 import { approvalsView } from "./approvals";
 import type { Ctx } from "./context";
 import { customerView } from "./customer";
 import { customersView } from "./customers";
+import { dunningView } from "./dunning";
 import { h, replace, uid } from "./dom";
 import { escalationsView } from "./escalations";
 import { managerView } from "./manager";
@@ -180,6 +182,7 @@ const TITLES: Record<string, string> = {
   order: "Order",
   escalations: "Escalations",
   approvals: "Releases awaiting approval",
+  dunning: "Dunning",
   manager: "Limits & reports",
 };
 
@@ -224,6 +227,9 @@ function route(focus = true): void {
       break;
     case "approvals":
       approvalsView(app, ctx);
+      break;
+    case "dunning":
+      dunningView(app, ctx);
       break;
     case "manager":
       managerView(app, ctx);

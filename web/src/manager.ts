@@ -9,6 +9,7 @@ import { dashboardSection } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
 import { policySection } from "./policy";
 import { releasesCard } from "./releases";
+import { templatesSection } from "./templates";
 import { addDays, firstOfMonth, h, replace, today, uid, when, filterForm } from "./dom";
 import { buildForm, requireFields } from "./forms";
 import { grouped, money, plural } from "./money";
@@ -38,6 +39,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   const dashboard = isAssociate ? null : dashboardSection(ctx);
   const policy = isAssociate ? null : policySection(ctx);
   const releases = isAssociate ? null : releasesCard(ctx);
+  const templates = isAssociate ? null : templatesSection(ctx);
 
   const asOf = h("input", { id: uid("as-of"), type: "date", name: "as_of" });
   const from = h("input", { id: uid("from"), type: "date", name: "from", value: firstOfMonth(today()) });
@@ -120,6 +122,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     ),
     policy?.element ?? null,
     deliveries?.element ?? null,
+    templates?.element ?? null,
     h(
       "section",
       { "aria-labelledby": reportsId },
@@ -381,6 +384,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void loadRequests();
   void loadReports();
   void deliveries?.load();
+  void templates?.load();
   void dashboard?.load();
   void policy?.load();
   void releases?.load();

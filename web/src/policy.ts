@@ -270,7 +270,17 @@ export function policySection(ctx: Ctx): { element: HTMLElement; load: () => Pro
     const approvals = thresholds.read();
     const byReason = approvals === null ? null : slas.read();
     if (approvals === null || byReason === null) return;
+    // The reminder letters are edited apart (templates.ts): keep them as
+    // they are now, since a policy left without them takes the defaults.
+    let current: Policy;
+    try {
+      current = await get<Policy>("/policy");
+    } catch (failure) {
+      f.showErrors([], `The policy was not saved: it could not be read first. ${describe(failure)}`);
+      return;
+    }
     const body: PolicyBody = {
+      dunning: current.dunning,
       grace_days: Number(f.value("grace_days")),
       past_due_tolerance: f.value("past_due_tolerance"),
       hold_when_no_limit: f.value("hold_when_no_limit") === "true",

@@ -61,6 +61,8 @@ struct CustomerBody {
     on_hold: bool,
     #[serde(default)]
     exempt: bool,
+    #[serde(default)]
+    dunning_exempt: bool,
 }
 
 fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
@@ -82,6 +84,7 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
         grace_days: grace_days.map(valid),
         on_hold: body.on_hold,
         exempt: body.exempt,
+        dunning_exempt: body.dunning_exempt,
     })
 }
 

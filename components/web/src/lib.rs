@@ -18,6 +18,8 @@ use spin_sdk::http::{
 const ROOT: &str = "/";
 /// The page served for `/`.
 const INDEX: &str = "index.html";
+/// The page letters and statements are printed from.
+const PRINT_PAGE: &str = "print.html";
 /// Files whose names carry a content hash (the bundler's output).
 const HASHED_DIR: &str = "assets/";
 /// Longest request path looked at.
@@ -100,7 +102,7 @@ fn answer(method: &Method, path: &str, if_none_match: Option<&str>) -> Reply {
     let content_type = content_type(&relative);
     headers.push(("content-type", content_type.to_string()));
     if content_type.starts_with("text/html") {
-        headers.extend(page_headers());
+        headers.extend(page_headers(&relative));
     }
     Reply {
         status: StatusCode::OK,
@@ -189,16 +191,20 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// What the page itself is sent with: it loads only its own files and
-/// talks only to this origin.
-fn page_headers() -> [(&'static str, String); 2] {
+/// What a page is sent with: it loads only its own files and talks only
+/// to this origin. The print page (`print.html`) shows a letter or a
+/// statement the API rendered, whose print CSS is inline: it may apply
+/// inline styles, and run no script but its own.
+fn page_headers(page: &str) -> [(&'static str, String); 2] {
+    let policy = if page == PRINT_PAGE {
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    };
     [
-        (
-            "content-security-policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-                .to_string(),
-        ),
+        ("content-security-policy", policy.to_string()),
         ("referrer-policy", "no-referrer".to_string()),
     ]
 }

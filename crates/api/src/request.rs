@@ -120,10 +120,21 @@ impl Incoming {
 
     /// Whether the caller asked for CSV (`Accept: text/csv`).
     pub fn wants_csv(&self) -> bool {
+        self.wants("text/csv")
+    }
+
+    /// Whether `Accept` names `media_type` itself (not through a wildcard:
+    /// JSON stays the answer to `*/*`).
+    pub fn wants(&self, media_type: &str) -> bool {
         self.header("accept").is_some_and(|accept| {
-            accept
-                .split(',')
-                .any(|range| range.split(';').next().unwrap_or_default().trim() == "text/csv")
+            accept.split(',').any(|range| {
+                range
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case(media_type)
+            })
         })
     }
 }
@@ -309,5 +320,11 @@ mod tests {
         assert!(request("/x", &[("accept", "application/json;q=0.5, text/csv")], "").wants_csv());
         assert!(!request("/x", &[("accept", "application/json")], "").wants_csv());
         assert!(!request("/x", &[], "").wants_csv());
+        let html = request(
+            "/x",
+            &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+            "",
+        );
+        assert!(html.wants("text/html") && !html.wants("text/plain"));
     }
 }

@@ -21,8 +21,11 @@
 //! 8. The outbox: the hold check at 16 connections with nobody pushing
 //!    events, then while every event is pushed to a local receiver (events
 //!    per second delivered, lag from commit to receipt).
+//! 9. Customer communications: the dunning proposal over the whole book, a
+//!    run issuing every letter due, and a statement of 1,000 movements.
 
 mod book;
+mod dunning;
 mod erp;
 mod events;
 mod history;
@@ -34,7 +37,7 @@ mod report;
 mod signed;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -101,6 +104,8 @@ enum Part {
     Search,
     /// The hold check with events pushed, and without.
     Outbox,
+    /// The dunning proposal and run, and a statement of account.
+    Dunning,
 }
 
 /// The bearer token of the manager the load generator calls as.
@@ -135,8 +140,20 @@ impl Bench {
     /// Starts a host on a fresh copy of the book, in a state directory
     /// and with a log named `name`; `env` adds to the app's.
     fn start_host(&self, name: &str, env: &[(&str, &str)]) -> Result<Host> {
+        self.start_host_with(name, env, |_| Ok(()))
+    }
+
+    /// As [`Bench::start_host`], with `add` writing more into the copy of
+    /// the book (in the state directory) before the host starts.
+    fn start_host_with(
+        &self,
+        name: &str,
+        env: &[(&str, &str)],
+        add: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<Host> {
         let state = self.work.join(name);
         self.book.install(&state)?;
+        add(&state)?;
         let mut all_env = APP_ENV.to_vec();
         all_env.extend_from_slice(env);
         // One compiled-component cache for every host: the first start
@@ -201,6 +218,7 @@ fn run(args: Args) -> Result<()> {
     let payments = erp::payments(&bench)?;
     let reads = reading(&bench, &[Part::Queue, Part::Dashboard, Part::Search])?;
     let outbox = outbox(&bench)?;
+    let dunning = communications(&bench)?;
 
     let figures = report::Figures {
         seeded,
@@ -216,6 +234,7 @@ fn run(args: Args) -> Result<()> {
         dashboard: reads.dashboard.context("no dashboard figures")?,
         search: reads.search,
         outbox,
+        dunning,
     };
     let table = report::render(&figures, &report::Machine::this_one());
     println!("\n{table}");
@@ -237,6 +256,7 @@ fn run_part(bench: &Bench, part: Part) -> Result<()> {
         Part::Payments => erp::payments(bench).map(drop),
         Part::Queue | Part::Dashboard | Part::Search => reading(bench, &[part]).map(drop),
         Part::Outbox => outbox(bench).map(drop),
+        Part::Dunning => communications(bench).map(drop),
     }
 }
 
@@ -428,6 +448,35 @@ fn outbox(bench: &Bench) -> Result<events::OutboxRun> {
         stats::ms(run.lag.p99),
         run.left_behind,
         100.0 * run.pushing.per_second() / run.quiet.per_second()
+    );
+    Ok(run)
+}
+
+/// The dunning proposal and run and a statement, through a host on a copy
+/// of the book with the statement's customer added.
+fn communications(bench: &Bench) -> Result<dunning::DunningRun> {
+    let mut host = bench.start_host_with("dunning", &[], |state| {
+        dunning::add_statement_customer(&state.join("sqlite_db.db"))
+    })?;
+    host.wait_until_serving(SERVE_TIMEOUT)?;
+    let run = dunning::measure(host.addr, TOKEN)?;
+    println!(
+        "dunning: proposal over {} customers ({} letters due) p50 {}, slowest {}; a run issued {} letters in {:.1} s; the proposal after it p50 {}",
+        run.customers,
+        run.letters_due,
+        stats::ms(run.proposal.p50),
+        stats::ms(run.proposal.p99),
+        run.issued,
+        run.run.as_secs_f64(),
+        stats::ms(run.proposal_after.p50),
+    );
+    println!(
+        "statement of {} movements: JSON p50 {}, slowest {}; print HTML p50 {}, slowest {}",
+        run.statement_movements,
+        stats::ms(run.statement_json.p50),
+        stats::ms(run.statement_json.p99),
+        stats::ms(run.statement_html.p50),
+        stats::ms(run.statement_html.p99),
     );
     Ok(run)
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::book::Seeded;
+use crate::dunning::DunningRun;
 use crate::erp::PurgeRun;
 use crate::events::OutboxRun;
 use crate::load::LoadRun;
@@ -59,6 +60,7 @@ pub struct Figures {
     pub dashboard: DashboardRun,
     pub search: Vec<SearchRun>,
     pub outbox: OutboxRun,
+    pub dunning: DunningRun,
 }
 
 /// The machine the figures come from.
@@ -94,6 +96,9 @@ const TARGET_RSS_MB: f64 = 300.0;
 /// The hold check while events are pushed, against it without (issue 12: within 10%).
 const TARGET_PUSHED_SHARE: f64 = 0.90;
 const TARGET_LAG_P99_MICROS: f64 = 1_000_000.0;
+/// The dunning proposal over the book, and a statement of 1,000 movements (issue 14).
+const TARGET_PROPOSAL_MICROS: f64 = 1_000_000.0;
+const TARGET_STATEMENT_MICROS: f64 = 100_000.0;
 /// Payments posted by the ERP, at 16 connections.
 const TARGET_PAYMENTS: f64 = 1_000.0;
 const TARGET_PAYMENTS_P99_MICROS: f64 = 20_000.0;
@@ -128,6 +133,7 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
     dashboard(&mut out, &figures.dashboard);
     search(&mut out, &figures.search);
     outbox(&mut out, &figures.outbox);
+    render_dunning(&mut out, &figures.dunning);
     targets(&mut out, figures);
     let all_clean = figures
         .checks
@@ -593,6 +599,27 @@ fn targets(out: &mut String, f: &Figures) {
         ms(o.lag.p99),
         o.lag.p99 <= TARGET_LAG_P99_MICROS,
     );
+    let d = &f.dunning;
+    let proposal = d.proposal.p99.max(d.proposal_after.p99);
+    target(
+        out,
+        &format!(
+            "dunning proposal over the book ≤ {} (slowest of 20)",
+            ms(TARGET_PROPOSAL_MICROS)
+        ),
+        ms(proposal),
+        proposal <= TARGET_PROPOSAL_MICROS,
+    );
+    target(
+        out,
+        &format!(
+            "statement of {} movements ≤ {} (slowest, JSON)",
+            thousands(d.statement_movements as f64),
+            ms(TARGET_STATEMENT_MICROS)
+        ),
+        ms(d.statement_json.p99),
+        d.statement_json.p99 <= TARGET_STATEMENT_MICROS,
+    );
     let st = &f.startup;
     target(
         out,
@@ -609,6 +636,58 @@ fn targets(out: &mut String, f: &Figures) {
         &format!("peak RSS ≤ {TARGET_RSS_MB:.0} MB"),
         format!("{rss:.0} MB"),
         rss <= TARGET_RSS_MB,
+    );
+}
+
+/// Customer communications: the dunning proposal and run, a statement.
+fn render_dunning(out: &mut String, d: &DunningRun) {
+    let _ = writeln!(
+        out,
+        "\n#### Customer communications through the host (one request at a time, 20 timed each)\n"
+    );
+    let _ = writeln!(out, "| Request | p50 | Slowest |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    let rows = [
+        (
+            format!(
+                "`GET /reports/dunning`: {} customers with something overdue, {} letters due",
+                thousands(d.customers as f64),
+                thousands(d.letters_due as f64)
+            ),
+            d.proposal,
+        ),
+        (
+            format!(
+                "`GET /reports/dunning` with the run's {} letters on the books",
+                thousands(d.issued as f64)
+            ),
+            d.proposal_after,
+        ),
+        (
+            format!(
+                "`GET /customers/{{id}}/statement`, {} movements, JSON",
+                thousands(d.statement_movements as f64)
+            ),
+            d.statement_json,
+        ),
+        (
+            "the same statement as print HTML".to_string(),
+            d.statement_html,
+        ),
+    ];
+    for (what, latencies) in rows {
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {} |",
+            ms(latencies.p50),
+            ms(latencies.p99)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n`POST /dunning-runs` for every customer issued {} letters (each its own transaction with its contact and event) in {:.1} s.",
+        thousands(d.issued as f64),
+        d.run.as_secs_f64()
     );
 }
 

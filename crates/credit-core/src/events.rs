@@ -16,6 +16,10 @@ crate::named! {
         DisputeResolved = "dispute.resolved",
         CreditLimitChanged = "credit_limit.changed",
         AccountHoldChanged = "account_hold.changed",
+        /// A reminder letter was issued, with its text and HTML.
+        DunningLetterIssued = "dunning.letter_issued",
+        /// A statement of account was issued, with its text and HTML.
+        StatementIssued = "statement.issued",
     }
 }
 
@@ -124,6 +128,6 @@ mod tests {
             EventType::parse("credit_limit.changed"),
             Some(EventType::CreditLimitChanged)
         );
-        assert_eq!(EventType::ALL.len(), 8);
+        assert_eq!(EventType::ALL.len(), 10);
     }
 }

@@ -1,7 +1,9 @@
 //! The credit rules of credit-desk, free of I/O: money and currencies, a
 //! customer's exposure and aging, the order-hold check (R1), payment
 //! allocation (R2), disputes and their service levels (R3), credit-limit
-//! requests (R4), four-eyes releases, escalations, collections and KPIs. See `shared/design/DOMAIN.md`.
+//! requests (R4), four-eyes releases, escalations, collections and KPIs;
+//! dunning, reminder letters and statements of account. See
+//! `shared/design/DOMAIN.md`.
 //!
 //! Every computation that depends on "today" takes an `as_of` date.
 
@@ -10,15 +12,19 @@ pub mod aging;
 pub mod allocation;
 pub mod collections;
 pub mod dispute;
+pub mod dunning;
 pub mod escalation;
 pub mod events;
 pub mod hold;
+pub mod letters;
 pub mod limit;
 pub mod metrics;
 pub mod money;
 pub mod named;
 pub mod policy;
+pub mod print;
 pub mod release;
+pub mod statement;
 pub mod trend;
 
 #[cfg(test)]

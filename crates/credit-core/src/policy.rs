@@ -1,5 +1,5 @@
 //! The credit policy a manager edits: grace days, tolerance, what happens
-//! without a limit, dispute service levels.
+//! without a limit, dispute service levels, dunning.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +7,7 @@ use rust_decimal::{Decimal, dec};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::dunning::DunningPolicy;
 use crate::money::{Currency, MAX_AMOUNT};
 
 /// Longest grace or service level accepted, in days.
@@ -35,6 +36,8 @@ pub struct Policy {
     /// this amount waits for a manager's approval (none by default).
     #[serde(with = "plain_decimal_map")]
     pub release_approval_thresholds: BTreeMap<String, Decimal>,
+    /// Reminder letters: the levels, who signs, how to pay, the paper.
+    pub dunning: DunningPolicy,
 }
 
 /// The shortest and longest request retention accepted, in days.
@@ -54,6 +57,7 @@ impl Default for Policy {
             event_retention_days: 30,
             request_retention_days: 7,
             release_approval_thresholds: BTreeMap::new(),
+            dunning: DunningPolicy::default(),
         }
     }
 }
@@ -185,6 +189,7 @@ impl Policy {
                 ));
             }
         }
+        errors.extend(self.dunning.validate());
         if errors.is_empty() {
             Ok(())
         } else {

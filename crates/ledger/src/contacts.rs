@@ -69,13 +69,28 @@ pub async fn add(
             "a promise to pay cannot be due before the contact",
         ));
     }
+    let id = insert(db, &customer, contact, stamp).await?;
+    let contacts = select(db, &customer, Some(id), as_of).await?;
+    Ok(contacts
+        .into_iter()
+        .next()
+        .expect("the contact just written"))
+}
+
+/// Writes a contact into the log; gives its id.
+pub(crate) async fn insert(
+    db: &impl Database,
+    customer: &Customer,
+    contact: &NewContact,
+    stamp: &Stamp,
+) -> Result<i64, DbError> {
     let promise = contact.promise.as_ref();
     let row = db
         .query_row(
             "INSERT INTO contacts (customer_id, contacted_on, recorded_at, actor, channel, outcome, note, promise_amount_minor, promise_due_on)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             params![
-                customer_id,
+                &customer.id,
                 contact.contacted_on,
                 stamp.at_text(),
                 &stamp.by,
@@ -88,12 +103,7 @@ pub async fn add(
         )
         .await?
         .ok_or(DbError::Sql("INSERT ... RETURNING gave no row".into()))?;
-    let id = row.int(0)?;
-    let contacts = select(db, &customer, Some(id), as_of).await?;
-    Ok(contacts
-        .into_iter()
-        .next()
-        .expect("the contact just written"))
+    row.int(0)
 }
 
 /// The customer's contact log, newest first, with each promise's status.

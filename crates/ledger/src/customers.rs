@@ -22,6 +22,8 @@ pub struct CustomerUpdate {
     pub grace_days: Option<u32>,
     pub on_hold: bool,
     pub exempt: bool,
+    /// Never sent reminder letters.
+    pub dunning_exempt: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -34,6 +36,7 @@ pub struct Customer {
     pub grace_days: Option<u32>,
     pub on_hold: bool,
     pub exempt: bool,
+    pub dunning_exempt: bool,
     pub created_at: String,
     pub updated_at: String,
     /// The person who works the account, if anyone.
@@ -41,7 +44,7 @@ pub struct Customer {
 }
 
 impl Record for Customer {
-    const SELECT: &'static str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.created_at, c.updated_at, c.assignee";
+    const SELECT: &'static str = "c.id, c.name, c.currency, c.credit_limit_minor, c.payment_terms_days, c.grace_days, c.on_hold, c.exempt, c.dunning_exempt, c.created_at, c.updated_at, c.assignee";
 
     fn read(columns: &mut Columns<'_>) -> Result<Customer, DbError> {
         let id = columns.string()?;
@@ -56,6 +59,7 @@ impl Record for Customer {
             grace_days: columns.opt_int()?.and_then(|d| u32::try_from(d).ok()),
             on_hold: columns.bool()?,
             exempt: columns.bool()?,
+            dunning_exempt: columns.bool()?,
             created_at: columns.string()?,
             updated_at: columns.string()?,
             assignee: columns.opt_string()?,
@@ -94,10 +98,10 @@ pub(crate) async fn write(
 ) -> Result<(), DbError> {
     let limit = update.credit_limit.map(|l| update.currency.to_minor(l));
     db.execute(
-        "INSERT INTO customers (id, name, currency, credit_limit_minor, payment_terms_days, grace_days, on_hold, exempt, created_at, updated_at, updated_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
+        "INSERT INTO customers (id, name, currency, credit_limit_minor, payment_terms_days, grace_days, on_hold, exempt, dunning_exempt, created_at, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9, ?9, ?10)
          ON CONFLICT (id) DO UPDATE SET name = ?2, currency = ?3, credit_limit_minor = ?4, payment_terms_days = ?5,
-             grace_days = ?6, on_hold = ?7, exempt = ?8, updated_at = ?9, updated_by = ?10",
+             grace_days = ?6, on_hold = ?7, exempt = ?8, dunning_exempt = ?11, updated_at = ?9, updated_by = ?10",
         params![
             id,
             &update.name,
@@ -109,6 +113,7 @@ pub(crate) async fn write(
             update.exempt,
             stamp.at_text(),
             &stamp.by,
+            update.dunning_exempt,
         ],
     )
     .await

@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod disputes;
+pub mod dunning;
 pub mod escalations;
 pub mod events;
 pub mod invoices;
@@ -28,6 +29,7 @@ pub mod policy;
 pub mod reports;
 pub mod schema;
 pub mod search;
+pub mod statements;
 pub mod workflows;
 
 mod audit;

@@ -29,6 +29,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_orders_at_volume.sql")),
     (9, include_str!("../migrations/0009_claims_by_time.sql")),
     (10, include_str!("../migrations/0010_desk.sql")),
+    // 11 is kept for issue 13.
+    (12, include_str!("../migrations/0012_dunning.sql")),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

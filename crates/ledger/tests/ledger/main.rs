@@ -7,6 +7,7 @@ mod support;
 mod dashboard;
 mod desk;
 mod disputes;
+mod dunning;
 mod events;
 mod four_eyes;
 mod invoices;

@@ -362,6 +362,7 @@ fn raising_the_limit_in_master_data_releases_what_now_fits() {
         grace_days: None,
         on_hold: false,
         exempt: false,
+        dunning_exempt: false,
     };
     let put = block_on(workflows::customer::put(
         &books.db,
@@ -386,6 +387,7 @@ fn a_customer_with_business_cannot_change_currency() {
         grace_days: None,
         on_hold: false,
         exempt: false,
+        dunning_exempt: false,
     };
     let error = block_on(workflows::customer::put(
         &books.db,

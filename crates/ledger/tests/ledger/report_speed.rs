@@ -234,6 +234,14 @@ fn report_timings_on_a_large_book() {
         async || reports::credit_limit_requests(&db, &pending).await,
         |r| r.requests.len(),
     );
+    let dunning = credit_core::dunning::DunningPolicy::default();
+    time(
+        "dunning proposal",
+        async || {
+            ledger::dunning::proposal(&db, &dunning, &ledger::dunning::Scope::All, as_of).await
+        },
+        |r| r.customers.len(),
+    );
     drop(db);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -76,6 +76,7 @@ impl Books {
             grace_days: None,
             on_hold: false,
             exempt: false,
+            dunning_exempt: false,
         }
     }
 
@@ -169,6 +170,12 @@ impl Books {
     pub fn sql(&self, sql: &str, params: Vec<ledger::Value>) {
         use ledger::Database;
         block_on(self.db.execute(sql, params)).unwrap();
+    }
+
+    /// Runs a statement that may be refused.
+    pub fn try_sql(&self, sql: &str) -> Result<(), ledger::DbError> {
+        use ledger::Database;
+        block_on(self.db.execute(sql, vec![]))
     }
 
     pub fn count(&self, table: &str) -> i64 {
