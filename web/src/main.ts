@@ -55,11 +55,14 @@ function context(): Ctx {
   return { me, announce, alert: raiseAlert, current: () => mine === screen };
 }
 
-/** Closes every open dialog (they remove themselves once closed). */
+/**
+ * Closes every open dialog and takes it out of the page at once: a dialog's
+ * own "close" handler (which also removes it) runs only after this task.
+ */
 function closeDialogs(): void {
   for (const dialog of document.querySelectorAll("dialog")) {
     if (dialog.open) dialog.close();
-    else dialog.remove();
+    dialog.remove();
   }
 }
 
