@@ -16,8 +16,7 @@ import {
   apiClient,
   isoDate,
   launchBrowser,
-  newTab,
-  signIn,
+  signedInTabs,
   startApp,
   status,
 } from "./harness.mjs";
@@ -29,7 +28,7 @@ const ANA_LEAD = "tok-ana-lead";
 let app;
 let api;
 let browser;
-const tabs = [];
+const tabs = signedInTabs();
 
 async function ok(reply, what) {
   assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
@@ -60,16 +59,13 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(tabs.map((tab) => tab.context.close().catch(() => {})));
+  await tabs.closeAll();
   await browser?.close();
   await app?.stop();
 });
 
-async function tab(token) {
-  const opened = await newTab(browser);
-  tabs.push(opened);
-  await signIn(opened.page, app.baseUrl, token);
-  return opened;
+function tab(token) {
+  return tabs.open(browser, app.baseUrl, token);
 }
 
 test("a manager sets the release approval threshold per currency in the policy form", async () => {

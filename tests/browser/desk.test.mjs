@@ -6,14 +6,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, MANAGER, apiClient, isoDate, launchBrowser, newTab, signIn, startApp, status } from "./harness.mjs";
+import { ASSOCIATE, MANAGER, apiClient, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
 
 const ZETAS = 30;
 
 let app;
 let api;
 let browser;
-const tabs = [];
+const tabs = signedInTabs();
 
 async function ok(reply, what) {
   assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
@@ -62,16 +62,13 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(tabs.map((tab) => tab.context.close().catch(() => {})));
+  await tabs.closeAll();
   await browser?.close();
   await app?.stop();
 });
 
-async function tab(token) {
-  const opened = await newTab(browser);
-  tabs.push(opened);
-  await signIn(opened.page, app.baseUrl, token);
-  return opened;
+function tab(token) {
+  return tabs.open(browser, app.baseUrl, token);
 }
 
 const queueRows = (page) => page.locator("tr[data-order-id]").evaluateAll((rows) => rows.map((r) => r.dataset.orderId).sort());

@@ -5,13 +5,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, BOB, MANAGER, apiClient, isoDate, launchBrowser, newTab, signIn, startApp, status } from "./harness.mjs";
+import { ASSOCIATE, BOB, MANAGER, apiClient, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
 
 let app;
 let api;
 let browser;
 let disputeId;
-const tabs = [];
+const tabs = signedInTabs();
 
 async function ok(reply, what) {
   assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
@@ -48,16 +48,13 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(tabs.map((tab) => tab.context.close().catch(() => {})));
+  await tabs.closeAll();
   await browser?.close();
   await app?.stop();
 });
 
-async function tab(token) {
-  const opened = await newTab(browser);
-  tabs.push(opened);
-  await signIn(opened.page, app.baseUrl, token);
-  return opened;
+function tab(token) {
+  return tabs.open(browser, app.baseUrl, token);
 }
 
 const escalationsOf = async (type, id) => ok(await api(MANAGER, "GET", `/escalations?subject_type=${type}&subject_id=${id}`), "list");

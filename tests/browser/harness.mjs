@@ -180,6 +180,22 @@ export async function signIn(page, baseUrl, token) {
   await page.locator("#sign-out").waitFor();
 }
 
+/** Tabs signed in with a token each, all closed by `closeAll`. */
+export function signedInTabs() {
+  const opened = [];
+  return {
+    async open(browser, baseUrl, token) {
+      const tab = await newTab(browser);
+      opened.push(tab);
+      await signIn(tab.page, baseUrl, token);
+      return tab;
+    },
+    async closeAll() {
+      await Promise.all(opened.map((tab) => tab.context.close().catch(() => {})));
+    },
+  };
+}
+
 /** Waits for the polite status region to say `text` (a string or a RegExp). */
 export async function status(page, text) {
   await page.locator("#live").filter({ hasText: text }).waitFor();
