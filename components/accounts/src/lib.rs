@@ -92,12 +92,12 @@ fn customer_update(body: &CustomerBody) -> Result<CustomerUpdate, Problem> {
 /// `as_of` (today unless given).
 async fn put_customer(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("customer", call.param("id"))?;
-    desk.once(call, async || {
+    desk.once(call, async |db| {
         let update = customer_update(&call.json()?)?;
         let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let put = workflows::customer::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let put = workflows::customer::put(db, id, &update, &policy, as_of, &stamp).await?;
         Ok(Reply::ok(&put))
     })
     .await
@@ -147,12 +147,12 @@ fn invoice_update(body: &InvoiceBody) -> Result<InvoiceUpdate, Problem> {
 /// lower amount re-checks held orders as of `as_of` (today unless given).
 async fn put_invoice(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("invoice", call.param("id"))?;
-    desk.once(call, async || {
+    desk.once(call, async |db| {
         let update = invoice_update(&call.json()?)?;
         let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let put = workflows::invoice::put(&desk.db, id, &update, &policy, as_of, &stamp).await?;
+        let put = workflows::invoice::put(db, id, &update, &policy, as_of, &stamp).await?;
         let status = if put.created {
             StatusCode::CREATED
         } else {
@@ -221,12 +221,12 @@ fn new_contact(
 /// ...; once per `Idempotency-Key`.
 async fn add_contact(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("customer", call.param("id"))?;
-    desk.idempotent(call, async || {
-        let customer = customers::get(&desk.db, id).await?;
+    desk.idempotent(call, async |db| {
+        let customer = customers::get(db, id).await?;
         let contact = new_contact(&call.json()?, customer.currency, call.today())?;
         let as_of = call.as_of(call.today())?;
         let stamp = call.stamp();
-        let added = contacts::add(&desk.db, id, &contact, as_of, &stamp).await?;
+        let added = contacts::add(db, id, &contact, as_of, &stamp).await?;
         Ok(Reply::created(&added))
     })
     .await

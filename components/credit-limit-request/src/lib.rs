@@ -51,14 +51,14 @@ struct RequestBody {
 /// `POST /credit-limit-requests` (associate): 201 with the pending request;
 /// once per `Idempotency-Key`.
 async fn create(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    desk.idempotent(call, async || {
+    desk.idempotent(call, async |db| {
         let body: RequestBody = call.json()?;
         let mut fields = Fields::new();
         let customer_id = fields.id("customer_id", &body.customer_id);
         let reason = fields.text("reason", &body.reason, MAX_NOTE);
         fields.finish()?;
         // The amount is read in the customer's currency, so the customer first.
-        let customer = customers::get(&desk.db, &valid(customer_id)).await?;
+        let customer = customers::get(db, &valid(customer_id)).await?;
         let mut fields = Fields::new();
         let requested_limit = fields.amount(
             "requested_limit",
@@ -72,7 +72,7 @@ async fn create(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
             reason: valid(reason),
         };
         let stamp = call.stamp();
-        let created = limits::create(&desk.db, &new, &stamp).await?;
+        let created = limits::create(db, &new, &stamp).await?;
         Ok(Reply::created(&created))
     })
     .await

@@ -76,13 +76,13 @@ async fn invoice_currency(desk: &Desk, invoice_id: &str) -> Result<Currency, Pro
 /// `POST /disputes` (associate): 201 with the dispute and the held orders
 /// the lower past-due amount released; once per `Idempotency-Key`.
 async fn open_dispute(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    desk.idempotent(call, async || {
+    desk.idempotent(call, async |db| {
         let body: OpenBody = call.json()?;
         let currency = invoice_currency(desk, &body.invoice_id).await?;
         let (new, as_of) = new_dispute(&body, currency, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
         let stamp = call.stamp();
-        let opened = workflows::dispute::open(&desk.db, &new, as_of, &policy, &stamp).await?;
+        let opened = workflows::dispute::open(db, &new, as_of, &policy, &stamp).await?;
         Ok(Reply::created(&opened))
     })
     .await

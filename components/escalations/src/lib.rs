@@ -39,7 +39,7 @@ struct RaiseBody {
 /// `POST /escalations` (associate): 201 with the escalation; once per
 /// `Idempotency-Key`.
 async fn raise(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    desk.idempotent(call, async || {
+    desk.idempotent(call, async |db| {
         let body: RaiseBody = call.json()?;
         let mut fields = Fields::new();
         let subject_type = fields.named::<SubjectType>("subject_type", &body.subject_type);
@@ -49,7 +49,7 @@ async fn raise(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
         fields.finish()?;
         let stamp = call.stamp();
         let raised = escalation::raise(
-            &desk.db,
+            db,
             valid(subject_type),
             &valid(subject_id),
             &valid(reason),

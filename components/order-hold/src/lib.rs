@@ -82,10 +82,10 @@ fn order_webhook(body: &OrderBody, today: chrono::NaiveDate) -> Result<OrderWebh
 
 /// `POST /orders` (ERP): the hold check.
 async fn check_order(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    desk.once(call, async || {
+    desk.once(call, async |db| {
         let order = order_webhook(&call.json()?, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let result = orders::check(&desk.db, &order, &policy, &call.stamp()).await?;
+        let result = orders::check(db, &order, &policy, &call.stamp()).await?;
         Ok(Reply::ok(&result))
     })
     .await
@@ -315,10 +315,10 @@ async fn release_many(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
 /// `POST /orders/{id}/cancel` (ERP): frees the order's exposure.
 async fn cancel(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
     let id = path_id("order", call.param("id"))?;
-    desk.once(call, async || {
+    desk.once(call, async |db| {
         let as_of = call.as_of(call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let cancelled = orders::cancel(&desk.db, id, as_of, &policy, &call.stamp()).await?;
+        let cancelled = orders::cancel(db, id, as_of, &policy, &call.stamp()).await?;
         Ok(Reply::ok(&cancelled))
     })
     .await

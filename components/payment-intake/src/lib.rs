@@ -109,10 +109,10 @@ fn new_payment(body: &PaymentBody, today: NaiveDate) -> Result<NewPayment, Probl
 /// `POST /payments` (ERP or associate): 201 with the allocation; the same
 /// payment posted again gets the first answer, marked `idempotent-replay`.
 async fn post_payment(desk: &Desk, call: &Call) -> Result<Reply, Problem> {
-    desk.once(call, async || {
+    desk.once(call, async |db| {
         let payment = new_payment(&call.json()?, call.today())?;
         let policy = ledger::policy::load(&desk.kv).await?;
-        let posted = workflows::payment::post(&desk.db, &payment, &policy, &call.stamp()).await?;
+        let posted = workflows::payment::post(db, &payment, &policy, &call.stamp()).await?;
         let reply = Reply::created(&posted.result);
         Ok(if posted.replayed {
             reply.with_header("idempotent-replay", "true")

@@ -4,19 +4,22 @@
 //! `Idempotency-Key` (IETF draft-ietf-httpapi-idempotency-key-header) gets
 //! its first answer, marked `idempotent-replay: true`.
 //!
-//! Exactly once, also when two deliveries arrive together: before any work
-//! the request claims its key in the ledger's `request_claims` table, in a
-//! short transaction of its own ([`ledger::claims`]). Only the claimer
-//! works; it stores the answer in the key-value store (where API.md keeps
-//! webhook answers), where every delivery looks first. A delivery that
-//! finds the key claimed and no answer stored yet is told to retry: 409 with
-//! `Retry-After` (Standard Webhooks senders retry; so do the draft's
-//! clients). A claim left unanswered for [`TAKEOVER_AFTER_SECONDS`] belongs
-//! to a request that crashed: the next delivery takes it over and works
-//! again (the domain's writes are idempotent by id).
+//! Exactly once, also when two deliveries arrive together: the request
+//! claims its key in the ledger's `request_claims` table ([`ledger::claims`])
+//! before anything it does is kept. The claim is the first statement of the
+//! work's first write transaction ([`ClaimingDb`]), so one commit carries
+//! the claim and the work; work that writes nothing claims after it is
+//! done. Only the claimer's work is kept; it stores the answer in the
+//! key-value store (where API.md keeps webhook answers), where every
+//! delivery looks first. A delivery that finds the key claimed and no
+//! answer stored yet is told to retry: 409 with `Retry-After` (Standard
+//! Webhooks senders retry; so do the draft's clients). A claim left
+//! unanswered for [`TAKEOVER_AFTER_SECONDS`] belongs to a request that
+//! crashed between its commit and its answer: the next delivery takes it
+//! over and works again (the domain's writes are idempotent by id).
 //!
-//! Server errors are not remembered: the claim is released, so the ERP's
-//! retry runs again.
+//! Server errors are not remembered: the claim is released (or was never
+//! committed), so the ERP's retry runs again.
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
@@ -29,6 +32,11 @@ use crate::caller::Caller;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::request::Incoming;
+
+mod claiming_db;
+
+pub use claiming_db::ClaimingDb;
+use claiming_db::{ClaimFor, ClaimState};
 
 /// How long a claim may stay unanswered before another delivery takes it
 /// over. Requests take milliseconds; the host gives up on them long before.
@@ -79,17 +87,18 @@ impl Scope {
 }
 
 /// Runs `work` once per webhook message (ERP endpoints). People's requests
-/// always run.
-pub async fn once(
-    db: &impl Database,
+/// always run. The work writes through the database it is given, which
+/// claims the message before its first write.
+pub async fn once<D: Database>(
+    db: &D,
     kv: &impl KeyValue,
     now: DateTime<Utc>,
     caller: &Caller,
     request: &Incoming,
-    work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+    work: impl AsyncFnOnce(&ClaimingDb<'_, D>) -> Result<Reply, Problem>,
 ) -> Result<Reply, Problem> {
     let Some(webhook_id) = caller.webhook_id() else {
-        return work().await;
+        return work(&ClaimingDb::unclaimed(db)).await;
     };
     let scope = Scope {
         key: format!("webhook:{webhook_id}"),
@@ -104,20 +113,20 @@ pub async fn once(
 /// person sends: the same key from the same person with the same request
 /// gets the first answer, with another request 422. Without the header a
 /// person's request always runs.
-pub async fn idempotent(
-    db: &impl Database,
+pub async fn idempotent<D: Database>(
+    db: &D,
     kv: &impl KeyValue,
     now: DateTime<Utc>,
     caller: &Caller,
     request: &Incoming,
-    work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+    work: impl AsyncFnOnce(&ClaimingDb<'_, D>) -> Result<Reply, Problem>,
 ) -> Result<Reply, Problem> {
     let person = match caller {
         Caller::Erp { .. } => return once(db, kv, now, caller, request, work).await,
         Caller::Person(person) => person,
     };
     let Some(key) = idempotency_key(request)? else {
-        return work().await;
+        return work(&ClaimingDb::unclaimed(db)).await;
     };
     let scope = Scope {
         // The name's length keeps `a` + `b:c` apart from `a:b` + `c`.
@@ -185,34 +194,48 @@ fn fingerprint(request: &Incoming) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn run_once(
-    db: &impl Database,
+async fn run_once<D: Database>(
+    db: &D,
     kv: &impl KeyValue,
     now: DateTime<Utc>,
     scope: &Scope,
-    work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+    work: impl AsyncFnOnce(&ClaimingDb<'_, D>) -> Result<Reply, Problem>,
 ) -> Result<Reply, Problem> {
     if let Some(reply) = stored_answer(kv, scope).await? {
         return Ok(reply);
     }
-    let takeover = chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS);
-    let ticket = match claims::claim(db, &scope.key, &scope.fingerprint, now, takeover).await? {
-        Claim::Won(ticket) => ticket,
-        Claim::Held { fingerprint } => {
-            scope.matches(Some(&fingerprint))?;
-            // The holder may have answered since the first look.
-            return match stored_answer(kv, scope).await? {
-                Some(reply) => Ok(reply),
-                None => Err(in_flight()),
-            };
+    let claim_for = ClaimFor {
+        key: &scope.key,
+        fingerprint: &scope.fingerprint,
+        now,
+    };
+    let claiming = ClaimingDb::new(db, claim_for);
+    let reply = work(&claiming).await.unwrap_or_else(Problem::into_reply);
+    let ticket = match claiming.into_state() {
+        ClaimState::Won(ticket) => ticket,
+        ClaimState::Lost { fingerprint } => return held_answer(kv, scope, &fingerprint).await,
+        // Nothing the work did is kept; an error is not remembered.
+        ClaimState::Unclaimed | ClaimState::Pending(_) if reply.status.is_server_error() => {
+            return Ok(reply);
+        }
+        // The work wrote nothing, or its writes rolled back: its answer
+        // is remembered all the same, under a claim of its own.
+        ClaimState::Unclaimed | ClaimState::Pending(_) => {
+            let takeover = chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS);
+            match claims::claim(db, &scope.key, &scope.fingerprint, now, takeover).await? {
+                Claim::Won(ticket) => ticket,
+                Claim::Held { fingerprint } => return held_answer(kv, scope, &fingerprint).await,
+            }
         }
     };
+    // A claim taken over from a holder that seemed to have crashed: if it
+    // answered after all, its answer stands (the work, idempotent by id,
+    // changed nothing more).
     if ticket.taken_over
         && let Some(reply) = stored_answer(kv, scope).await?
     {
         return Ok(reply);
     }
-    let reply = work().await.unwrap_or_else(Problem::into_reply);
     if reply.status.is_server_error() {
         if let Err(e) = claims::release(db, &ticket).await {
             // The claim is taken over once it is stale.
@@ -232,6 +255,21 @@ async fn run_once(
         return Err(e.into());
     }
     Ok(reply)
+}
+
+/// The answer for a request whose key another request holds: the holder's
+/// answer once stored, until then 409 (retry); 422 when the key was used
+/// for another request.
+async fn held_answer(
+    kv: &impl KeyValue,
+    scope: &Scope,
+    fingerprint: &str,
+) -> Result<Reply, Problem> {
+    scope.matches(Some(fingerprint))?;
+    match stored_answer(kv, scope).await? {
+        Some(reply) => Ok(reply),
+        None => Err(in_flight()),
+    }
 }
 
 fn in_flight() -> Problem {
@@ -275,6 +313,8 @@ mod tests {
     use ledger::db::native::{MemoryKv, NativeDb};
     use std::cell::Cell;
 
+    type Db<'a> = ClaimingDb<'a, NativeDb>;
+
     struct Stores {
         db: NativeDb,
         kv: MemoryKv,
@@ -283,6 +323,7 @@ mod tests {
     fn stores() -> Stores {
         let db = NativeDb::open_in_memory().unwrap();
         block_on(ledger::schema::migrate(&db)).unwrap();
+        block_on(db.execute("CREATE TABLE work (what TEXT)", vec![])).unwrap();
         Stores {
             db,
             kv: MemoryKv::default(),
@@ -321,12 +362,22 @@ mod tests {
         request("/orders", &[], body)
     }
 
+    /// Work that writes: one row in a transaction of its own.
+    async fn record_work(db: &impl Database, what: &str) -> Result<(), Problem> {
+        ledger::transaction(db, async |db| {
+            db.execute("INSERT INTO work (what) VALUES (?)", ledger::params![what])
+                .await
+                .map_err(Problem::from)
+        })
+        .await
+    }
+
     impl Stores {
         fn once(
             &self,
             caller: &Caller,
             request: &Incoming,
-            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+            work: impl AsyncFnOnce(&Db<'_>) -> Result<Reply, Problem>,
         ) -> Reply {
             self.once_at(now(), caller, request, work)
         }
@@ -336,7 +387,7 @@ mod tests {
             at: DateTime<Utc>,
             caller: &Caller,
             request: &Incoming,
-            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+            work: impl AsyncFnOnce(&Db<'_>) -> Result<Reply, Problem>,
         ) -> Reply {
             block_on(once(&self.db, &self.kv, at, caller, request, work))
                 .unwrap_or_else(Problem::into_reply)
@@ -346,10 +397,22 @@ mod tests {
             &self,
             caller: &Caller,
             request: &Incoming,
-            work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+            work: impl AsyncFnOnce(&Db<'_>) -> Result<Reply, Problem>,
         ) -> Reply {
             block_on(idempotent(&self.db, &self.kv, now(), caller, request, work))
                 .unwrap_or_else(Problem::into_reply)
+        }
+
+        /// What the work wrote to the test's `work` table, in order.
+        fn work_done(&self) -> Vec<String> {
+            let rows = block_on(
+                self.db
+                    .query("SELECT what FROM work ORDER BY rowid", vec![]),
+            );
+            rows.unwrap()
+                .iter()
+                .map(|row| row.string(0).unwrap())
+                .collect()
         }
 
         fn claims(&self) -> i64 {
@@ -366,7 +429,7 @@ mod tests {
         let stores = stores();
         let runs = Cell::new(0);
         let erp = erp("msg_1");
-        let work = async || {
+        let work = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Ok(Reply::ok(&serde_json::json!({ "run": runs.get() })))
         };
@@ -386,7 +449,7 @@ mod tests {
     fn answers_past_their_retention_are_forgotten_oldest_first() {
         let stores = stores();
         let runs = Cell::new(0);
-        let work = async || {
+        let work = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Ok(Reply::ok(&runs.get()))
         };
@@ -429,7 +492,7 @@ mod tests {
     fn client_errors_are_remembered_server_errors_are_not() {
         let stores = stores();
         let runs = Cell::new(0);
-        let failing = async || {
+        let failing = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Err(Problem::internal())
         };
@@ -437,10 +500,10 @@ mod tests {
         assert_eq!(stores.claims(), 0, "the claim is released");
         stores.once(&erp("a"), &posted("{}"), failing);
         assert_eq!(runs.get(), 2);
-        let refused = async || Err(Problem::not_found("no such customer"));
+        let refused = async |_: &Db<'_>| Err(Problem::not_found("no such customer"));
         let first = stores.once(&erp("b"), &posted("{}"), refused);
         assert_eq!(first.status, 404);
-        let ok = async || Ok(Reply::ok(&1));
+        let ok = async |_: &Db<'_>| Ok(Reply::ok(&1));
         assert_eq!(stores.once(&erp("b"), &posted("{}"), ok).status, 404);
     }
 
@@ -450,27 +513,128 @@ mod tests {
         let erp = erp("msg_race");
         let runs = Cell::new(0);
         let mut during = None;
-        let first = stores.once(&erp, &posted("{}"), async || {
+        let first = stores.once(&erp, &posted("{}"), async |db: &Db<'_>| {
             runs.set(runs.get() + 1);
-            // The same message arrives again while this one works.
+            record_work(db, "first").await?;
+            // The same message arrives again after the first's commit,
+            // before its answer is stored.
             let again = posted("{}");
-            let second = once(&stores.db, &stores.kv, now(), &erp, &again, async || {
+            let second = once(&stores.db, &stores.kv, now(), &erp, &again, async |db| {
                 runs.set(runs.get() + 1);
+                record_work(db, "second").await?;
                 Ok(Reply::ok(&"second"))
             });
             during = Some(second.await.unwrap_or_else(Problem::into_reply));
             Ok(Reply::created(&"first"))
         });
-        assert_eq!(runs.get(), 1, "only the claimer works");
+        assert_eq!(runs.get(), 2, "both worked");
+        assert_eq!(
+            stores.work_done(),
+            ["first"],
+            "only the claimer's work is kept"
+        );
         let during = during.unwrap();
         assert_eq!(during.status, 409);
         assert_eq!(during.header("retry-after"), Some("1"));
         assert_eq!(during.content_type(), crate::problem::CONTENT_TYPE);
         // Once answered, the retry gets the first answer, not its own.
-        let retry = stores.once(&erp, &posted("{}"), async || Ok(Reply::ok(&"third")));
+        let retry = stores.once(&erp, &posted("{}"), async |_: &Db<'_>| {
+            Ok(Reply::ok(&"third"))
+        });
         assert_eq!((retry.status, &retry.body), (first.status, &first.body));
         assert_eq!(retry.header("webhook-replay"), Some("true"));
-        assert_eq!(runs.get(), 1);
+        assert_eq!(runs.get(), 2);
+    }
+
+    #[test]
+    fn the_claim_commits_with_the_works_transaction() {
+        let stores = stores();
+        let reply = stores.once(&erp("m"), &posted("{}"), async |db: &Db<'_>| {
+            record_work(db, "done").await?;
+            // The work's transaction is over: its commit carried the claim.
+            let claims = "SELECT COUNT(*) FROM request_claims";
+            let row = stores.db.query_row(claims, vec![]).await?.unwrap();
+            assert_eq!(row.int(0)?, 1);
+            Ok(Reply::created(&"done"))
+        });
+        assert_eq!(reply.status, 201);
+        assert_eq!(stores.work_done(), ["done"]);
+        // A server error after the commit gives the claim up: a retry runs.
+        let failed = stores.once(&erp("n"), &posted("{}"), async |db: &Db<'_>| {
+            record_work(db, "n").await?;
+            Err(Problem::internal())
+        });
+        assert_eq!(failed.status, 500);
+        assert_eq!(stores.claims(), 1, "only m's claim is kept");
+        // A transaction that fails (a crash before its commit, too) leaves
+        // no claim behind: the retry runs at once, not after the takeover.
+        let crashed = stores.once(&erp("o"), &posted("{}"), async |db: &Db<'_>| {
+            ledger::transaction(db, async |db| {
+                db.execute("INSERT INTO work (what) VALUES ('o')", vec![])
+                    .await?;
+                db.execute("INSERT INTO no_such_table VALUES (1)", vec![])
+                    .await
+            })
+            .await?;
+            Ok(Reply::created(&"unreachable"))
+        });
+        assert_eq!(crashed.status, 500);
+        assert_eq!(stores.claims(), 1, "no claim for o");
+        let retried = stores.once(&erp("o"), &posted("{}"), async |db: &Db<'_>| {
+            record_work(db, "o").await?;
+            Ok(Reply::created(&"o"))
+        });
+        assert_eq!(retried.status, 201);
+        assert_eq!(stores.work_done(), ["done", "n", "o"]);
+    }
+
+    #[test]
+    fn a_delivery_that_finds_the_key_held_keeps_none_of_its_writes() {
+        let stores = stores();
+        let request = posted("{}");
+        let held = block_on(claims::claim(
+            &stores.db,
+            "webhook:m",
+            &fingerprint(&request),
+            now(),
+            chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS),
+        ));
+        assert!(matches!(held.unwrap(), Claim::Won(_)));
+        let in_transaction = stores.once(&erp("m"), &request, async |db: &Db<'_>| {
+            record_work(db, "in a transaction").await?;
+            Ok(Reply::created(&"kept?"))
+        });
+        assert_eq!(in_transaction.status, 409);
+        let on_its_own = stores.once(&erp("m"), &request, async |db: &Db<'_>| {
+            db.execute("INSERT INTO work (what) VALUES ('on its own')", vec![])
+                .await?;
+            Ok(Reply::created(&"kept?"))
+        });
+        assert_eq!(on_its_own.status, 409);
+        assert!(stores.work_done().is_empty());
+        assert_eq!(stores.claims(), 1);
+    }
+
+    #[test]
+    fn a_refusal_whose_writes_rolled_back_is_remembered() {
+        let stores = stores();
+        let runs = Cell::new(0);
+        let work = async |db: &Db<'_>| {
+            runs.set(runs.get() + 1);
+            ledger::transaction(db, async |db| {
+                db.execute("INSERT INTO work (what) VALUES ('undone')", vec![])
+                    .await?;
+                Err::<(), _>(Problem::not_found("no such customer"))
+            })
+            .await?;
+            Ok(Reply::ok(&"unreachable"))
+        };
+        assert_eq!(stores.once(&erp("r"), &posted("{}"), work).status, 404);
+        assert!(stores.work_done().is_empty());
+        let again = stores.once(&erp("r"), &posted("{}"), work);
+        assert_eq!(again.status, 404);
+        assert_eq!(again.header("webhook-replay"), Some("true"));
+        assert_eq!((runs.get(), stores.claims()), (1, 1));
     }
 
     #[test]
@@ -489,14 +653,18 @@ mod tests {
         ));
         assert!(matches!(claim.unwrap(), Claim::Won(_)));
         let soon = crashed_at + chrono::Duration::seconds(5);
-        let waiting = stores.once_at(soon, &erp, &request, async || Ok(Reply::ok(&"early")));
+        let waiting = stores.once_at(soon, &erp, &request, async |_: &Db<'_>| {
+            Ok(Reply::ok(&"early"))
+        });
         assert_eq!(waiting.status, 409);
-        let taken = stores.once(&erp, &request, async || Ok(Reply::ok(&"taken over")));
+        let taken = stores.once(&erp, &request, async |_: &Db<'_>| {
+            Ok(Reply::ok(&"taken over"))
+        });
         assert_eq!(
             (taken.status, taken.body.as_slice()),
             (StatusCode::OK, &b"\"taken over\""[..])
         );
-        let replayed = stores.once(&erp, &request, async || Ok(Reply::ok(&"again")));
+        let replayed = stores.once(&erp, &request, async |_: &Db<'_>| Ok(Reply::ok(&"again")));
         assert_eq!(replayed.body, b"\"taken over\"");
     }
 
@@ -505,7 +673,7 @@ mod tests {
         let stores = stores();
         let old = br#"{"status":201,"headers":[["content-type","application/json"]],"body":"{\"id\":\"x\"}"}"#;
         block_on(stores.kv.set("webhook:msg_old", old)).unwrap();
-        let reply = stores.once(&erp("msg_old"), &posted("{}"), async || {
+        let reply = stores.once(&erp("msg_old"), &posted("{}"), async |_: &Db<'_>| {
             Ok(Reply::ok(&"new"))
         });
         assert_eq!(reply.status, 201);
@@ -517,7 +685,7 @@ mod tests {
     fn people_without_a_key_always_run() {
         let stores = stores();
         let runs = Cell::new(0);
-        let work = async || {
+        let work = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Ok(Reply::created(&runs.get()))
         };
@@ -532,7 +700,7 @@ mod tests {
     fn the_same_key_and_request_get_the_first_answer() {
         let stores = stores();
         let runs = Cell::new(0);
-        let work = async || {
+        let work = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Ok(Reply::created(&runs.get()))
         };
@@ -581,7 +749,8 @@ mod tests {
         let alice = person("alice");
         let keyed = |body: &str| request("/disputes", &[("idempotency-key", "k")], body);
         let mut during = vec![];
-        stores.idempotent(&alice, &keyed("{}"), async || {
+        stores.idempotent(&alice, &keyed("{}"), async |db: &Db<'_>| {
+            record_work(db, "first").await?;
             for (body, answer) in [("{}", 2), ("[]", 3)] {
                 let request = keyed(body);
                 let again = idempotent(
@@ -590,7 +759,7 @@ mod tests {
                     now(),
                     &alice,
                     &request,
-                    async || Ok(Reply::ok(&answer)),
+                    async |_: &Db<'_>| Ok(Reply::ok(&answer)),
                 );
                 during.push(again.await.unwrap_or_else(Problem::into_reply));
             }
@@ -615,12 +784,16 @@ mod tests {
             "tab\there",
         ] {
             let keyed = request("/disputes", &[("idempotency-key", key)], "{}");
-            let reply = stores.idempotent(&person("alice"), &keyed, async || Ok(Reply::ok(&1)));
+            let reply = stores.idempotent(&person("alice"), &keyed, async |_: &Db<'_>| {
+                Ok(Reply::ok(&1))
+            });
             assert_eq!(reply.status, 400, "{key:?}");
         }
         let longest = "k".repeat(MAX_IDEMPOTENCY_KEY);
         let keyed = request("/disputes", &[("idempotency-key", &longest)], "{}");
-        let reply = stores.idempotent(&person("alice"), &keyed, async || Ok(Reply::ok(&1)));
+        let reply = stores.idempotent(&person("alice"), &keyed, async |_: &Db<'_>| {
+            Ok(Reply::ok(&1))
+        });
         assert_eq!(reply.status, 200);
     }
 
@@ -628,7 +801,7 @@ mod tests {
     fn the_erp_is_held_to_its_webhook_id_not_to_a_key() {
         let stores = stores();
         let runs = Cell::new(0);
-        let work = async || {
+        let work = async |_: &Db<'_>| {
             runs.set(runs.get() + 1);
             Ok(Reply::created(&runs.get()))
         };

@@ -12,6 +12,7 @@ use spin_sdk::http::{FullBody, Request, Response};
 
 use crate::caller::Credentials;
 use crate::problem::Problem;
+use crate::replay::ClaimingDb;
 use crate::reply::Reply;
 use crate::request::{Incoming, MAX_BODY_BYTES};
 use crate::router::{self, Call, Route};
@@ -102,20 +103,23 @@ impl Desk {
     }
 
     /// Runs `work` once per webhook message (see [`crate::replay::once`]).
+    /// The work writes through the database it is given, never through
+    /// `self.db`: that one claims the message with the work's first write.
     pub async fn once(
         &self,
         call: &Call,
-        work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+        work: impl AsyncFnOnce(&ClaimingDb<'_, SpinDb>) -> Result<Reply, Problem>,
     ) -> Result<Reply, Problem> {
         crate::replay::once(&self.db, &self.kv, call.now, &call.caller, call, work).await
     }
 
     /// Runs `work` once per webhook message and once per person's
-    /// `Idempotency-Key` (see [`crate::replay::idempotent`]).
+    /// `Idempotency-Key` (see [`crate::replay::idempotent`]), writing
+    /// through the database it is given as [`Desk::once`] does.
     pub async fn idempotent(
         &self,
         call: &Call,
-        work: impl AsyncFnOnce() -> Result<Reply, Problem>,
+        work: impl AsyncFnOnce(&ClaimingDb<'_, SpinDb>) -> Result<Reply, Problem>,
     ) -> Result<Reply, Problem> {
         crate::replay::idempotent(&self.db, &self.kv, call.now, &call.caller, call, work).await
     }

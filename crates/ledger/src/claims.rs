@@ -1,7 +1,8 @@
 //! Claims on requests that must run once: an ERP webhook message, or a
-//! person's request sent with an `Idempotency-Key`. The first delivery of a
-//! key claims it in one short transaction of its own, before any work; a
-//! delivery that finds the key claimed does no work. The claim's holder
+//! person's request sent with an `Idempotency-Key`. A delivery claims its
+//! key as the first statement of its work's first write transaction (or on
+//! its own when the work writes nothing, see `api::replay`); a delivery
+//! that finds the key claimed keeps none of its work. The claim's holder
 //! stores the answer (in the key-value store, under the same key, which
 //! every delivery looks at first) or — on a server error — releases the
 //! claim so that a retry runs again.
@@ -42,9 +43,9 @@ pub struct Ticket {
 /// has been held without an answer for `takeover_after` or longer, made
 /// with the same fingerprint, is taken over.
 ///
-/// Every step is one statement on its own, each atomic: a claim keeps the
-/// other writers waiting only while its insert runs, not for a transaction
-/// of round trips between the component and the database.
+/// Every step is one statement, each atomic, so a claim made outside a
+/// transaction keeps the other writers waiting only while its insert runs;
+/// inside the caller's write transaction it commits with the caller's work.
 pub async fn claim(
     db: &impl Database,
     key: &str,

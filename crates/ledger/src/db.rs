@@ -222,6 +222,15 @@ pub trait Database {
     }
 }
 
+/// Whether a statement only reads (ours start with `SELECT`, `WITH ...
+/// SELECT` or `EXPLAIN`), and so never waits for the write lock.
+pub fn is_read(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    ["SELECT", "WITH", "EXPLAIN"]
+        .iter()
+        .any(|read| first.eq_ignore_ascii_case(read))
+}
+
 /// A key-value store: Spin's, or an in-memory map natively.
 #[allow(async_fn_in_trait)]
 pub trait KeyValue {

@@ -17,7 +17,7 @@ use spin_sdk::sqlite::Value as SpinValue;
 // which may hold the lock) go on meanwhile.
 use spin_sdk::sqlite::wit::sqlite::Connection;
 
-use super::{Database, DbError, KeyValue, Row, Value};
+use super::{Database, DbError, KeyValue, Row, Value, is_read};
 
 pub struct SpinDb {
     conn: Connection,
@@ -87,15 +87,6 @@ impl SpinDb {
         done.await.map_err(sql_error)?;
         Ok(rows(found))
     }
-}
-
-/// Whether a statement only reads (ours start with `SELECT`, `WITH ...
-/// SELECT` or `EXPLAIN`), and so never waits for the write lock.
-fn is_read(sql: &str) -> bool {
-    let first = sql.split_whitespace().next().unwrap_or("");
-    ["SELECT", "WITH", "EXPLAIN"]
-        .iter()
-        .any(|read| first.eq_ignore_ascii_case(read))
 }
 
 fn rows(rows: Vec<spin_sdk::sqlite::wit::sqlite::RowResult>) -> Vec<Row> {
