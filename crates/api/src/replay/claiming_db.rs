@@ -49,19 +49,18 @@ pub struct ClaimingDb<'a, D> {
 
 impl<'a, D: Database> ClaimingDb<'a, D> {
     pub(super) fn new(db: &'a D, claim_for: ClaimFor<'a>) -> Self {
-        ClaimingDb {
-            db,
-            claim_for: Some(claim_for),
-            state: RefCell::new(ClaimState::Unclaimed),
-            in_write: Cell::new(false),
-        }
+        Self::with(db, Some(claim_for))
     }
 
     /// The database as it is: nothing is claimed.
     pub(super) fn unclaimed(db: &'a D) -> Self {
+        Self::with(db, None)
+    }
+
+    fn with(db: &'a D, claim_for: Option<ClaimFor<'a>>) -> Self {
         ClaimingDb {
             db,
-            claim_for: None,
+            claim_for,
             state: RefCell::new(ClaimState::Unclaimed),
             in_write: Cell::new(false),
         }
