@@ -622,6 +622,57 @@ fn callers_are_refused_before_their_body_is_read() {
     assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
 }
 
+/// Sends a request's head with `Expect: 100-continue` and what the server
+/// answers to it alone; with `then_body`, sends the body after a `100` and
+/// adds the final answer.
+fn expect_continue(app: &App, head: &str, then_body: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let length = then_body.map_or(100_000, str::len);
+    let request = format!(
+        "{head}\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = vec![0; 4096];
+    let read = stream.read(&mut answer).expect("an answer to the head");
+    let mut answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+    if let Some(body) = then_body.filter(|_| answer.starts_with("HTTP/1.1 100")) {
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut rest = String::new();
+        let _ = stream.read_to_string(&mut rest);
+        answer.push_str(&rest);
+    }
+    answer
+}
+
+#[test]
+fn a_client_that_waits_to_send_its_body_is_refused_before_it_is_invited_to() {
+    let app = &App::start();
+    book(app);
+    let anonymous = expect_continue(app, "POST /payments HTTP/1.1", None);
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    let associate = expect_continue(
+        app,
+        &format!("PUT /policy HTTP/1.1\r\nauthorization: Bearer {ASSOCIATE}"),
+        None,
+    );
+    assert!(associate.starts_with("HTTP/1.1 403"), "{associate}");
+    // A caller the desk accepts is invited to send the body, and answered.
+    let manager = expect_continue(
+        app,
+        &format!("POST /customers/C-1/contacts HTTP/1.1\r\nauthorization: Bearer {MANAGER}"),
+        Some(r#"{"channel":"call","outcome":"left a message","note":"about INV-1"}"#),
+    );
+    assert!(manager.starts_with("HTTP/1.1 100"), "{manager}");
+    assert!(manager.contains("HTTP/1.1 201"), "{manager}");
+    let contacts = get_json(app, "/customers/C-1/contacts");
+    assert_eq!(contacts.as_array().map(Vec::len), Some(1), "{contacts}");
+}
+
 #[test]
 fn answers_are_never_cached_nor_sniffed() {
     let app = *HOST;

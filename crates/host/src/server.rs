@@ -265,9 +265,10 @@ fn health(host: &Host) -> Response<Body> {
     }
 }
 
-/// Reads the body ahead, takes a slot among the requests in flight, and
-/// hands the request to the component under the request deadline. The slot
-/// is held until the response body is sent.
+/// Reads the body ahead (unless the client waits for `100 Continue`), takes
+/// a slot among the requests in flight, and hands the request to the
+/// component under the request deadline. The slot is held until the
+/// response body is sent.
 async fn respond_from_component(
     host: &Host,
     index: usize,
@@ -276,7 +277,12 @@ async fn respond_from_component(
     client: SocketAddr,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let read = match read_ahead(host, body).await {
+    let read = if expects_continue(&parts.headers) {
+        left_unread(host, body).await
+    } else {
+        read_ahead(host, body).await
+    };
+    let read = match read {
         Ok(read) => read,
         Err(refused) => return refused,
     };
@@ -325,6 +331,31 @@ async fn read_ahead(host: &Host, body: Incoming) -> Result<ReadAhead, Response<B
         too_slow,
         reading,
         streaming,
+    })
+}
+
+/// Whether the client waits for `100 Continue` before sending its body.
+fn expects_continue(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// A body whose client waits for `100 Continue`: not read ahead, so that
+/// the `100` goes out only when the component reads the body — after it has
+/// checked the caller's credentials, and never to a caller it refuses from
+/// the head alone. The request goes on as a body still arriving does: with
+/// leave to (one in-flight slot in four), at its minimum pace.
+async fn left_unread(host: &Host, body: Incoming) -> Result<ReadAhead, Response<Body>> {
+    let Some(streaming) = host.admission.streaming_body_in_turn().await else {
+        return Err(unavailable("too many requests in flight"));
+    };
+    let body = MinRateBody::new(body, host.body_rate, tokio::time::Instant::now());
+    Ok(ReadAhead {
+        too_slow: body.too_slow(),
+        body: body.boxed_unsync(),
+        reading: None,
+        streaming: Some(streaming),
     })
 }
 
