@@ -156,6 +156,11 @@ impl From<LedgerError> for Problem {
             LedgerError::Invalid(errors) => Problem::invalid(errors),
             LedgerError::Conflict(detail) => Problem::conflict(detail),
             LedgerError::Forbidden(detail) => Problem::forbidden(detail),
+            // A race the replay layer answers (with the holder's answer or
+            // a 409); not a failure to log.
+            LedgerError::Db(cause @ ledger::DbError::Claimed(_)) => {
+                Problem::conflict(cause.to_string())
+            }
             LedgerError::Db(cause) => {
                 eprintln!("error: {cause}");
                 Problem::internal()

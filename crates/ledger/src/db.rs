@@ -84,6 +84,10 @@ pub enum DbError {
     Sql(String),
     #[error("key-value store error: {0}")]
     KeyValue(String),
+    /// A request that runs once found its key claimed by another delivery
+    /// (`api::replay`): its work stops, and nothing it did is kept.
+    #[error("{0} is claimed by another delivery of the request")]
+    Claimed(String),
     #[error("unexpected value in column {column}: expected {expected}")]
     Decode {
         column: usize,

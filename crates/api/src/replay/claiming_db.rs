@@ -94,10 +94,7 @@ impl<'a, D: Database> ClaimingDb<'a, D> {
             };
         }
         match *self.state.borrow() {
-            ClaimState::Lost { .. } => Err(DbError::Sql(format!(
-                "{} is claimed by another delivery of the request",
-                claim_for.key
-            ))),
+            ClaimState::Lost { .. } => Err(DbError::Claimed(claim_for.key.to_string())),
             _ => Ok(()),
         }
     }
