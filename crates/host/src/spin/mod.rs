@@ -126,17 +126,27 @@ async fn blocking<R: Send + 'static>(
         .map_err(|e| wasmtime::format_err!("blocking task failed: {e}"))
 }
 
+/// Component `c` with `grants` (its id set here) in an app with
+/// `backends`, for the interfaces' in-process tests.
+#[cfg(test)]
+pub(crate) fn test_context(grants: ComponentGrants, backends: Backends) -> SpinCtx {
+    SpinCtx {
+        grants: Arc::new(ComponentGrants {
+            component_id: "c".into(),
+            ..grants
+        }),
+        backends: Arc::new(backends),
+    }
+}
+
 /// A component allowed to reach `hosts` and nothing else, for the
 /// interfaces' in-process tests.
 #[cfg(test)]
 pub(crate) fn context_allowing(hosts: &[&str]) -> SpinCtx {
     let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-    SpinCtx {
-        grants: Arc::new(ComponentGrants {
-            component_id: "c".into(),
-            allowed_outbound_hosts: Arc::new(AllowedHosts::resolve(&hosts, &[], |_| None).unwrap()),
-            ..ComponentGrants::default()
-        }),
-        backends: Arc::new(Backends::default()),
-    }
+    let grants = ComponentGrants {
+        allowed_outbound_hosts: Arc::new(AllowedHosts::resolve(&hosts, &[], |_| None).unwrap()),
+        ..ComponentGrants::default()
+    };
+    test_context(grants, Backends::default())
 }

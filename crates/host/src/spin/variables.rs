@@ -63,21 +63,17 @@ impl v2::Host for SpinView<'_> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
 
     use super::*;
-    use crate::spin::{Backends, ComponentGrants};
+    use crate::spin::{Backends, ComponentGrants, test_context};
 
     #[test]
     fn a_component_reads_only_the_variables_it_declares() {
-        let ctx = SpinCtx {
-            grants: Arc::new(ComponentGrants {
-                component_id: "c".into(),
-                variables: BTreeMap::from([("greeting".to_string(), "hello".to_string())]),
-                ..ComponentGrants::default()
-            }),
-            backends: Arc::new(Backends::default()),
+        let grants = ComponentGrants {
+            variables: BTreeMap::from([("greeting".to_string(), "hello".to_string())]),
+            ..ComponentGrants::default()
         };
+        let ctx = test_context(grants, Backends::default());
         assert_eq!(lookup(&ctx, "greeting").unwrap(), "hello");
         assert!(matches!(
             lookup(&ctx, "api_key"),

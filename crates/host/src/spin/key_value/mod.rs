@@ -280,10 +280,8 @@ impl v2::HostStore for SpinView<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::spin::{Backends, ComponentGrants};
+    use crate::spin::{Backends, ComponentGrants, test_context};
 
     /// A component granted `granted`, in an app whose configured stores are
     /// `configured` (SQLite files in a temporary directory).
@@ -294,17 +292,11 @@ mod tests {
             let backend = Arc::new(KvBackend::Sqlite(file.clone()));
             backends.key_value.insert(label.to_string(), backend);
         }
-        SpinCtx {
-            grants: Arc::new(ComponentGrants {
-                component_id: "c".into(),
-                key_value_stores: granted
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<BTreeSet<_>>(),
-                ..ComponentGrants::default()
-            }),
-            backends: Arc::new(backends),
-        }
+        let grants = ComponentGrants {
+            key_value_stores: granted.iter().map(|s| s.to_string()).collect(),
+            ..ComponentGrants::default()
+        };
+        test_context(grants, backends)
     }
 
     #[test]

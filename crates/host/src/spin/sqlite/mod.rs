@@ -257,25 +257,17 @@ impl v2::HostConnection for SpinView<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::spin::{Backends, ComponentGrants};
+    use crate::spin::{Backends, ComponentGrants, test_context};
 
     fn context(granted: &[&str], db: &Arc<SqlDatabase>) -> SpinCtx {
         let mut backends = Backends::default();
         backends.sqlite.insert("default".into(), db.clone());
-        SpinCtx {
-            grants: Arc::new(ComponentGrants {
-                component_id: "c".into(),
-                sqlite_databases: granted
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<BTreeSet<_>>(),
-                ..ComponentGrants::default()
-            }),
-            backends: Arc::new(backends),
-        }
+        let grants = ComponentGrants {
+            sqlite_databases: granted.iter().map(|s| s.to_string()).collect(),
+            ..ComponentGrants::default()
+        };
+        test_context(grants, backends)
     }
 
     #[test]
