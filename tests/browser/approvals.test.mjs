@@ -14,6 +14,7 @@ import {
   MANAGER,
   MIKE,
   apiClient,
+  expectOk,
   isoDate,
   launchBrowser,
   signedInTabs,
@@ -30,22 +31,17 @@ let api;
 let browser;
 const tabs = signedInTabs();
 
-async function ok(reply, what) {
-  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
-
 async function account(id, name, assignee) {
-  await ok(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }), id);
-  await ok(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
+  await expectOk(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }), id);
+  await expectOk(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
 }
 
 async function held(id, customerId, amount) {
   const order = { id, customer_id: customerId, amount, currency: "USD", ordered_on: isoDate(), as_of: isoDate() };
-  assert.equal((await ok(await api(MANAGER, "POST", "/orders", order), id)).status, "held");
+  assert.equal((await expectOk(await api(MANAGER, "POST", "/orders", order), id)).status, "held");
 }
 
-const orderOf = async (id) => ok(await api(MANAGER, "GET", `/orders/${id}`), id);
+const orderOf = async (id) => expectOk(await api(MANAGER, "GET", `/orders/${id}`), id);
 
 before(async () => {
   app = await startApp({ env: { SPIN_VARIABLE_API_TOKENS: `${API_TOKENS},${ANA}=ana:associate,${ANA_LEAD}=ana:manager` } });
@@ -93,7 +89,7 @@ test("a manager sets the release approval threshold per currency in the policy f
   await thresholds.getByLabel("Above").fill("25000.00");
   await save.click();
   await status(page, "Policy saved. Associates' releases above 25,000.00 USD need a manager's approval.");
-  const policy = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  const policy = await expectOk(await api(MANAGER, "GET", "/policy"), "policy");
   assert.deepEqual(policy.release_approval_thresholds, { USD: "25000.00" });
   assert.equal(policy.grace_days, 5, "the other settings are sent as they were");
   // The one error is the API's refusal of 25000.001, shown above.
@@ -230,7 +226,7 @@ test("nobody is offered their own request, and a stale offer's refusal is shown 
 
   // Meanwhile bob's request is rejected and ana herself asks to release it:
   // the page still offers an approval the desk must refuse.
-  await ok(await api(MIKE, "POST", "/orders/SO-BOB/reject-release", { note: "Ask again with the deposit" }), "reject");
+  await expectOk(await api(MIKE, "POST", "/orders/SO-BOB/reject-release", { note: "Ask again with the deposit" }), "reject");
   await release(ANA, "SO-BOB");
   await bobs.getByRole("button", { name: "Approve release of order SO-BOB" }).click();
   const approve = page.getByRole("dialog", { name: "Approve the release of order SO-BOB" });

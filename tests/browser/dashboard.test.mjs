@@ -4,15 +4,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { MANAGER, ASSOCIATE, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { MANAGER, ASSOCIATE, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
 
 let app;
 let browser;
-
-async function ok(reply, what) {
-  assert.ok(reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
 
 before(async () => {
   const first = await startApp();
@@ -21,23 +16,23 @@ before(async () => {
     ["C-1", { name: "Delta Supply", currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }],
     ["C-2", { name: "Euro Parts", currency: "EUR", credit_limit: "1000.00", payment_terms_days: 30 }],
   ];
-  for (const [id, body] of customers) await ok(await api(MANAGER, "PUT", `/customers/${id}`, body), `PUT ${id}`);
+  for (const [id, body] of customers) await expectOk(await api(MANAGER, "PUT", `/customers/${id}`, body), `PUT ${id}`);
   const invoices = [
     ["INV-1", { customer_id: "C-1", issued_on: isoDate(-75), due_on: isoDate(-45), amount: "800.00", currency: "USD" }],
     ["INV-2", { customer_id: "C-2", issued_on: isoDate(-5), due_on: isoDate(25), amount: "500.00", currency: "EUR" }],
   ];
-  for (const [id, body] of invoices) await ok(await api(MANAGER, "PUT", `/invoices/${id}`, body), `PUT ${id}`);
+  for (const [id, body] of invoices) await expectOk(await api(MANAGER, "PUT", `/invoices/${id}`, body), `PUT ${id}`);
   // Held for the past-due invoice, and for the limit.
   const orders = [
     { id: "SO-1", customer_id: "C-1", amount: "300.00", currency: "USD" },
     { id: "SO-2", customer_id: "C-2", amount: "600.00", currency: "EUR" },
   ];
   for (const order of orders) {
-    const decided = await ok(await api(MANAGER, "POST", "/orders", { ...order, ordered_on: isoDate(), as_of: isoDate() }), order.id);
+    const decided = await expectOk(await api(MANAGER, "POST", "/orders", { ...order, ordered_on: isoDate(), as_of: isoDate() }), order.id);
     assert.equal(decided.status, "held", JSON.stringify(decided));
   }
-  await ok(await api(ASSOCIATE, "POST", "/disputes", { invoice_id: "INV-2", amount: "50.00", reason_code: "DAMAGED", note: "Crushed" }), "a dispute");
-  await ok(await api(ASSOCIATE, "POST", "/credit-limit-requests", { customer_id: "C-2", requested_limit: "2000.00", reason: "Growing" }), "a limit request");
+  await expectOk(await api(ASSOCIATE, "POST", "/disputes", { invoice_id: "INV-2", amount: "50.00", reason_code: "DAMAGED", note: "Crushed" }), "a dispute");
+  await expectOk(await api(ASSOCIATE, "POST", "/credit-limit-requests", { customer_id: "C-2", requested_limit: "2000.00", reason: "Growing" }), "a limit request");
   // As weeks later: the dispute is past its service-level date.
   await first.stop({ keepState: true });
   app = await startApp({ stateDir: first.stateDir, args: ["--sqlite", `UPDATE disputes SET sla_due_on = '${isoDate(-3)}'`] });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { INTEGRATION, MANAGER, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { INTEGRATION, MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
 
 /** The ERP's event endpoint: answers `status` and counts what it got. */
 function erpEndpoint() {
@@ -53,19 +53,15 @@ after(async () => {
 test("a manager sees delivery failing, then redelivers the failed events", async () => {
   let app = await startApp({ env });
   let api = apiClient(app.baseUrl);
-  const ok = async (reply, what) => {
-    assert.ok(reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-    return reply.json;
-  };
-  await ok(
+  await expectOk(
     await api(MANAGER, "PUT", "/customers/C-900", { name: "Echo Tools", currency: "USD", credit_limit: "100.00", payment_terms_days: 30 }),
     "PUT customer",
   );
   for (const id of ["SO-901", "SO-902"]) {
     const order = { id, customer_id: "C-900", amount: "500.00", currency: "USD", ordered_on: isoDate(), as_of: isoDate() };
-    await ok(await api(MANAGER, "POST", "/orders", order), `POST /orders ${id}`);
+    await expectOk(await api(MANAGER, "POST", "/orders", order), `POST /orders ${id}`);
   }
-  const run = await ok(await api(INTEGRATION, "POST", "/events/deliveries/run"), "a delivery run");
+  const run = await expectOk(await api(INTEGRATION, "POST", "/events/deliveries/run"), "a delivery run");
   assert.equal(run.retrying, 2, JSON.stringify(run));
 
   // As after a day of retries: restart on the same state with both failed.
@@ -100,7 +96,7 @@ test("a manager sees delivery failing, then redelivers the failed events", async
   assert.match(await section.locator(".figure").filter({ hasText: "Pending" }).innerText(), /1/);
   await section.getByRole("button", { name: "Redeliver all 1" }).click();
   await section.getByText("No failed events.").waitFor();
-  const delivered = await ok(await api(INTEGRATION, "POST", "/events/deliveries/run"), "a delivery run");
+  const delivered = await expectOk(await api(INTEGRATION, "POST", "/events/deliveries/run"), "a delivery run");
   assert.equal(delivered.delivered, 2, JSON.stringify(delivered));
   assert.deepEqual(erp.received.slice(-2).map((r) => r.id).sort(), ["evt_1", "evt_2"]);
   await context.close();

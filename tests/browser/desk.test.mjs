@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, MANAGER, apiClient, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
+import { ASSOCIATE, MANAGER, apiClient, expectOk, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
 
 const ZETAS = 30;
 
@@ -15,18 +15,13 @@ let api;
 let browser;
 const tabs = signedInTabs();
 
-async function ok(reply, what) {
-  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
-
 async function customer(id, name, { currency = "USD", assignee = null } = {}) {
-  await ok(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency, credit_limit: "1000.00", payment_terms_days: 30 }), id);
-  if (assignee) await ok(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
+  await expectOk(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency, credit_limit: "1000.00", payment_terms_days: 30 }), id);
+  if (assignee) await expectOk(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
 }
 
 async function order(id, customerId, currency = "USD") {
-  const decision = await ok(
+  const decision = await expectOk(
     await api(MANAGER, "POST", "/orders", { id, customer_id: customerId, amount: "5000.00", currency, ordered_on: isoDate(), as_of: isoDate() }),
     id,
   );
@@ -42,7 +37,7 @@ before(async () => {
   await customer("C-300", "Bolt Supply", { assignee: "bob" });
   await customer("C-310", "Bolt & Nut Wholesale");
   for (let n = 1; n <= ZETAS; n++) await customer(`Z-${String(n).padStart(2, "0")}`, `Zeta Parts ${n}`);
-  await ok(
+  await expectOk(
     await api(MANAGER, "PUT", "/invoices/INV-200", {
       customer_id: "C-200",
       issued_on: isoDate(-60),
@@ -242,7 +237,7 @@ test("a manager assigns customers in bulk from the results, and one from its pag
   await page.getByRole("button", { name: "Assign selected (0)" }).waitFor();
   assert.equal(await page.locator(`tr[data-customer-id="${third}"] td.assignee`).innerText(), "bob");
   for (const id of [...ids, third]) {
-    assert.equal((await ok(await api(MANAGER, "GET", `/customers/${id}`), id)).assignee, "bob");
+    assert.equal((await expectOk(await api(MANAGER, "GET", `/customers/${id}`), id)).assignee, "bob");
   }
 
   // One customer, from its page: found by a word of its name.

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, MANAGER, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { ASSOCIATE, MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
 
 const CUSTOMER = "C-7";
 /** Escaped in HTML, printed as written. */
@@ -22,28 +22,23 @@ let browser;
 let pdfDir;
 const contexts = [];
 
-async function ok(reply, what) {
-  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
-
 before(async () => {
   app = await startApp();
   api = apiClient(app.baseUrl);
   browser = await launchBrowser();
   pdfDir = mkdtempSync(join(tmpdir(), "credit-desk-pdf-"));
-  await ok(await api(MANAGER, "PUT", `/customers/${CUSTOMER}`, { name: NAME, currency: "USD", credit_limit: "90000.00", payment_terms_days: 30 }), "customer");
+  await expectOk(await api(MANAGER, "PUT", `/customers/${CUSTOMER}`, { name: NAME, currency: "USD", credit_limit: "90000.00", payment_terms_days: 30 }), "customer");
   // An associate duns the accounts assigned to them.
-  await ok(await api(MANAGER, "PUT", `/customers/${CUSTOMER}/assignee`, { assignee: "alice" }), "assignment");
+  await expectOk(await api(MANAGER, "PUT", `/customers/${CUSTOMER}/assignee`, { assignee: "alice" }), "assignment");
   const invoices = [
     ["INV-701", isoDate(-50), isoDate(-20), "1250.00"],
     ["INV-702", isoDate(-40), isoDate(-10), "480.50"],
     ["INV-703", isoDate(-5), isoDate(25), "900.00"],
   ];
   for (const [id, issued, due, amount] of invoices) {
-    await ok(await api(MANAGER, "PUT", `/invoices/${id}`, { customer_id: CUSTOMER, issued_on: issued, due_on: due, amount, currency: "USD" }), id);
+    await expectOk(await api(MANAGER, "PUT", `/invoices/${id}`, { customer_id: CUSTOMER, issued_on: issued, due_on: due, amount, currency: "USD" }), id);
   }
-  await ok(await api(ASSOCIATE, "POST", "/disputes", { invoice_id: "INV-702", amount: "80.50", reason_code: "PRICING", note: "price" }), "a dispute");
+  await expectOk(await api(ASSOCIATE, "POST", "/disputes", { invoice_id: "INV-702", amount: "80.50", reason_code: "PRICING", note: "price" }), "a dispute");
 });
 
 after(async () => {
@@ -129,9 +124,9 @@ test("an associate issues the reminder due from the proposal and prints it on A4
 });
 
 test("an associate prints a customer's statement on US Letter, with its closing balance", async () => {
-  const policy = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  const policy = await expectOk(await api(MANAGER, "GET", "/policy"), "policy");
   policy.dunning.paper = "letter";
-  await ok(await api(MANAGER, "PUT", "/policy", policy), "paper");
+  await expectOk(await api(MANAGER, "PUT", "/policy", policy), "paper");
   const { page, errors } = await newPage();
   await signIn(page, ASSOCIATE);
   await page.goto(`${app.baseUrl}/#/customer/${CUSTOMER}`);
@@ -165,14 +160,14 @@ test("a manager edits a letter with its live preview; an unknown placeholder is 
   await page.locator(".preview").filter({ hasText: "unknown placeholder {{amount_owed}}" }).waitFor();
   await editor.getByRole("button", { name: "Save letters" }).click();
   await editor.locator(".field-error", { hasText: "unknown placeholder {{amount_owed}}" }).waitFor();
-  const stored = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  const stored = await expectOk(await api(MANAGER, "GET", "/policy"), "policy");
   assert.ok(!stored.dunning.levels[0].template.includes("amount_owed"), "not saved");
 
   await letter.fill("Dear {{customer_name}},\nplease pay {{total_due}} by {{pay_by}}.\n\n{{items}}");
   await preview.filter({ hasText: "please pay 15,980.50 USD by" }).waitFor();
   await editor.getByRole("button", { name: "Save letters" }).click();
   await page.locator("#live").filter({ hasText: "The reminder letters are saved." }).waitFor();
-  const saved = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  const saved = await expectOk(await api(MANAGER, "GET", "/policy"), "policy");
   assert.equal(saved.dunning.levels[0].template, "Dear {{customer_name}},\nplease pay {{total_due}} by {{pay_by}}.\n\n{{items}}");
 
   // The policy form, loaded before the letter was saved, keeps it.
@@ -180,7 +175,7 @@ test("a manager edits a letter with its live preview; an unknown placeholder is 
   await policyForm.getByLabel("Grace days").fill("6");
   await policyForm.getByRole("button", { name: "Save policy" }).click();
   await page.locator("#live").filter({ hasText: "Policy saved." }).waitFor();
-  const both = await ok(await api(MANAGER, "GET", "/policy"), "policy");
+  const both = await expectOk(await api(MANAGER, "GET", "/policy"), "policy");
   assert.equal(both.grace_days, 6);
   assert.deepEqual(both.dunning, saved.dunning, "saving the policy form keeps the letters");
   // The refusals of the unknown placeholder are the only failed loads.

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, BOB, MANAGER, apiClient, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
+import { ASSOCIATE, BOB, MANAGER, apiClient, expectOk, isoDate, launchBrowser, signedInTabs, startApp, status } from "./harness.mjs";
 
 let app;
 let api;
@@ -13,18 +13,13 @@ let browser;
 let disputeId;
 const tabs = signedInTabs();
 
-async function ok(reply, what) {
-  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
-
 async function account(id, name, assignee, orderId) {
-  await ok(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }), id);
-  await ok(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
+  await expectOk(await api(MANAGER, "PUT", `/customers/${id}`, { name, currency: "USD", credit_limit: "1000.00", payment_terms_days: 30 }), id);
+  await expectOk(await api(MANAGER, "PUT", `/customers/${id}/assignee`, { assignee }), `assign ${id}`);
   const invoice = { customer_id: id, issued_on: isoDate(-5), due_on: isoDate(25), amount: "400.00", currency: "USD" };
-  await ok(await api(MANAGER, "PUT", `/invoices/INV-${id}`, invoice), `INV-${id}`);
+  await expectOk(await api(MANAGER, "PUT", `/invoices/INV-${id}`, invoice), `INV-${id}`);
   const order = { id: orderId, customer_id: id, amount: "5000.00", currency: "USD", ordered_on: isoDate(), as_of: isoDate() };
-  await ok(await api(MANAGER, "POST", "/orders", order), orderId);
+  await expectOk(await api(MANAGER, "POST", "/orders", order), orderId);
 }
 
 /** An RFC 3339 instant `hours` ago, as the API writes them. */
@@ -36,9 +31,9 @@ before(async () => {
   await account("C-1", "Acme Tools", "alice", "SO-1");
   await account("C-2", "Bolt Supply", "bob", "SO-2");
   const dispute = { invoice_id: "INV-C-1", amount: "100.00", reason_code: "PRICING", note: "Price list not applied" };
-  disputeId = (await ok(await api(ASSOCIATE, "POST", "/disputes", dispute), "dispute")).id;
+  disputeId = (await expectOk(await api(ASSOCIATE, "POST", "/disputes", dispute), "dispute")).id;
   const old = { subject_type: "customer", subject_id: "C-2", reason: "Collection problem", note: "Three broken promises" };
-  await ok(await api(BOB, "POST", "/escalations", old), "bob's escalation");
+  await expectOk(await api(BOB, "POST", "/escalations", old), "bob's escalation");
   // As if bob raised it four days ago: it is past its one-business-day target.
   await first.stop({ keepState: true });
   const backdate = `UPDATE escalations SET raised_at = '${hoursAgo(96)}', respond_by = '${hoursAgo(72)}' WHERE id = 1`;
@@ -57,7 +52,7 @@ function tab(token) {
   return tabs.open(browser, app.baseUrl, token);
 }
 
-const escalationsOf = async (type, id) => ok(await api(MANAGER, "GET", `/escalations?subject_type=${type}&subject_id=${id}`), "list");
+const escalationsOf = async (type, id) => expectOk(await api(MANAGER, "GET", `/escalations?subject_type=${type}&subject_id=${id}`), "list");
 
 test("an associate escalates an order; a manager answers; the associate sees the answer on the order", async () => {
   const alice = await tab(ASSOCIATE);

@@ -2,6 +2,7 @@
 // Spin host with a fresh state directory, seed it through the JSON API, and
 // drive Debian's Chromium with playwright-core.
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -138,6 +139,12 @@ export function apiClient(baseUrl) {
     }
     return { status: response.status, json, text };
   };
+}
+
+/** The JSON of a 2xx answer; anything else fails the test, saying `what`. */
+export async function expectOk(reply, what) {
+  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
+  return reply.json;
 }
 
 /** Headless Chromium from Debian's package; a clear error when it is missing. */

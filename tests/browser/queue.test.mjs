@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { MANAGER, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
 
 const USD_ORDERS = 1_100;
 const EUR_ORDERS = 400;
@@ -16,11 +16,6 @@ let browser;
 /** What was seeded: currency -> total amount in cents. */
 const seededCents = { USD: 0, EUR: 0 };
 
-async function ok(reply, what) {
-  assert.ok(reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
-}
-
 before(async () => {
   app = await startApp();
   api = apiClient(app.baseUrl);
@@ -28,7 +23,7 @@ before(async () => {
   for (const [currency, customers] of [["USD", 8], ["EUR", 4]]) {
     for (let c = 0; c < customers; c++) {
       const body = { name: `${currency} Buyer ${c}`, currency, credit_limit: "1.00", payment_terms_days: 30 };
-      await ok(await api(MANAGER, "PUT", `/customers/${currency}-${c}`, body), "PUT customer");
+      await expectOk(await api(MANAGER, "PUT", `/customers/${currency}-${c}`, body), "PUT customer");
     }
   }
   const orders = [];
@@ -49,7 +44,7 @@ before(async () => {
   }
   // A few at a time, as an ERP sends them.
   for (let i = 0; i < orders.length; i += 25) {
-    await Promise.all(orders.slice(i, i + 25).map(async (order) => ok(await api(MANAGER, "POST", "/orders", order), order.id)));
+    await Promise.all(orders.slice(i, i + 25).map(async (order) => expectOk(await api(MANAGER, "POST", "/orders", order), order.id)));
   }
 });
 
@@ -131,7 +126,7 @@ test("release all that match goes through more than 1,000 orders with progress",
     "Released 1,100 of 1,100… [1100]",
   ]);
   await page.getByText("No held orders match.").waitFor();
-  const left = await ok(await api(MANAGER, "GET", "/orders/queue?limit=1"), "the queue");
+  const left = await expectOk(await api(MANAGER, "GET", "/orders/queue?limit=1"), "the queue");
   assert.equal(left.total_orders, EUR_ORDERS);
   assert.deepEqual(left.totals.map((t) => t.currency), ["EUR"]);
   await context.close();

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, MANAGER, apiClient, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { ASSOCIATE, MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
 
 let app;
 let api;
@@ -30,11 +30,6 @@ async function newPage() {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   return page;
-}
-
-async function expectOk(reply, what) {
-  assert.ok(reply.status >= 200 && reply.status < 300, `${what}: ${reply.status} ${reply.text}`);
-  return reply.json;
 }
 
 /**
