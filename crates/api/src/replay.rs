@@ -23,7 +23,7 @@
 
 use chrono::{DateTime, Utc};
 use http::StatusCode;
-use ledger::claims::{self, Claim};
+use ledger::claims;
 use ledger::{Database, KeyValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -211,22 +211,20 @@ async fn run_once<D: Database>(
     };
     let claiming = ClaimingDb::new(db, claim_for);
     let reply = work(&claiming).await.unwrap_or_else(Problem::into_reply);
+    if !reply.status.is_server_error() {
+        // Work that wrote nothing, or whose writes rolled back: its answer
+        // is remembered all the same, under a claim of its own.
+        match claiming.claim().await {
+            Ok(()) | Err(ledger::DbError::Claimed(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let ticket = match claiming.into_state() {
         ClaimState::Won(ticket) => ticket,
         ClaimState::Lost { fingerprint } => return held_answer(kv, scope, &fingerprint).await,
-        // Nothing the work did is kept; an error is not remembered.
-        ClaimState::Unclaimed | ClaimState::Pending(_) if reply.status.is_server_error() => {
-            return Ok(reply);
-        }
-        // The work wrote nothing, or its writes rolled back: its answer
-        // is remembered all the same, under a claim of its own.
-        ClaimState::Unclaimed | ClaimState::Pending(_) => {
-            let takeover = chrono::Duration::seconds(TAKEOVER_AFTER_SECONDS);
-            match claims::claim(db, &scope.key, &scope.fingerprint, now, takeover).await? {
-                Claim::Won(ticket) => ticket,
-                Claim::Held { fingerprint } => return held_answer(kv, scope, &fingerprint).await,
-            }
-        }
+        // A server error before anything was committed: nothing is kept,
+        // and an error is not remembered.
+        ClaimState::Unclaimed | ClaimState::Pending(_) => return Ok(reply),
     };
     // A claim taken over from a holder that seemed to have crashed: if it
     // answered after all, its answer stands (the work, idempotent by id,
@@ -310,6 +308,7 @@ mod tests {
     use crate::auth::{Person, Role};
     use futures::executor::block_on;
     use http::{HeaderMap, Method};
+    use ledger::claims::Claim;
     use ledger::db::native::{MemoryKv, NativeDb};
     use std::cell::Cell;
 

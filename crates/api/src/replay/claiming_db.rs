@@ -3,7 +3,7 @@
 //! claims it as its first statement, so that one commit carries the claim
 //! and the work (the single writer's turn is taken once, not twice); a
 //! write outside a transaction is preceded by a claim of its own. Work that
-//! writes nothing claims nothing; [`super::run_once`] claims for it after.
+//! writes nothing claims nothing; `run_once` claims for it after.
 //!
 //! When another request holds the key, the write that would claim it fails
 //! and the work ends there, its transaction rolled back: nothing it did is
@@ -71,9 +71,10 @@ impl<'a, D: Database> ClaimingDb<'a, D> {
         self.state.into_inner()
     }
 
-    /// Claims the key unless this request holds it already. Fails when
-    /// another request holds it.
-    async fn claim(&self) -> Result<(), DbError> {
+    /// Claims the key unless this request holds it already: in the open
+    /// write transaction, if there is one. Fails with [`DbError::Claimed`]
+    /// when another request holds it.
+    pub(super) async fn claim(&self) -> Result<(), DbError> {
         let Some(claim_for) = &self.claim_for else {
             return Ok(());
         };
