@@ -344,24 +344,6 @@ fn an_invoice_never_gets_the_same_level_twice_even_if_asked_to() {
     assert!(again.is_err(), "the database refuses a second level 1");
 }
 
-/// A small deterministic generator for books.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % sides
-    }
-
-    fn amount(&mut self, low: u64, high: u64) -> String {
-        let cents = low * 100 + self.roll((high - low) * 100);
-        format!("{}.{:02}", cents / 100, cents % 100)
-    }
-}
-
 /// A customer's half year: invoices, payments (some leaving cash
 /// unapplied), disputes resolved with credits or withdrawn, in date order.
 /// Gives what the test knows independently: unapplied cash per payment.

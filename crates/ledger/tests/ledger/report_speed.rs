@@ -22,19 +22,6 @@ const INVOICES_PER_CUSTOMER: usize = 20;
 const ORDERS_PER_CUSTOMER: usize = 5;
 const AT: &str = "2025-06-30T09:00:00.000Z";
 
-/// A small deterministic generator (no dependency needed for a benchmark).
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % sides
-    }
-}
-
 fn day(offset: i64) -> String {
     (date(AS_OF) + chrono::Duration::days(offset)).to_string()
 }

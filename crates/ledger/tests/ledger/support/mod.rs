@@ -256,3 +256,24 @@ impl Books {
         .unwrap()
     }
 }
+
+/// A small deterministic generator for generated books (a linear
+/// congruential generator: the same seed gives the same book).
+pub struct Dice(pub u64);
+
+impl Dice {
+    /// A number below `sides`.
+    pub fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % sides
+    }
+
+    /// An amount from `low` up to `high` (exclusive), with cents.
+    pub fn amount(&mut self, low: u64, high: u64) -> String {
+        let cents = low * 100 + self.roll((high - low) * 100);
+        format!("{}.{:02}", cents / 100, cents % 100)
+    }
+}
