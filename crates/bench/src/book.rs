@@ -142,6 +142,7 @@ impl Dice {
 }
 
 /// What was written, and how long it took.
+#[cfg_attr(test, derive(Default))]
 pub struct Seeded {
     pub customers: usize,
     pub invoices: usize,

@@ -24,6 +24,7 @@ const PAYMENTS: i64 = 250;
 /// Timed requests per figure (after one not counted).
 const SAMPLES: usize = 20;
 
+#[cfg_attr(test, derive(Default))]
 pub struct DunningRun {
     /// Customers with something overdue, and letters due, in the proposal.
     pub customers: u64,

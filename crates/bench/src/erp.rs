@@ -113,6 +113,7 @@ const SCHEDULER_PAUSE: Duration = Duration::from_millis(500);
 /// The signed hold check at 16 connections with nobody purging, then
 /// while delivery runs purge the year of claims, one every half second
 /// (each purges up to 500 claims and their answers).
+#[cfg_attr(test, derive(Default))]
 pub struct PurgeRun {
     pub quiet: LoadRun,
     pub purging: LoadRun,

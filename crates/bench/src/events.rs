@@ -177,6 +177,7 @@ impl Scheduler {
 }
 
 /// The outbox figures of one run.
+#[cfg_attr(test, derive(Default))]
 pub struct OutboxRun {
     /// The hold check with nobody pushing.
     pub quiet: LoadRun,
@@ -193,6 +194,7 @@ pub struct OutboxRun {
 }
 
 /// Pushing alone: the backlog of the quiet run delivered.
+#[cfg_attr(test, derive(Default))]
 pub struct Backlog {
     pub events: u64,
     pub took: Duration,

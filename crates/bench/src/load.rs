@@ -17,7 +17,7 @@ const PAGES_SCRIPT: &str = include_str!("wrk/pages.lua");
 const REPORT_SCRIPT: &str = include_str!("wrk/report.lua");
 
 /// What one wrk run measured.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadRun {
     pub connections: usize,
     pub requests: u64,

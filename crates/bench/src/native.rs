@@ -18,6 +18,7 @@ use crate::book::{self, Dice};
 use crate::stats::Latencies;
 
 /// What a native run measured.
+#[cfg_attr(test, derive(Default))]
 pub struct NativeRun {
     pub checks: usize,
     pub elapsed: Duration,

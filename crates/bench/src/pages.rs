@@ -44,6 +44,7 @@ pub const QUEUE_MIXES: &[QueueMix] = &[
 ];
 
 /// The queue under one mix, and the totals it showed.
+#[cfg_attr(test, derive(Default))]
 pub struct QueueRun {
     pub name: String,
     pub run: LoadRun,
@@ -132,6 +133,7 @@ pub const SEARCH_MIXES: &[SearchMix] = &[
 ];
 
 /// Searches under one mix, and how many customers its texts found.
+#[cfg_attr(test, derive(Default))]
 pub struct SearchRun {
     pub name: String,
     pub run: LoadRun,
@@ -197,6 +199,7 @@ fn get_json(addr: SocketAddr, token: &str, path: &str) -> Result<serde_json::Val
 
 /// The dashboard's loads: each the time until both of its requests
 /// have answered, as the page waits for them.
+#[cfg_attr(test, derive(Default))]
 pub struct DashboardRun {
     pub loads: Latencies,
     pub dashboard: Latencies,

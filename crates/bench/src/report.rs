@@ -1,7 +1,7 @@
 //! The figures as a Markdown section of BENCHMARKS.md, between markers, so
 //! each run replaces the previous run's table and leaves the rest alone.
 
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,11 +21,13 @@ pub const BEGIN: &str =
 pub const END: &str = "<!-- bench:end -->";
 
 /// Spawn to the health route answering, and to the first hold check.
+#[cfg_attr(test, derive(Default))]
 pub struct Start {
     pub serving: Duration,
     pub first: Duration,
 }
 
+#[cfg_attr(test, derive(Default))]
 pub struct Startup {
     /// Empty compiled-component cache: every component is compiled.
     pub cold: Start,
@@ -33,17 +35,20 @@ pub struct Startup {
     pub warm: Start,
 }
 
+#[cfg_attr(test, derive(Default))]
 pub struct CheckRun {
     pub run: LoadRun,
     pub host_cpu_per_request: Duration,
 }
 
+#[cfg_attr(test, derive(Default))]
 pub struct TrivialRun {
     pub name: String,
     pub one: LoadRun,
     pub sixteen: LoadRun,
 }
 
+#[cfg_attr(test, derive(Default))]
 pub struct Figures {
     pub seeded: Seeded,
     pub startup: Startup,
@@ -142,29 +147,77 @@ pub fn render(figures: &Figures, machine: &Machine) -> String {
         .chain([&figures.payments])
         .all(|c| c.run.clean());
     if !all_clean {
-        let _ = writeln!(
-            out,
-            "\n**Some requests failed or were replays**: see the host logs in target/bench/."
+        paragraph(
+            &mut out,
+            "**Some requests failed or were replays**: see the host logs in target/bench/.",
         );
     }
     out
 }
 
+/// A Markdown table, written a row at a time: its first `labels` columns
+/// name the row (left-aligned), the rest hold figures (right-aligned).
+struct Table<'a> {
+    out: &'a mut String,
+    columns: usize,
+}
+
+impl<'a> Table<'a> {
+    /// Writes the table's heading (`####`) and its header.
+    fn new(out: &'a mut String, title: &str, labels: &[&str], figures: &[&str]) -> Self {
+        let _ = writeln!(out, "\n#### {title}\n");
+        Table::untitled(out, labels, figures)
+    }
+
+    fn untitled(out: &'a mut String, labels: &[&str], figures: &[&str]) -> Self {
+        let alignments: Vec<&str> = labels
+            .iter()
+            .map(|_| "---")
+            .chain(figures.iter().map(|_| "---:"))
+            .collect();
+        let mut table = Table {
+            out,
+            columns: alignments.len(),
+        };
+        table.line(labels.iter().chain(figures));
+        let _ = writeln!(table.out, "|{}|", alignments.join("|"));
+        table
+    }
+
+    fn row(&mut self, cells: &[&dyn Display]) {
+        assert_eq!(cells.len(), self.columns, "a cell per column");
+        self.line(cells);
+    }
+
+    fn line<T: Display>(&mut self, cells: impl IntoIterator<Item = T>) {
+        for cell in cells {
+            let cell = cell.to_string();
+            let _ = if cell.is_empty() {
+                write!(self.out, "| ")
+            } else {
+                write!(self.out, "| {cell} ")
+            };
+        }
+        let _ = writeln!(self.out, "|");
+    }
+}
+
+/// A paragraph after a table.
+fn paragraph(out: &mut String, text: &str) {
+    let _ = writeln!(out, "\n{text}");
+}
+
 fn header(out: &mut String, s: &Seeded, machine: &Machine) {
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let _ = writeln!(out, "### Latest run\n");
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(
-        out,
-        "| Machine | {} CPUs (nproc), {} |",
-        machine.cpus, machine.model
-    );
-    let _ = writeln!(out, "| Date | {date} |");
-    let _ = writeln!(out, "| Command | `cargo xtask bench` |");
-    let _ = writeln!(
-        out,
-        "| Book | {} customers; {} invoices ({} open: {} past due, {} disputed); {} open orders ({} held); \
-         {} webhook claims with their stored answers ({} MB), {} of them past the 7-day retention; seeded in {:.1} s |",
+    let mut table = Table::untitled(out, &["", ""], &[]);
+    let cpus = format!("{} CPUs (nproc), {}", machine.cpus, machine.model);
+    table.row(&[&"Machine", &cpus]);
+    table.row(&[&"Date", &date]);
+    table.row(&[&"Command", &"`cargo xtask bench`"]);
+    let book = format!(
+        "{} customers; {} invoices ({} open: {} past due, {} disputed); {} open orders ({} held); \
+         {} webhook claims with their stored answers ({} MB), {} of them past the 7-day retention; seeded in {:.1} s",
         thousands(s.customers as f64),
         thousands(s.invoices as f64),
         thousands(s.open_invoices as f64),
@@ -177,31 +230,42 @@ fn header(out: &mut String, s: &Seeded, machine: &Machine) {
         thousands(s.webhooks.expired as f64),
         s.elapsed.as_secs_f64()
     );
+    table.row(&[&"Book", &book]);
 }
 
 /// A table of hold-check runs, one row per connection count.
 fn check_table(out: &mut String, title: &str, runs: &[CheckRun]) {
-    let _ = writeln!(out, "\n#### {title}\n");
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "| Connections | Requests/s | p50 | p99 | p99.9 | Released / held | Host CPU per request | Errors |"
+        title,
+        &[],
+        &[
+            "Connections",
+            "Requests/s",
+            "p50",
+            "p99",
+            "p99.9",
+            "Released / held",
+            "Host CPU per request",
+            "Errors",
+        ],
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     for check in runs {
         let r = &check.run;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} / {} | {} | {} |",
-            r.connections,
-            thousands(r.per_second()),
-            ms(r.latencies.p50),
-            ms(r.latencies.p99),
-            ms(r.latencies.p999),
-            thousands(r.released as f64),
-            thousands(r.held as f64),
-            ms(check.host_cpu_per_request.as_secs_f64() * 1e6),
-            r.errors()
-        );
+        table.row(&[
+            &r.connections,
+            &thousands(r.per_second()),
+            &ms(r.latencies.p50),
+            &ms(r.latencies.p99),
+            &ms(r.latencies.p999),
+            &format!(
+                "{} / {}",
+                thousands(r.released as f64),
+                thousands(r.held as f64)
+            ),
+            &ms(check.host_cpu_per_request.as_secs_f64() * 1e6),
+            &r.errors(),
+        ]);
     }
 }
 
@@ -220,76 +284,78 @@ fn bearer_checks(out: &mut String, f: &Figures) {
         &f.checks,
     );
     let n = &f.native;
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Native baseline: the same checks through rusqlite, one thread, no wasm, no HTTP\n"
+        "Native baseline: the same checks through rusqlite, one thread, no wasm, no HTTP",
+        &[],
+        &[
+            "Checks/s",
+            "p50",
+            "p99",
+            "p99.9",
+            "Released / held",
+            "Host at 16 connections ÷ native",
+        ],
     );
-    let _ = writeln!(
-        out,
-        "| Checks/s | p50 | p99 | p99.9 | Released / held | Host at 16 connections ÷ native |"
-    );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {} | {} / {} | {} |",
-        thousands(n.per_second()),
-        ms(n.latencies.p50),
-        ms(n.latencies.p99),
-        ms(n.latencies.p999),
-        thousands(n.released as f64),
-        thousands(n.held as f64),
-        native_share(f).map_or("–".into(), |s| format!("{:.0}%", s * 100.0))
-    );
+    table.row(&[
+        &thousands(n.per_second()),
+        &ms(n.latencies.p50),
+        &ms(n.latencies.p99),
+        &ms(n.latencies.p999),
+        &format!(
+            "{} / {}",
+            thousands(n.released as f64),
+            thousands(n.held as f64)
+        ),
+        &native_share(f).map_or("–".into(), |s| format!("{:.0}%", s * 100.0)),
+    ]);
 }
 
 fn startup(out: &mut String, f: &Figures) {
     let st = &f.startup;
-    let _ = writeln!(out, "\n#### Start-up: spawn to the first answer\n");
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "| | To serving (health route) | To the first hold check |"
+        "Start-up: spawn to the first answer",
+        &[""],
+        &["To serving (health route)", "To the first hold check"],
     );
-    let _ = writeln!(out, "|---|---:|---:|");
-    let _ = writeln!(
+    for (name, start) in [
+        ("Cold: every component compiled", &st.cold),
+        ("Warm: compiled-component cache", &st.warm),
+    ] {
+        table.row(&[&name, &millis(start.serving), &millis(start.first)]);
+    }
+    paragraph(
         out,
-        "| Cold: every component compiled | {} | {} |",
-        millis(st.cold.serving),
-        millis(st.cold.first)
-    );
-    let _ = writeln!(
-        out,
-        "| Warm: compiled-component cache | {} | {} |",
-        millis(st.warm.serving),
-        millis(st.warm.first)
-    );
-    let _ = writeln!(
-        out,
-        "\nPeak RSS of the host over the hold-check runs (VmHWM, the largest of the runs): {:.0} MB.",
-        megabytes(f.peak_rss_kib)
+        &format!(
+            "Peak RSS of the host over the hold-check runs (VmHWM, the largest of the runs): {:.0} MB.",
+            megabytes(f.peak_rss_kib)
+        ),
     );
 }
 
 fn trivial(out: &mut String, trivial: &[TrivialRun]) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Trivial routes: what instantiation costs per request\n"
+        "Trivial routes: what instantiation costs per request",
+        &["Route"],
+        &[
+            "1 connection: req/s",
+            "p50",
+            "16 connections: req/s",
+            "p50",
+            "p99",
+        ],
     );
-    let _ = writeln!(
-        out,
-        "| Route | 1 connection: req/s | p50 | 16 connections: req/s | p50 | p99 |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for t in trivial {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            t.name,
-            thousands(t.one.per_second()),
-            ms(t.one.latencies.p50),
-            thousands(t.sixteen.per_second()),
-            ms(t.sixteen.latencies.p50),
-            ms(t.sixteen.latencies.p99)
-        );
+        table.row(&[
+            &t.name,
+            &thousands(t.one.per_second()),
+            &ms(t.one.latencies.p50),
+            &thousands(t.sixteen.per_second()),
+            &ms(t.sixteen.latencies.p50),
+            &ms(t.sixteen.latencies.p99),
+        ]);
     }
     let probe = |reused: bool| {
         trivial
@@ -300,11 +366,12 @@ fn trivial(out: &mut String, trivial: &[TrivialRun]) {
         let latency = fresh.one.latencies.p50 - reused.one.latencies.p50;
         let throughput =
             (1.0 / fresh.sixteen.per_second() - 1.0 / reused.sixteen.per_second()) * 1e6;
-        let _ = writeln!(
+        paragraph(
             out,
-            "\nA fresh instance per request adds {:.0} µs to a request's latency (1 connection, p50) \
-             and {:.0} µs of machine time per request (16 connections).",
-            latency, throughput
+            &format!(
+                "A fresh instance per request adds {latency:.0} µs to a request's latency (1 connection, p50) \
+                 and {throughput:.0} µs of machine time per request (16 connections)."
+            ),
         );
     }
 }
@@ -316,117 +383,113 @@ fn signed_checks(out: &mut String, f: &Figures) {
         &f.signed,
     );
     if let (Some(signed), Some(bearer)) = (at16(&f.signed), at16(&f.checks)) {
-        let _ = writeln!(
+        paragraph(
             out,
-            "\nAt 16 connections the signed check runs at {:.0}% of the bearer-token check's rate.",
-            100.0 * signed.run.per_second() / bearer.run.per_second()
+            &format!(
+                "At 16 connections the signed check runs at {:.0}% of the bearer-token check's rate.",
+                100.0 * signed.run.per_second() / bearer.run.per_second()
+            ),
         );
     }
 }
 
 fn purge(out: &mut String, p: &PurgeRun) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Retention purge: the signed hold check (16 connections) while delivery runs purge the year of claims back to back\n"
+        "Retention purge: the signed hold check (16 connections) while delivery runs purge the year of claims back to back",
+        &["Run"],
+        &["Requests/s", "p50", "p99", "p99.9", "Errors"],
     );
-    let _ = writeln!(out, "| Run | Requests/s | p50 | p99 | p99.9 | Errors |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for (name, r) in [("nobody purging", &p.quiet), ("purging", &p.purging)] {
-        let _ = writeln!(
-            out,
-            "| {name} | {} | {} | {} | {} | {} |",
-            thousands(r.per_second()),
-            ms(r.latencies.p50),
-            ms(r.latencies.p99),
-            ms(r.latencies.p999),
-            r.errors()
-        );
+        table.row(&[
+            &name,
+            &thousands(r.per_second()),
+            &ms(r.latencies.p50),
+            &ms(r.latencies.p99),
+            &ms(r.latencies.p999),
+            &r.errors(),
+        ]);
     }
-    let _ = writeln!(
+    paragraph(
         out,
-        "\n{} delivery runs purged {} claims and their answers ({} a second); a run took {} at the median, {} at p99.",
-        thousands(p.batch_count as f64),
-        thousands(p.claims_purged as f64),
-        thousands(p.claims_purged as f64 / p.purging.seconds),
-        ms(p.batches.p50),
-        ms(p.batches.p99)
+        &format!(
+            "{} delivery runs purged {} claims and their answers ({} a second); a run took {} at the median, {} at p99.",
+            thousands(p.batch_count as f64),
+            thousands(p.claims_purged as f64),
+            thousands(p.claims_purged as f64 / p.purging.seconds),
+            ms(p.batches.p50),
+            ms(p.batches.p99)
+        ),
     );
 }
 
 fn payments(out: &mut String, p: &CheckRun) {
     let r = &p.run;
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Payments: `POST /payments` posted by the ERP (signed), allocated to the customer's oldest open invoices, held orders re-checked (16 connections)\n"
+        "Payments: `POST /payments` posted by the ERP (signed), allocated to the customer's oldest open invoices, held orders re-checked (16 connections)",
+        &[],
+        &[
+            "Payments/s",
+            "p50",
+            "p99",
+            "p99.9",
+            "Host CPU per payment",
+            "Errors",
+        ],
     );
-    let _ = writeln!(
-        out,
-        "| Payments/s | p50 | p99 | p99.9 | Host CPU per payment | Errors |"
-    );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {} | {} | {} |",
-        thousands(r.per_second()),
-        ms(r.latencies.p50),
-        ms(r.latencies.p99),
-        ms(r.latencies.p999),
-        ms(p.host_cpu_per_request.as_secs_f64() * 1e6),
-        r.errors()
-    );
+    table.row(&[
+        &thousands(r.per_second()),
+        &ms(r.latencies.p50),
+        &ms(r.latencies.p99),
+        &ms(r.latencies.p999),
+        &ms(p.host_cpu_per_request.as_secs_f64() * 1e6),
+        &r.errors(),
+    ]);
 }
 
 fn queue(out: &mut String, runs: &[QueueRun]) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### The held queue: `GET /orders/queue`, 200 a page with the totals of every match (1 connection)\n"
+        "The held queue: `GET /orders/queue`, 200 a page with the totals of every match (1 connection)",
+        &["Filter and sort"],
+        &["Matching orders", "Pages/s", "p50", "p99", "Errors"],
     );
-    let _ = writeln!(
-        out,
-        "| Filter and sort | Matching orders | Pages/s | p50 | p99 | Errors |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for q in runs {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            q.name,
-            thousands(q.total_orders as f64),
-            thousands(q.run.per_second()),
-            ms(q.run.latencies.p50),
-            ms(q.run.latencies.p99),
-            q.run.errors()
-        );
+        table.row(&[
+            &q.name,
+            &thousands(q.total_orders as f64),
+            &thousands(q.run.per_second()),
+            &ms(q.run.latencies.p50),
+            &ms(q.run.latencies.p99),
+            &q.run.errors(),
+        ]);
     }
 }
 
 fn dashboard(out: &mut String, d: &DashboardRun) {
-    let _ = writeln!(
-        out,
-        "\n#### The manager's dashboard as the page loads it: `GET /reports/dashboard` and the {}-day held-order trend at once\n",
+    let title = format!(
+        "The manager's dashboard as the page loads it: `GET /reports/dashboard` and the {}-day held-order trend at once",
         d.trend_days
     );
-    let _ = writeln!(out, "| | p50 | Slowest of {} |", d.count);
-    let _ = writeln!(out, "|---|---:|---:|");
+    let slowest = format!("Slowest of {}", d.count);
+    let mut table = Table::new(out, &title, &[""], &["p50", &slowest]);
     for (name, l) in [
         ("the page's load (both answered)", &d.loads),
         ("`/reports/dashboard`", &d.dashboard),
         ("`/reports/held-orders/trend`", &d.trend),
     ] {
-        let _ = writeln!(out, "| {name} | {} | {} |", ms(l.p50), ms(l.p999));
+        table.row(&[&name, &ms(l.p50), &ms(l.p999)]);
     }
 }
 
 fn search(out: &mut String, runs: &[SearchRun]) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Customer search: `GET /customers?q=`, 20 a page with each customer's figures (1 connection)\n"
+        "Customer search: `GET /customers?q=`, 20 a page with each customer's figures (1 connection)",
+        &["What is typed"],
+        &["Customers found", "Searches/s", "p50", "p99", "Errors"],
     );
-    let _ = writeln!(
-        out,
-        "| What is typed | Customers found | Searches/s | p50 | p99 | Errors |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for s in runs {
         let found = if s.fewest == s.most {
             thousands(s.most as f64)
@@ -437,72 +500,78 @@ fn search(out: &mut String, runs: &[SearchRun]) {
                 thousands(s.most as f64)
             )
         };
-        let _ = writeln!(
-            out,
-            "| {} | {found} | {} | {} | {} | {} |",
-            s.name,
-            thousands(s.run.per_second()),
-            ms(s.run.latencies.p50),
-            ms(s.run.latencies.p99),
-            s.run.errors()
-        );
+        table.row(&[
+            &s.name,
+            &found,
+            &thousands(s.run.per_second()),
+            &ms(s.run.latencies.p50),
+            &ms(s.run.latencies.p99),
+            &s.run.errors(),
+        ]);
     }
 }
 
 fn outbox(out: &mut String, o: &OutboxRun) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Outbox: the hold check while every event is pushed to a local receiver (16 connections)\n"
+        "Outbox: the hold check while every event is pushed to a local receiver (16 connections)",
+        &["Run"],
+        &[
+            "Requests/s",
+            "p50",
+            "p99",
+            "Events delivered/s",
+            "Lag p50",
+            "Lag p99",
+        ],
     );
-    let _ = writeln!(
+    table.row(&[
+        &"nobody pushing",
+        &thousands(o.quiet.per_second()),
+        &ms(o.quiet.latencies.p50),
+        &ms(o.quiet.latencies.p99),
+        &"",
+        &"",
+        &"",
+    ]);
+    table.row(&[
+        &"every event pushed",
+        &thousands(o.pushing.per_second()),
+        &ms(o.pushing.latencies.p50),
+        &ms(o.pushing.latencies.p99),
+        &thousands(o.delivered_per_second),
+        &ms(o.lag.p50),
+        &ms(o.lag.p99),
+    ]);
+    paragraph(
         out,
-        "| Run | Requests/s | p50 | p99 | Events delivered/s | Lag p50 | Lag p99 |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| nobody pushing | {} | {} | {} | | | |",
-        thousands(o.quiet.per_second()),
-        ms(o.quiet.latencies.p50),
-        ms(o.quiet.latencies.p99)
-    );
-    let _ = writeln!(
-        out,
-        "| every event pushed | {} | {} | {} | {} | {} | {} |",
-        thousands(o.pushing.per_second()),
-        ms(o.pushing.latencies.p50),
-        ms(o.pushing.latencies.p99),
-        thousands(o.delivered_per_second),
-        ms(o.lag.p50),
-        ms(o.lag.p99)
-    );
-    let _ = writeln!(
-        out,
-        "\nEvents still to push when the pushing run ended: {}. Pushing alone (the quiet run's {} events, \
-         nothing else running): {} events a second, {} of host CPU per event.",
-        thousands(o.left_behind as f64),
-        thousands(o.backlog.events as f64),
-        thousands(o.backlog.per_second()),
-        ms(o.backlog.cpu_per_event.as_secs_f64() * 1e6)
+        &format!(
+            "Events still to push when the pushing run ended: {}. Pushing alone (the quiet run's {} events, \
+             nothing else running): {} events a second, {} of host CPU per event.",
+            thousands(o.left_behind as f64),
+            thousands(o.backlog.events as f64),
+            thousands(o.backlog.per_second()),
+            ms(o.backlog.cpu_per_event.as_secs_f64() * 1e6)
+        ),
     );
 }
 
-fn target(out: &mut String, what: &str, figure: String, ok: bool) {
-    let _ = writeln!(out, "| {what} | {figure} | {} |", met(ok));
+fn target(table: &mut Table, what: &str, figure: String, ok: bool) {
+    table.row(&[&what, &figure, &met(ok)]);
 }
 
 fn targets(out: &mut String, f: &Figures) {
-    let _ = writeln!(
+    let table = &mut Table::new(
         out,
-        "\n#### Targets (two cores shared by wrk and the host)\n"
+        "Targets (two cores shared by wrk and the host)",
+        &["Target"],
+        &["Figure", "Met"],
     );
-    let _ = writeln!(out, "| Target | Figure | Met |");
-    let _ = writeln!(out, "|---|---:|---|");
     for (name, runs) in [("bearer token", &f.checks), ("signed webhooks", &f.signed)] {
         let Some(c) = at16(runs) else { continue };
         let (rps, p99) = (c.run.per_second(), c.run.latencies.p99);
         target(
-            out,
+            table,
             &format!(
                 "hold check, {name}: ≥ {} requests/s at 16 connections",
                 thousands(TARGET_RPS)
@@ -511,7 +580,7 @@ fn targets(out: &mut String, f: &Figures) {
             rps >= TARGET_RPS,
         );
         target(
-            out,
+            table,
             &format!(
                 "hold check, {name}: p99 ≤ {} at 16 connections",
                 ms(TARGET_P99_MICROS)
@@ -522,7 +591,7 @@ fn targets(out: &mut String, f: &Figures) {
     }
     if let Some(share) = native_share(f) {
         target(
-            out,
+            table,
             &format!(
                 "bearer-token hold check ≥ {:.0}% of native checks/s",
                 TARGET_NATIVE_SHARE * 100.0
@@ -533,13 +602,13 @@ fn targets(out: &mut String, f: &Figures) {
     }
     let pay = &f.payments.run;
     target(
-        out,
+        table,
         &format!("payments ≥ {} a second", thousands(TARGET_PAYMENTS)),
         thousands(pay.per_second()),
         pay.per_second() >= TARGET_PAYMENTS,
     );
     target(
-        out,
+        table,
         &format!("payments p99 ≤ {}", ms(TARGET_PAYMENTS_P99_MICROS)),
         ms(pay.latencies.p99),
         pay.latencies.p99 <= TARGET_PAYMENTS_P99_MICROS,
@@ -550,7 +619,7 @@ fn targets(out: &mut String, f: &Figures) {
         .map(|q| q.run.latencies.p99)
         .fold(0.0, f64::max);
     target(
-        out,
+        table,
         &format!(
             "queue page p99 ≤ {} (the slowest filter and sort)",
             ms(TARGET_QUEUE_P99_MICROS)
@@ -560,7 +629,7 @@ fn targets(out: &mut String, f: &Figures) {
     );
     let slowest_load = f.dashboard.loads.p999;
     target(
-        out,
+        table,
         &format!(
             "dashboard loads in ≤ {} (the slowest load)",
             ms(TARGET_DASHBOARD_MICROS)
@@ -574,7 +643,7 @@ fn targets(out: &mut String, f: &Figures) {
         .map(|s| s.run.latencies.p99)
         .fold(0.0, f64::max);
     target(
-        out,
+        table,
         &format!(
             "customer search p99 ≤ {} (the slowest kind of search)",
             ms(TARGET_SEARCH_P99_MICROS)
@@ -585,7 +654,7 @@ fn targets(out: &mut String, f: &Figures) {
     let o = &f.outbox;
     let pushed_share = o.pushing.per_second() / o.quiet.per_second();
     target(
-        out,
+        table,
         &format!(
             "hold check with events pushed ≥ {:.0}% of it without",
             TARGET_PUSHED_SHARE * 100.0
@@ -594,7 +663,7 @@ fn targets(out: &mut String, f: &Figures) {
         pushed_share >= TARGET_PUSHED_SHARE,
     );
     target(
-        out,
+        table,
         &format!("event lag p99 ≤ {}", ms(TARGET_LAG_P99_MICROS)),
         ms(o.lag.p99),
         o.lag.p99 <= TARGET_LAG_P99_MICROS,
@@ -602,7 +671,7 @@ fn targets(out: &mut String, f: &Figures) {
     let d = &f.dunning;
     let proposal = d.proposal.p99.max(d.proposal_after.p99);
     target(
-        out,
+        table,
         &format!(
             "dunning proposal over the book ≤ {} (slowest of 20)",
             ms(TARGET_PROPOSAL_MICROS)
@@ -611,7 +680,7 @@ fn targets(out: &mut String, f: &Figures) {
         proposal <= TARGET_PROPOSAL_MICROS,
     );
     target(
-        out,
+        table,
         &format!(
             "statement of {} movements ≤ {} (slowest, JSON)",
             thousands(d.statement_movements as f64),
@@ -622,7 +691,7 @@ fn targets(out: &mut String, f: &Figures) {
     );
     let st = &f.startup;
     target(
-        out,
+        table,
         &format!(
             "start-up ≤ {} (warm, to the first hold check)",
             millis(TARGET_STARTUP)
@@ -632,7 +701,7 @@ fn targets(out: &mut String, f: &Figures) {
     );
     let rss = megabytes(f.peak_rss_kib);
     target(
-        out,
+        table,
         &format!("peak RSS ≤ {TARGET_RSS_MB:.0} MB"),
         format!("{rss:.0} MB"),
         rss <= TARGET_RSS_MB,
@@ -641,12 +710,12 @@ fn targets(out: &mut String, f: &Figures) {
 
 /// Customer communications: the dunning proposal and run, a statement.
 fn render_dunning(out: &mut String, d: &DunningRun) {
-    let _ = writeln!(
+    let mut table = Table::new(
         out,
-        "\n#### Customer communications through the host (one request at a time, 20 timed each)\n"
+        "Customer communications through the host (one request at a time, 20 timed each)",
+        &["Request"],
+        &["p50", "Slowest"],
     );
-    let _ = writeln!(out, "| Request | p50 | Slowest |");
-    let _ = writeln!(out, "|---|---:|---:|");
     let rows = [
         (
             format!(
@@ -676,18 +745,15 @@ fn render_dunning(out: &mut String, d: &DunningRun) {
         ),
     ];
     for (what, latencies) in rows {
-        let _ = writeln!(
-            out,
-            "| {what} | {} | {} |",
-            ms(latencies.p50),
-            ms(latencies.p99)
-        );
+        table.row(&[&what, &ms(latencies.p50), &ms(latencies.p99)]);
     }
-    let _ = writeln!(
+    paragraph(
         out,
-        "\n`POST /dunning-runs` for every customer issued {} letters (each its own transaction with its contact and event) in {:.1} s.",
-        thousands(d.issued as f64),
-        d.run.as_secs_f64()
+        &format!(
+            "`POST /dunning-runs` for every customer issued {} letters (each its own transaction with its contact and event) in {:.1} s.",
+            thousands(d.issued as f64),
+            d.run.as_secs_f64()
+        ),
     );
 }
 
@@ -711,6 +777,199 @@ pub fn write(path: &Path, table: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Backlog;
+    use crate::history::History;
+    use crate::stats::Latencies;
+
+    fn latencies(p50_ms: f64, p99_ms: f64) -> Latencies {
+        Latencies {
+            p50: p50_ms * 1000.0,
+            p99: p99_ms * 1000.0,
+            p999: p99_ms * 2000.0,
+        }
+    }
+
+    /// `per_second` requests a second for 10 s, with these latencies.
+    fn load(connections: usize, per_second: u64, p50_ms: f64, p99_ms: f64) -> LoadRun {
+        LoadRun {
+            connections,
+            requests: per_second * 10,
+            seconds: 10.0,
+            latencies: latencies(p50_ms, p99_ms),
+            released: per_second * 7,
+            held: per_second * 3,
+            ..LoadRun::default()
+        }
+    }
+
+    fn checks(per_second_at_16: u64, p99_ms: f64) -> Vec<CheckRun> {
+        [
+            (1, per_second_at_16 / 3),
+            (16, per_second_at_16),
+            (64, per_second_at_16),
+        ]
+        .into_iter()
+        .map(|(connections, per_second)| CheckRun {
+            run: load(connections, per_second, p99_ms / 3.0, p99_ms),
+            host_cpu_per_request: Duration::from_micros(400),
+        })
+        .collect()
+    }
+
+    /// A run's figures: every target met but the signed check's rate.
+    fn figures() -> Figures {
+        Figures {
+            seeded: Seeded {
+                customers: 10_000,
+                invoices: 200_000,
+                open_invoices: 60_000,
+                held_orders: 3_000,
+                webhooks: History {
+                    claims: 365_000,
+                    expired: 358_000,
+                    answer_bytes: 170_000_000,
+                },
+                ..Seeded::default()
+            },
+            startup: Startup {
+                cold: Start {
+                    serving: Duration::from_millis(9_000),
+                    first: Duration::from_millis(9_100),
+                },
+                warm: Start {
+                    serving: Duration::from_millis(10),
+                    first: Duration::from_millis(15),
+                },
+            },
+            checks: checks(3_600, 9.0),
+            peak_rss_kib: 150_000,
+            native: NativeRun {
+                checks: 50_000,
+                elapsed: Duration::from_secs(10),
+                latencies: latencies(0.1, 0.3),
+                ..NativeRun::default()
+            },
+            trivial: vec![
+                TrivialRun {
+                    name: "probe, reused".into(),
+                    one: load(1, 5_000, 0.2, 0.4),
+                    sixteen: load(16, 20_000, 0.8, 2.0),
+                },
+                TrivialRun {
+                    name: "probe, fresh".into(),
+                    one: load(1, 4_000, 0.25, 0.5),
+                    sixteen: load(16, 15_000, 1.0, 2.5),
+                },
+            ],
+            signed: checks(2_800, 9.5),
+            purge: PurgeRun {
+                quiet: load(16, 2_800, 5.0, 12.0),
+                purging: load(16, 2_700, 5.0, 13.0),
+                batches: latencies(20.0, 40.0),
+                batch_count: 50,
+                claims_purged: 358_000,
+            },
+            payments: CheckRun {
+                run: load(16, 2_500, 6.0, 19.0),
+                host_cpu_per_request: Duration::from_micros(570),
+            },
+            queue: vec![QueueRun {
+                name: "oldest first".into(),
+                run: load(1, 100, 9.0, 14.0),
+                total_orders: 3_000,
+            }],
+            dashboard: DashboardRun {
+                loads: latencies(300.0, 380.0),
+                dashboard: latencies(280.0, 360.0),
+                trend: latencies(20.0, 30.0),
+                count: 20,
+                trend_days: 30,
+            },
+            search: vec![SearchRun {
+                name: "a word of the name".into(),
+                run: load(1, 200, 4.0, 11.0),
+                fewest: 1,
+                most: 40,
+            }],
+            outbox: OutboxRun {
+                quiet: load(16, 3_000, 5.0, 10.0),
+                pushing: load(16, 3_000, 5.0, 10.5),
+                delivered_per_second: 3_000.0,
+                lag: latencies(20.0, 44.0),
+                left_behind: 0,
+                backlog: Backlog {
+                    events: 30_000,
+                    took: Duration::from_secs(5),
+                    cpu_per_event: Duration::from_micros(100),
+                },
+            },
+            dunning: DunningRun {
+                customers: 2_000,
+                letters_due: 1_500,
+                proposal: latencies(80.0, 81.0),
+                issued: 1_500,
+                run: Duration::from_secs(12),
+                proposal_after: latencies(80.0, 82.0),
+                statement_movements: 200,
+                statement_json: latencies(3.0, 3.1),
+                statement_html: latencies(3.5, 3.8),
+            },
+        }
+    }
+
+    fn machine() -> Machine {
+        Machine {
+            cpus: 2,
+            model: "a test machine".into(),
+        }
+    }
+
+    /// The row of the targets table that starts with `what`.
+    fn target_row<'a>(report: &'a str, what: &str) -> &'a str {
+        report
+            .lines()
+            .find(|line| line.starts_with(&format!("| {what}")))
+            .unwrap_or_else(|| panic!("no target {what:?} in\n{report}"))
+    }
+
+    #[test]
+    fn every_row_of_a_table_has_a_cell_for_each_column() {
+        let report = render(&figures(), &machine());
+        let tables: Vec<Vec<&str>> = report
+            .split("\n\n")
+            .map(|block| block.lines().filter(|l| l.starts_with('|')).collect())
+            .filter(|rows: &Vec<&str>| !rows.is_empty())
+            .collect();
+        assert_eq!(tables.len(), 14, "{report}");
+        for rows in tables {
+            let columns = rows[0].matches('|').count();
+            assert!(rows[1].starts_with("|---"), "{rows:#?}");
+            for row in &rows {
+                assert_eq!(row.matches('|').count(), columns, "{rows:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missed_target_says_so_and_a_met_one_does_not() {
+        let report = render(&figures(), &machine());
+        let signed = target_row(&report, "hold check, signed webhooks: ≥ 3,000");
+        assert!(signed.ends_with("| 2,800 | **no** |"), "{signed}");
+        let bearer = target_row(&report, "hold check, bearer token: ≥ 3,000");
+        assert!(bearer.ends_with("| 3,600 | yes |"), "{bearer}");
+        let native = target_row(&report, "bearer-token hold check ≥ 60% of native");
+        assert!(native.ends_with("| 72% | yes |"), "{native}");
+        assert!(!report.contains("Some requests failed"));
+    }
+
+    #[test]
+    fn failed_requests_are_counted_and_called_out() {
+        let mut figures = figures();
+        figures.payments.run.failed = 3;
+        let report = render(&figures, &machine());
+        assert!(report.contains("| 2,500 | 6.00 ms | 19.00 ms | 38.00 ms | 0.57 ms | 3 |"));
+        assert!(report.contains("**Some requests failed or were replays**"));
+    }
 
     #[test]
     fn a_run_replaces_only_the_previous_table() {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Latency percentiles in microseconds.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Latencies {
     pub p50: f64,
     pub p99: f64,
