@@ -258,15 +258,20 @@ fn check_table(out: &mut String, title: &str, runs: &[CheckRun]) {
             &ms(r.latencies.p50),
             &ms(r.latencies.p99),
             &ms(r.latencies.p999),
-            &format!(
-                "{} / {}",
-                thousands(r.released as f64),
-                thousands(r.held as f64)
-            ),
+            &released_and_held(r.released, r.held),
             &ms(check.host_cpu_per_request.as_secs_f64() * 1e6),
             &r.errors(),
         ]);
     }
+}
+
+/// Orders released and held, as a cell.
+fn released_and_held(released: u64, held: u64) -> String {
+    format!(
+        "{} / {}",
+        thousands(released as f64),
+        thousands(held as f64)
+    )
 }
 
 fn at16(runs: &[CheckRun]) -> Option<&CheckRun> {
@@ -302,11 +307,7 @@ fn bearer_checks(out: &mut String, f: &Figures) {
         &ms(n.latencies.p50),
         &ms(n.latencies.p99),
         &ms(n.latencies.p999),
-        &format!(
-            "{} / {}",
-            thousands(n.released as f64),
-            thousands(n.held as f64)
-        ),
+        &released_and_held(n.released as u64, n.held as u64),
         &native_share(f).map_or("–".into(), |s| format!("{:.0}%", s * 100.0)),
     ]);
 }
