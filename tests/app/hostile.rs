@@ -579,24 +579,35 @@ fn json_numbers_where_text_or_small_numbers_belong_are_refused() {
     assert_eq!(database_shape(app), before);
 }
 
-/// Sends the head of a request that promises a large body, and only a few
-/// bytes of it; the answer to read back, or what went wrong.
-fn promise_a_body(app: &App, head: &str) -> String {
-    use std::io::{Read, Write};
-    let address = app.base_url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+/// A raw connection to the app (for requests the HTTP client will not
+/// send), with its address for the `host` header.
+fn connect(app: &App) -> (std::net::TcpStream, &str) {
+    let address = app.address();
+    let stream = std::net::TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
+    (stream, address)
+}
+
+/// What the app has sent so far, up to 4 KiB (waiting up to 10 s).
+fn first_answer(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut answer = vec![0; 4096];
+    let read = stream.read(&mut answer).expect("an answer");
+    String::from_utf8_lossy(&answer[..read]).into_owned()
+}
+
+/// Sends the head of a request that promises a large body, and only a few
+/// bytes of it; the answer to read back, or what went wrong.
+fn promise_a_body(app: &App, head: &str) -> String {
+    use std::io::Write;
+    let (mut stream, address) = connect(app);
     let request = format!(
         "{head}\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{{\"id\":"
     );
     stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = vec![0; 4096];
-    let read = stream
-        .read(&mut answer)
-        .expect("an answer before the body is sent");
-    String::from_utf8_lossy(&answer[..read]).into_owned()
+    first_answer(&mut stream)
 }
 
 #[test]
@@ -627,19 +638,13 @@ fn callers_are_refused_before_their_body_is_read() {
 /// adds the final answer.
 fn expect_continue(app: &App, head: &str, then_body: Option<&str>) -> String {
     use std::io::{Read, Write};
-    let address = app.base_url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
+    let (mut stream, address) = connect(app);
     let length = then_body.map_or(100_000, str::len);
     let request = format!(
         "{head}\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = vec![0; 4096];
-    let read = stream.read(&mut answer).expect("an answer to the head");
-    let mut answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+    let mut answer = first_answer(&mut stream);
     if let Some(body) = then_body.filter(|_| answer.starts_with("HTTP/1.1 100")) {
         stream.write_all(body.as_bytes()).unwrap();
         let mut rest = String::new();

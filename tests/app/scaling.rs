@@ -121,8 +121,7 @@ fn host(runtime_config: &str, components: &[&str]) -> Options {
 }
 
 fn address(app: &App) -> SocketAddr {
-    let authority = app.base_url.trim_start_matches("http://");
-    authority.parse().expect("the host's address")
+    app.address().parse().expect("the host's address")
 }
 
 /// The request-log lines of a host (method, path, component, status).
