@@ -44,6 +44,13 @@ fn statements_run_on_the_state_dirs_database_and_persist() {
     );
     let update = sql(&app, "/probe", "default", "UPDATE notes SET weight = 2");
     assert_eq!(update.json()["changes"], 2);
+    // Each request opens a connection of its own: it reports none of the
+    // last request's writes, through the interface or in SQL.
+    let counts = "SELECT changes(), last_insert_rowid(), total_changes()";
+    let fresh = sql(&app, "/probe", "default", counts);
+    assert_eq!(rows(&fresh), json!([[0, 0, 0]]));
+    assert_eq!(fresh.json()["changes"], 0);
+    assert_eq!(fresh.json()["last_insert_rowid"], 0);
 
     let (status, state_dir) = app.interrupt();
     assert!(status.success());

@@ -1,17 +1,34 @@
-//! SQLite databases. Every `connection` a guest opens gets a real SQLite
-//! connection of its own (from a small pool), so a transaction a component
-//! runs with BEGIN ... COMMIT is isolated from every other request. Databases
-//! use WAL and a busy timeout; a connection returned to the pool in the
-//! middle of a transaction is rolled back first.
+//! SQLite databases. Every `connection` a guest opens behaves as a SQLite
+//! connection of its own, as on Spin: a transaction a component runs with
+//! BEGIN ... COMMIT is isolated from every other request, and what it
+//! reads outside one is the last commit. Databases use WAL and a busy
+//! timeout.
 //!
 //! SQLite lets one connection write at a time. Rather than have concurrent
 //! writers poll SQLite's lock (the busy handler sleeps 1, 2, 5 ... 100 ms
 //! between tries, so a queue of writers waits far longer than the work
 //! takes, and unfairly), a connection about to write first waits for the
-//! database's writer turn, first come first served, and keeps it until the
-//! connection is back in autocommit mode (COMMIT, ROLLBACK, or the end of
-//! an autocommit write). The busy timeout still guards against writers in
+//! database's writer turn, first come first served, and keeps it until it
+//! is back in autocommit mode (COMMIT, ROLLBACK, or the end of an
+//! autocommit write). The busy timeout still guards against writers in
 //! other processes.
+//!
+//! The turn comes with the database's one writer connection, and a turn's
+//! statements run on it. A SQLite connection drops its page cache whenever
+//! it finds another connection's commit, so a writer on a pooled connection
+//! would read every page it touches afresh; the writer connection sees only
+//! its own commits and keeps its pages (a fifth more signed hold checks a
+//! second). Other statements run on the guest's own connection, from a
+//! small pool, in parallel. A turn stays on the guest's own connection
+//! where the writer connection would not find what the guest left there:
+//! when the guest began a transaction before its first write (`BEGIN`,
+//! then an `INSERT`), and once it has changed its connection's settings,
+//! attached a database or made a temporary object. The one difference a
+//! guest could notice from a connection of its own: such state made inside
+//! a transaction on the writer connection lasts until the transaction ends
+//! (the writer connection is then replaced, so no other guest finds it).
+//! `last_insert_rowid` and `changes` are the guest's own, whichever
+//! connection ran its statements.
 //!
 //! This module is the databases themselves (the pool, writer turns and
 //! statements); `crate::spin::checkpoint` keeps their WAL short, and
@@ -24,27 +41,32 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use rusqlite::config::DbConfig;
-use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, ErrorCode, params_from_iter};
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode};
 
+use super::guest::{GuestConn, Reported, Rows, leaves_state, may_leave_state};
 use crate::spin::blocking;
 use crate::spin::checkpoint::{Checkpointed, start_checkpointer};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_IDLE_CONNECTIONS: usize = 32;
+/// Prepared statements kept per connection. The writer connection runs
+/// every component's writes, so it keeps more.
+const CACHED_STATEMENTS: usize = 64;
+const WRITER_CACHED_STATEMENTS: usize = 256;
 
 pub struct SqlDatabase {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    /// The writer turn (see the module comment); tokio's mutex queues
-    /// waiters in order.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    idle: Mutex<Vec<GuestConn>>,
+    /// The writer turn, with the writer connection (see the module
+    /// comment); tokio's mutex queues waiters in order.
+    writer: Arc<tokio::sync::Mutex<GuestConn>>,
     /// Writer turns ended so far: the checkpointer's cue.
     writes: AtomicU64,
 }
 
-/// A connection's turn as the database's writer.
-type WriterTurn = tokio::sync::OwnedMutexGuard<()>;
+/// A turn as the database's writer, holding the writer connection.
+type WriterTurn = tokio::sync::OwnedMutexGuard<GuestConn>;
 
 /// A guest's `connection` resource.
 pub struct SqlConn {
@@ -55,8 +77,22 @@ pub struct SqlConn {
 /// which its writer turn, if it has one, ends).
 pub(super) struct Checkout {
     db: Arc<SqlDatabase>,
-    conn: Option<Connection>,
-    writer_turn: Option<WriterTurn>,
+    conn: Option<GuestConn>,
+    turn: Option<Turn>,
+    /// Whether the guest has left state on its own connection (settings,
+    /// attached databases, temporary objects): its turns then stay there.
+    state_on_own: bool,
+    reported: Reported,
+}
+
+struct Turn {
+    writer: WriterTurn,
+    /// Whether the turn's statements run on the guest's own connection
+    /// rather than on the writer connection.
+    on_own: bool,
+    /// Whether a statement left state on the writer connection, which is
+    /// then replaced when the turn ends.
+    writer_state_left: bool,
 }
 
 #[derive(Debug)]
@@ -79,64 +115,37 @@ impl From<rusqlite::Error> for SqlError {
 
 pub(super) type SqlResult<T> = Result<T, SqlError>;
 
-/// A statement's result, independent of the interface generation.
-pub struct Rows {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
-}
-
 impl SqlDatabase {
     pub fn open(path: &Path) -> anyhow::Result<Arc<SqlDatabase>> {
-        let db = SqlDatabase {
-            path: path.to_path_buf(),
-            idle: Mutex::new(vec![]),
-            writer: Arc::new(tokio::sync::Mutex::new(())),
-            writes: AtomicU64::new(0),
+        let opened = || -> anyhow::Result<Arc<SqlDatabase>> {
+            let db = Arc::new(SqlDatabase {
+                path: path.to_path_buf(),
+                idle: Mutex::new(vec![]),
+                writer: Arc::new(tokio::sync::Mutex::new(connect_writer(path)?)),
+                writes: AtomicU64::new(0),
+            });
+            start_checkpointer(&db)?;
+            Ok(db)
         };
-        let conn = db
-            .connect()
-            .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-        db.idle.lock().expect("fresh mutex").push(conn);
-        let db = Arc::new(db);
-        start_checkpointer(&db)
-            .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-        Ok(db)
-    }
-
-    pub(super) fn connect(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open(&self.path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // In WAL mode, NORMAL syncs the WAL at checkpoints instead of at
-        // every commit: a committed transaction survives the host being
-        // killed, and the database stays consistent through a power loss,
-        // which may undo the last commits before the checkpoint.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Checkpoints are the checkpointer's (`crate::spin::checkpoint`).
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        // Statements are prepared once per connection and cached. Without
-        // the query planner stability guarantee SQLite re-prepares a
-        // cached statement with a join or an `ORDER BY` every time it is
-        // bound to new values — on the hold check, more work than running it.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(conn)
+        opened().with_context(|| format!("cannot open SQLite database {}", path.display()))
     }
 
     pub(super) fn checkout(self: &Arc<Self>) -> SqlResult<Checkout> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match pooled {
             Some(conn) => conn,
-            None => self.connect()?,
+            None => connect(&self.path)?,
         };
         Ok(Checkout {
             db: self.clone(),
             conn: Some(conn),
-            writer_turn: None,
+            turn: None,
+            state_on_own: false,
+            reported: Reported::default(),
         })
     }
 
-    fn checkin(&self, conn: Connection) {
+    fn checkin(&self, conn: GuestConn) {
         if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
             return; // a connection in an unknown state is not reused
         }
@@ -145,6 +154,22 @@ impl SqlDatabase {
         {
             idle.push(conn);
         }
+    }
+
+    /// Ends a turn: the writer connection is rolled back if a transaction
+    /// was left open on it, and replaced if it may hold a guest's state.
+    fn end_turn(&self, mut turn: Turn) {
+        if !turn.on_own {
+            let abandoned = !turn.writer.is_autocommit();
+            let rolled_back = abandoned && turn.writer.execute_batch("ROLLBACK").is_ok();
+            if turn.writer_state_left || (abandoned && !rolled_back) {
+                match connect_writer(&self.path) {
+                    Ok(fresh) => *turn.writer = fresh,
+                    Err(e) => tracing::warn!("cannot replace the SQLite writer connection: {e}"),
+                }
+            }
+        }
+        self.writes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs SQL statements at start-up (`--sqlite`).
@@ -156,9 +181,40 @@ impl SqlDatabase {
     }
 }
 
+/// A connection for guests' statements.
+fn connect(path: &Path) -> rusqlite::Result<GuestConn> {
+    GuestConn::new(open(path)?)
+}
+
+fn connect_writer(path: &Path) -> rusqlite::Result<GuestConn> {
+    let writer = connect(path)?;
+    writer.set_prepared_statement_cache_capacity(WRITER_CACHED_STATEMENTS);
+    Ok(writer)
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // In WAL mode, NORMAL syncs the WAL at checkpoints instead of at
+    // every commit: a committed transaction survives the host being
+    // killed, and the database stays consistent through a power loss,
+    // which may undo the last commits before the checkpoint.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Checkpoints are the checkpointer's (`crate::spin::checkpoint`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    // Statements are prepared once per connection and cached. Without
+    // the query planner stability guarantee SQLite re-prepares a
+    // cached statement with a join or an `ORDER BY` every time it is
+    // bound to new values — on the hold check, more work than running it.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+    Ok(conn)
+}
+
 impl Checkpointed for SqlDatabase {
     fn connect(&self) -> rusqlite::Result<Connection> {
-        SqlDatabase::connect(self)
+        open(&self.path)
     }
 
     fn writes(&self) -> u64 {
@@ -173,8 +229,13 @@ impl Checkpointed for SqlDatabase {
 
 impl Drop for Checkout {
     fn drop(&mut self) {
+        // The guest's own connection is rolled back before the turn ends,
+        // so the next writer never finds SQLite's lock still taken.
         if let Some(conn) = self.conn.take() {
             self.db.checkin(conn);
+        }
+        if let Some(turn) = self.turn.take() {
+            self.db.end_turn(turn);
         }
     }
 }
@@ -182,31 +243,49 @@ impl Drop for Checkout {
 impl Checkout {
     /// The writer turn to wait for before `sql` runs on this connection:
     /// none when the connection has it already or the statement only reads.
-    fn writer_to_wait_for(&self, sql: &str) -> SqlResult<Option<Arc<tokio::sync::Mutex<()>>>> {
+    fn writer_to_wait_for(
+        &self,
+        sql: &str,
+    ) -> SqlResult<Option<Arc<tokio::sync::Mutex<GuestConn>>>> {
         let conn = self.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
-        if self.writer_turn.is_some() || !writes(conn, sql)? {
+        if self.turn.is_some() || !writes(conn, sql)? {
             return Ok(None);
         }
         Ok(Some(self.db.writer.clone()))
     }
 
-    /// Runs one statement, holding `turn` (if given) until the connection
-    /// is back in autocommit mode.
+    /// Runs one statement, beginning a turn with `writer` (if given) that
+    /// lasts until the connection running it is back in autocommit mode.
     fn execute(
         &mut self,
-        turn: Option<WriterTurn>,
+        writer: Option<WriterTurn>,
         sql: &str,
         parameters: Vec<Value>,
     ) -> SqlResult<Rows> {
-        let conn = self.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
-        if turn.is_some() {
-            self.writer_turn = turn;
+        let own = self.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
+        if let Some(writer) = writer {
+            let on_own = self.state_on_own || !own.is_autocommit() || may_leave_state(sql);
+            self.turn = Some(Turn {
+                writer,
+                on_own,
+                writer_state_left: false,
+            });
         }
-        let result = query(conn, sql, parameters);
-        if conn.is_autocommit() && self.writer_turn.take().is_some() {
-            self.db.writes.fetch_add(1, Ordering::Relaxed);
+        let conn = match &self.turn {
+            Some(turn) if !turn.on_own => &*turn.writer,
+            _ => own,
+        };
+        let result = conn.run(sql, parameters, &mut self.reported);
+        let left_state = leaves_state(conn, sql);
+        let back_in_autocommit = conn.is_autocommit();
+        match &mut self.turn {
+            Some(turn) if !turn.on_own => turn.writer_state_left |= left_state,
+            _ => self.state_on_own |= left_state,
         }
-        result
+        if back_in_autocommit && let Some(turn) = self.turn.take() {
+            self.db.end_turn(turn);
+        }
+        Ok(result?)
     }
 }
 
@@ -227,7 +306,7 @@ fn writes(conn: &Connection, sql: &str) -> SqlResult<bool> {
 
 /// Waits for the writer turn; after the busy timeout, goes on without it
 /// (SQLite's own busy handling then decides, as it would for another process).
-async fn take_turn(writer: Arc<tokio::sync::Mutex<()>>) -> Option<WriterTurn> {
+async fn take_turn(writer: Arc<tokio::sync::Mutex<GuestConn>>) -> Option<WriterTurn> {
     tokio::time::timeout(BUSY_TIMEOUT, writer.lock_owned())
         .await
         .ok()
@@ -249,7 +328,7 @@ impl SqlConn {
                 Ok(c) => c,
                 Err(e) => return Ok(Err(e)),
             };
-            if c.writer_turn.is_some() {
+            if c.turn.is_some() {
                 return Ok(c.execute(None, &statement, parameters));
             }
             match c.writer_to_wait_for(&statement) {
@@ -276,7 +355,7 @@ impl SqlConn {
     ) -> SqlResult<Rows> {
         let writer = {
             let mut c = lock(checkout)?;
-            if c.writer_turn.is_some() {
+            if c.turn.is_some() {
                 return c.execute(None, statement, parameters);
             }
             c.writer_to_wait_for(statement)?
@@ -288,59 +367,19 @@ impl SqlConn {
         })
     }
 
-    /// Runs `work` on this connection on the current thread, telling the
-    /// executor it may block (for the interface's synchronous functions).
-    pub(super) fn run_here<R>(
-        checkout: &Mutex<Checkout>,
-        work: impl FnOnce(&Connection) -> SqlResult<R>,
-    ) -> SqlResult<R> {
-        tokio::task::block_in_place(|| {
-            let guard = checkout.lock().map_err(|_| SqlError::InvalidConnection)?;
-            let conn = guard.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
-            work(conn)
-        })
+    /// The rowid of the guest's last successful INSERT on this connection.
+    pub(super) fn last_insert_rowid(checkout: &Mutex<Checkout>) -> i64 {
+        lock(checkout).map_or(0, |c| c.reported.last_insert_rowid)
     }
 
-    /// Runs `work` on this connection off the executor.
-    pub(super) async fn run<R: Send + 'static>(
-        checkout: Arc<Mutex<Checkout>>,
-        work: impl FnOnce(&Connection) -> SqlResult<R> + Send + 'static,
-    ) -> wasmtime::Result<SqlResult<R>> {
-        blocking(move || {
-            let guard = checkout.lock().map_err(|_| SqlError::InvalidConnection)?;
-            let conn = guard.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
-            work(conn)
-        })
-        .await
+    /// The rows the guest's last INSERT, UPDATE or DELETE changed.
+    pub(super) fn changes(checkout: &Mutex<Checkout>) -> u64 {
+        lock(checkout).map_or(0, |c| c.reported.changes)
     }
 }
 
 fn lock(checkout: &Mutex<Checkout>) -> SqlResult<std::sync::MutexGuard<'_, Checkout>> {
     checkout.lock().map_err(|_| SqlError::InvalidConnection)
-}
-
-fn query(conn: &Connection, sql: &str, parameters: Vec<Value>) -> SqlResult<Rows> {
-    let mut statement = conn.prepare_cached(sql)?;
-    let columns: Vec<String> = statement.column_names().map(String::from).collect();
-    let mut cursor = statement.query(params_from_iter(parameters))?;
-    let mut rows = vec![];
-    while let Some(row) = cursor.next()? {
-        let values = (0..columns.len())
-            .map(|i| row.get_ref(i).map(owned_value))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.push(values);
-    }
-    Ok(Rows { columns, rows })
-}
-
-fn owned_value(value: ValueRef<'_>) -> Value {
-    match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
 }
 
 #[cfg(test)]
@@ -438,8 +477,8 @@ pub(super) mod tests {
 
         run(&first, "COMMIT").await;
         assert_eq!(waiting.await.unwrap(), [[Value::Integer(1)]]);
-        assert!(lock(&first).unwrap().writer_turn.is_none());
-        assert!(lock(&second).unwrap().writer_turn.is_none());
+        assert!(lock(&first).unwrap().turn.is_none());
+        assert!(lock(&second).unwrap().turn.is_none());
         assert_eq!(db.writes.load(Ordering::Relaxed), 2);
         drop((first, second, reader, db));
         std::fs::remove_dir_all(dir).unwrap();
@@ -461,6 +500,127 @@ pub(super) mod tests {
             "the abandoned insert was rolled back"
         );
         drop((next, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    async fn fails(conn: &Arc<Mutex<Checkout>>, sql: &str) -> String {
+        match SqlConn::execute(conn.clone(), sql.into(), vec![])
+            .await
+            .unwrap()
+        {
+            Ok(_) => panic!("{sql} succeeded"),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    fn reported(conn: &Arc<Mutex<Checkout>>) -> (i64, u64) {
+        (SqlConn::last_insert_rowid(conn), SqlConn::changes(conn))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_connection_reports_its_own_last_insert_and_changes() {
+        let (db, dir) = database("reported");
+        let first = connection(&db);
+        let second = connection(&db);
+        assert_eq!(reported(&first), (0, 0), "a new connection reports nothing");
+
+        run(&first, "INSERT INTO t VALUES (1)").await;
+        run(&second, "INSERT INTO t VALUES (2), (3)").await;
+        assert_eq!(reported(&first), (1, 1));
+        assert_eq!(reported(&second), (3, 2));
+
+        run(&first, "SELECT n FROM t").await;
+        assert_eq!(reported(&first), (1, 1), "a read changes neither");
+        run(&first, "UPDATE t SET n = n WHERE n > 1").await;
+        assert_eq!(reported(&first), (1, 2));
+        run(&first, "DELETE FROM t WHERE n = 99").await;
+        assert_eq!(reported(&first), (1, 0), "a write of no rows counts 0");
+        assert_eq!(reported(&second), (3, 2));
+        drop((first, second, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connections_settings_and_temporary_tables_stay_its_own() {
+        let (db, dir) = database("state");
+        db.execute_batch(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE child (parent INTEGER REFERENCES parent (id));",
+        )
+        .unwrap();
+        let lax = connection(&db);
+        let other = connection(&db);
+
+        // Foreign keys are enforced by default (as on Spin): one connection
+        // turns them off for itself.
+        run(&lax, "PRAGMA foreign_keys = OFF").await;
+        run(&lax, "INSERT INTO child VALUES (7)").await;
+        let refused = fails(&other, "INSERT INTO child VALUES (8)").await;
+        assert!(refused.contains("FOREIGN KEY"), "{refused}");
+
+        run(&lax, "CREATE TEMP TABLE scratch (n INTEGER)").await;
+        run(&lax, "INSERT INTO scratch VALUES (1), (2)").await;
+        let rows = run(&lax, "SELECT count(*) FROM scratch").await;
+        assert_eq!(rows.rows, [[Value::Integer(2)]]);
+        let refused = fails(&other, "INSERT INTO scratch VALUES (3)").await;
+        assert!(refused.contains("no such table"), "{refused}");
+        drop((lax, other, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_that_reads_before_it_writes_stays_whole() {
+        let (db, dir) = database("deferred");
+        let writer = connection(&db);
+        let reader = connection(&db);
+        run(&writer, "BEGIN").await;
+        run(&writer, "SELECT count(*) FROM t").await;
+        run(&writer, "INSERT INTO t VALUES (1)").await;
+        run(&writer, "INSERT INTO t VALUES (2)").await;
+        let seen = run(&reader, "SELECT count(*) FROM t").await;
+        assert_eq!(
+            seen.rows,
+            [[Value::Integer(0)]],
+            "nothing is seen before COMMIT"
+        );
+        run(&writer, "ROLLBACK").await;
+        assert!(
+            lock(&writer).unwrap().turn.is_none(),
+            "ROLLBACK ends the turn"
+        );
+
+        run(&writer, "INSERT INTO t VALUES (3)").await;
+        let seen = run(&reader, "SELECT n FROM t").await;
+        assert_eq!(
+            seen.rows,
+            [[Value::Integer(3)]],
+            "the rolled back rows are gone"
+        );
+        drop((writer, reader, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_temporary_table_made_in_a_write_transaction_ends_with_it() {
+        let (db, dir) = database("writer-state");
+        let maker = connection(&db);
+        let next = connection(&db);
+        run(&maker, "BEGIN IMMEDIATE").await;
+        run(&maker, "CREATE TEMP TABLE scratch (n INTEGER)").await;
+        run(&maker, "INSERT INTO scratch VALUES (1)").await;
+        run(&maker, "INSERT INTO t SELECT n FROM scratch").await;
+        run(&maker, "COMMIT").await;
+
+        run(&next, "BEGIN IMMEDIATE").await;
+        assert!(
+            fails(&next, "SELECT n FROM scratch")
+                .await
+                .contains("no such table")
+        );
+        let rows = run(&next, "SELECT n FROM t").await;
+        assert_eq!(rows.rows, [[Value::Integer(1)]]);
+        run(&next, "COMMIT").await;
+        drop((maker, next, db));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -6,6 +6,7 @@
 //! (`crate::spin::checkpoint`).
 
 mod database;
+mod guest;
 
 use std::sync::{Arc, Mutex};
 
@@ -15,8 +16,9 @@ use wasmtime::component::{Access, Accessor, FutureReader, Resource, StreamReader
 use super::bindings::fermyon::spin::sqlite as v2;
 use super::bindings::spin::sqlite::sqlite as v3;
 use super::{Spin, SpinCtx, SpinView};
-use database::{Checkout, Rows, SqlError, SqlResult};
+use database::{Checkout, SqlError, SqlResult};
 pub use database::{SqlConn, SqlDatabase};
+use guest::Rows;
 
 /// A connection to `database`: the component must declare it, and the
 /// application configure it.
@@ -193,7 +195,7 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         self_: Resource<SqlConn>,
     ) -> wasmtime::Result<i64> {
         let checkout = checkout_of(host.get().table, &self_)?;
-        Ok(SqlConn::run_here(&checkout, |c| Ok(c.last_insert_rowid())).unwrap_or(0))
+        Ok(SqlConn::last_insert_rowid(&checkout))
     }
 
     async fn last_insert_rowid_async(
@@ -201,14 +203,12 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         self_: Resource<SqlConn>,
     ) -> wasmtime::Result<i64> {
         let checkout = v3_checkout(accessor, &self_)?;
-        Ok(SqlConn::run(checkout, |c| Ok(c.last_insert_rowid()))
-            .await?
-            .unwrap_or(0))
+        Ok(SqlConn::last_insert_rowid(&checkout))
     }
 
     fn changes(mut host: Access<'_, T, Self>, self_: Resource<SqlConn>) -> wasmtime::Result<u64> {
         let checkout = checkout_of(host.get().table, &self_)?;
-        Ok(SqlConn::run_here(&checkout, |c| Ok(c.changes())).unwrap_or(0))
+        Ok(SqlConn::changes(&checkout))
     }
 
     async fn changes_async(
@@ -216,9 +216,7 @@ impl<T> v3::HostConnectionWithStore<T> for Spin {
         self_: Resource<SqlConn>,
     ) -> wasmtime::Result<u64> {
         let checkout = v3_checkout(accessor, &self_)?;
-        Ok(SqlConn::run(checkout, |c| Ok(c.changes()))
-            .await?
-            .unwrap_or(0))
+        Ok(SqlConn::changes(&checkout))
     }
 }
 
