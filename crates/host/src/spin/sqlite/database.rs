@@ -17,9 +17,9 @@
 //! statements run on it. A SQLite connection drops its page cache whenever
 //! it finds another connection's commit, so a writer on a pooled connection
 //! would read every page it touches afresh; the writer connection sees only
-//! its own commits and keeps its pages (a fifth more signed hold checks a
-//! second). Other statements run on the guest's own connection, from a
-//! small pool, in parallel. A turn stays on the guest's own connection
+//! its own commits and keeps its pages (BENCHMARKS.md has what it gains).
+//! Other statements run on the guest's own connection, from a small pool,
+//! in parallel. A turn stays on the guest's own connection
 //! where the writer connection would not find what the guest left there:
 //! when the guest began a transaction before its first write (`BEGIN`,
 //! then an `INSERT`), and once it has changed its connection's settings,
@@ -27,12 +27,12 @@
 //! guest could notice from a connection of its own: such state made inside
 //! a transaction on the writer connection lasts until the transaction ends
 //! (the writer connection is then replaced, so no other guest finds it).
-//! `last_insert_rowid` and `changes` are the guest's own, whichever
-//! connection ran its statements.
 //!
 //! This module is the databases themselves (the pool, writer turns and
-//! statements); `crate::spin::checkpoint` keeps their WAL short, and
-//! `mod.rs` is the interfaces over them.
+//! where statements run); `guest` keeps what SQLite reports of a
+//! connection (`last_insert_rowid`, `changes`) the guest's own, whichever
+//! connection ran its statements; `crate::spin::checkpoint` keeps the WAL
+//! short, and `mod.rs` is the interfaces over them.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,9 +1,9 @@
 //! SQLite databases: `spin:sqlite@3.1.0` (spin-sdk 5+) and
 //! `fermyon:spin/sqlite@2.0.0` (older SDKs). A database is a label the
 //! component declares (anything else is `access-denied`); each `connection`
-//! it opens is a real SQLite connection of its own, and writers take turns
-//! (`database`); the WAL is kept short in the background
-//! (`crate::spin::checkpoint`).
+//! it opens behaves as a SQLite connection of its own, and writers take
+//! turns on the database's writer connection (`database`, `guest`); the WAL
+//! is kept short in the background (`crate::spin::checkpoint`).
 
 mod database;
 mod guest;
