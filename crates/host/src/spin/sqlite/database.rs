@@ -19,14 +19,15 @@
 //! would read every page it touches afresh; the writer connection sees only
 //! its own commits and keeps its pages (BENCHMARKS.md has what it gains).
 //! Other statements run on the guest's own connection, from a small pool,
-//! in parallel. A turn stays on the guest's own connection
-//! where the writer connection would not find what the guest left there:
-//! when the guest began a transaction before its first write (`BEGIN`,
-//! then an `INSERT`), and once it has changed its connection's settings,
-//! attached a database or made a temporary object. The one difference a
-//! guest could notice from a connection of its own: such state made inside
-//! a transaction on the writer connection lasts until the transaction ends
-//! (the writer connection is then replaced, so no other guest finds it).
+//! in parallel (one returned in the middle of a transaction is rolled back
+//! first). A turn stays on the guest's own connection where the writer
+//! connection would not find what the guest left there: when the guest
+//! began a transaction before its first write (`BEGIN`, then an `INSERT`),
+//! and once it has changed its connection's settings, attached a database
+//! or made a temporary object. The one difference a guest could notice
+//! from a connection of its own: such state made inside a transaction on
+//! the writer connection lasts until the transaction ends (the writer
+//! connection is then replaced, so no other guest finds it).
 //!
 //! This module is the databases themselves (the pool, writer turns and
 //! where statements run); `guest` keeps what SQLite reports of a
