@@ -130,7 +130,8 @@ fn a_wasip3_instance_serves_requests_side_by_side_unless_told_not_to() {
     // Sleepers keep instances busy waiting; an instance waiting on all of
     // its requests takes another (up to 16, as in Spin). On a loaded
     // machine a request may still land on a fresh instance when it arrives
-    // while the others are between two waits, so a few echoes are tried.
+    // before a sleeper's instance has been polled into its wait, so echoes
+    // are tried a tenth of a second apart while the sleepers sleep.
     let sleepers: Vec<_> = (0..2)
         .map(|_| {
             let client = app.client();
@@ -142,9 +143,13 @@ fn a_wasip3_instance_serves_requests_side_by_side_unless_told_not_to() {
             sleeper
         })
         .collect();
-    let joined = (0..5).any(|_| {
+    let joined = (0..30).any(|_| {
         let in_flight = app.get("/probe/echo").json()["in_flight"].as_u64();
-        in_flight.is_some_and(|count| count >= 2)
+        let beside_a_sleeper = in_flight.is_some_and(|count| count >= 2);
+        if !beside_a_sleeper {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        beside_a_sleeper
     });
     assert!(joined, "no echo ran beside a sleeper in its instance");
     for sleeper in sleepers {
