@@ -613,11 +613,8 @@ pub(super) mod tests {
         run(&maker, "COMMIT").await;
 
         run(&next, "BEGIN IMMEDIATE").await;
-        assert!(
-            fails(&next, "SELECT n FROM scratch")
-                .await
-                .contains("no such table")
-        );
+        let refused = fails(&next, "SELECT n FROM scratch").await;
+        assert!(refused.contains("no such table"), "{refused}");
         let rows = run(&next, "SELECT n FROM t").await;
         assert_eq!(rows.rows, [[Value::Integer(1)]]);
         run(&next, "COMMIT").await;
