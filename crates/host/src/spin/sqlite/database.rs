@@ -45,7 +45,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode};
 
-use super::guest::{GuestConn, Reported, Rows, leaves_state, may_leave_state};
+use super::guest::{GuestConn, Reported, Rows, keywords, leaves_state, may_leave_state};
 use crate::spin::blocking;
 use crate::spin::checkpoint::{Checkpointed, start_checkpointer};
 
@@ -293,9 +293,7 @@ impl Checkout {
 /// Whether `sql` writes, or begins a transaction that takes the write lock
 /// at once (`BEGIN IMMEDIATE` / `EXCLUSIVE`).
 fn writes(conn: &Connection, sql: &str) -> SqlResult<bool> {
-    let mut words = sql
-        .split_whitespace()
-        .map(|word| word.trim_end_matches(';').to_ascii_uppercase());
+    let mut words = keywords(sql);
     if words.next().as_deref() == Some("BEGIN") {
         return Ok(matches!(
             words.next().as_deref(),
@@ -429,6 +427,7 @@ pub(super) mod tests {
         for sql in [
             "BEGIN IMMEDIATE",
             "begin exclusive;",
+            "-- a note\nBEGIN /* why */ IMMEDIATE",
             "INSERT INTO t VALUES (1)",
             "DELETE FROM t",
         ] {

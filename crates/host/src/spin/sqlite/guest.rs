@@ -161,6 +161,26 @@ pub(super) fn leaves_state(conn: &Connection, sql: &str) -> bool {
 
 /// The statement's first keyword, upper-case, after any comments.
 fn first_keyword(sql: &str) -> String {
+    keywords(sql).next().unwrap_or_default()
+}
+
+/// The statement's leading keywords, upper-case, with the comments and
+/// whitespace around them skipped; they end at the first thing that is not
+/// a word (`;`, `(`, a quote, a digit).
+pub(super) fn keywords(sql: &str) -> impl Iterator<Item = String> + '_ {
+    let mut rest = sql;
+    std::iter::from_fn(move || {
+        rest = skip_comments(rest);
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        rest = after;
+        (!word.is_empty()).then(|| word.to_ascii_uppercase())
+    })
+}
+
+fn skip_comments(sql: &str) -> &str {
     let mut rest = sql.trim_start();
     loop {
         if let Some(comment) = rest.strip_prefix("--") {
@@ -168,14 +188,10 @@ fn first_keyword(sql: &str) -> String {
         } else if let Some(comment) = rest.strip_prefix("/*") {
             rest = comment.split_once("*/").map_or("", |(_, after)| after);
         } else {
-            break;
+            return rest;
         }
         rest = rest.trim_start();
     }
-    rest.chars()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_ascii_uppercase()
 }
 
 #[cfg(test)]
@@ -237,5 +253,17 @@ mod tests {
         ] {
             assert_eq!(first_keyword(sql), keyword, "{sql}");
         }
+    }
+
+    #[test]
+    fn leading_keywords_skip_comments_between_words() {
+        let words = |sql| keywords(sql).collect::<Vec<_>>();
+        assert_eq!(
+            words("-- a note\nbegin /* why */ immediate;"),
+            ["BEGIN", "IMMEDIATE"]
+        );
+        assert_eq!(words("BEGIN;"), ["BEGIN"]);
+        assert_eq!(words("SELECT 1"), ["SELECT"]);
+        assert_eq!(words("  "), Vec::<String>::new());
     }
 }
