@@ -170,13 +170,19 @@ impl Book {
             (&self.db, "sqlite_db.db"),
             (&self.kv, "sqlite_key_value.db"),
         ] {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(state_dir.join(format!("{name}{suffix}")));
-            }
+            remove_database(&state_dir.join(name));
             std::fs::copy(from, state_dir.join(name))
                 .with_context(|| format!("copying the book into {}", state_dir.display()))?;
         }
         Ok(())
+    }
+}
+
+/// Deletes a SQLite database with its WAL and shared-memory files, those
+/// of them that exist.
+pub fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
 
@@ -186,9 +192,7 @@ pub fn seed(dir: &Path) -> Result<(Book, Seeded)> {
         db: dir.join("book.db"),
         kv: dir.join("book-kv.db"),
     };
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", book.db.display()));
-    }
+    remove_database(&book.db);
     let started = Instant::now();
     let db = NativeDb::open(&book.db).map_err(anyhow::Error::from)?;
     block(schema::migrate(&db)).context("migrating the book's schema")?;

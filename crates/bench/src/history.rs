@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use ledger::db::native::NativeDb;
 use ledger::{Database, Value, params};
 
-use crate::book::Dice;
+use crate::book::{self, Dice};
 
 /// Webhook messages the ERP sends in a day.
 pub const WEBHOOKS_PER_DAY: usize = 1_000;
@@ -47,9 +47,7 @@ pub struct History {
 /// Writes a year of claims up to `now` into the ledger at `db` and their
 /// answers into a new key-value file at `kv_path`.
 pub fn seed(db: &NativeDb, kv_path: &Path, now: DateTime<Utc>) -> Result<History> {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", kv_path.display()));
-    }
+    book::remove_database(kv_path);
     let kv = NativeDb::open(kv_path).map_err(anyhow::Error::from)?;
     run(&kv, KV_TABLE, vec![])?;
     // Keys arrive in no order: keep the tables' pages in memory meanwhile.

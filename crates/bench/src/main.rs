@@ -283,9 +283,7 @@ fn native_checks(bench: &Bench) -> Result<native::NativeRun> {
     std::fs::copy(&bench.book.db, &native_db)?;
     let native = native::run(&native_db, bench.seconds);
     // Deleted before the next part, as a host's state is (`Host`'s drop).
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", native_db.display()));
-    }
+    book::remove_database(&native_db);
     let native = native?;
     println!(
         "native: {:.0} checks/s ({} released, {} held), p50 {}, p99 {}, p99.9 {}",
