@@ -36,7 +36,7 @@
 //! short, and `mod.rs` is the interfaces over them.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +64,8 @@ pub struct SqlDatabase {
     writer: Arc<tokio::sync::Mutex<GuestConn>>,
     /// Writer turns ended so far: the checkpointer's cue.
     writes: AtomicU64,
+    /// Writers waiting for the turn.
+    waiting_writers: AtomicUsize,
 }
 
 /// A turn as the database's writer, holding the writer connection.
@@ -124,6 +126,7 @@ impl SqlDatabase {
                 idle: Mutex::new(vec![]),
                 writer: Arc::new(tokio::sync::Mutex::new(connect_writer(path)?)),
                 writes: AtomicU64::new(0),
+                waiting_writers: AtomicUsize::new(0),
             });
             start_checkpointer(&db)?;
             Ok(db)
@@ -242,17 +245,15 @@ impl Drop for Checkout {
 }
 
 impl Checkout {
-    /// The writer turn to wait for before `sql` runs on this connection:
-    /// none when the connection has it already or the statement only reads.
-    fn writer_to_wait_for(
-        &self,
-        sql: &str,
-    ) -> SqlResult<Option<Arc<tokio::sync::Mutex<GuestConn>>>> {
+    /// The database whose writer turn to wait for before `sql` runs on
+    /// this connection: none when the connection has the turn already or
+    /// the statement only reads.
+    fn turn_to_wait_for(&self, sql: &str) -> SqlResult<Option<Arc<SqlDatabase>>> {
         let conn = self.conn.as_ref().ok_or(SqlError::InvalidConnection)?;
         if self.turn.is_some() || !writes(conn, sql)? {
             return Ok(None);
         }
-        Ok(Some(self.db.writer.clone()))
+        Ok(Some(self.db.clone()))
     }
 
     /// Runs one statement, beginning a turn with `writer` (if given) that
@@ -288,6 +289,21 @@ impl Checkout {
         }
         Ok(result?)
     }
+
+    /// [`Checkout::execute`] for a connection with a writer turn, or given
+    /// one; also says whether the statement ended the turn while another
+    /// writer waited for it.
+    fn execute_in_turn(
+        &mut self,
+        writer: Option<WriterTurn>,
+        sql: &str,
+        parameters: Vec<Value>,
+    ) -> (SqlResult<Rows>, bool) {
+        let result = self.execute(writer, sql, parameters);
+        let handed_over =
+            self.turn.is_none() && self.db.waiting_writers.load(Ordering::Relaxed) > 0;
+        (result, handed_over)
+    }
 }
 
 /// Whether `sql` writes, or begins a transaction that takes the write lock
@@ -303,12 +319,32 @@ fn writes(conn: &Connection, sql: &str) -> SqlResult<bool> {
     Ok(!conn.prepare_cached(sql)?.readonly())
 }
 
-/// Waits for the writer turn; after the busy timeout, goes on without it
-/// (SQLite's own busy handling then decides, as it would for another process).
-async fn take_turn(writer: Arc<tokio::sync::Mutex<GuestConn>>) -> Option<WriterTurn> {
-    tokio::time::timeout(BUSY_TIMEOUT, writer.lock_owned())
-        .await
-        .ok()
+impl SqlDatabase {
+    /// Waits for the writer turn; after the busy timeout, goes on without
+    /// it (SQLite's own busy handling then decides, as it would for another
+    /// process).
+    async fn take_turn(&self) -> Option<WriterTurn> {
+        let _waiting = Waiting::count(&self.waiting_writers);
+        tokio::time::timeout(BUSY_TIMEOUT, self.writer.clone().lock_owned())
+            .await
+            .ok()
+    }
+}
+
+/// One more writer waiting for the turn, until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl SqlConn {
@@ -317,32 +353,55 @@ impl SqlConn {
     /// here: every other writer waits for it, so its statements must not
     /// queue for a thread, and they never wait for a lock. Other statements
     /// (reads, mostly) run off the executor: a report's query takes a while.
+    ///
+    /// A statement that hands the turn to a waiting writer then yields.
+    /// Ending the turn woke that writer on this thread, and tokio runs a
+    /// task woken that way on the same thread only once the running task
+    /// gives the thread up, which the guest would do only after it had
+    /// answered its request. Meanwhile the turn, which every writer needs,
+    /// would stand idle.
     pub(super) async fn execute(
         checkout: Arc<Mutex<Checkout>>,
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<SqlResult<Rows>> {
-        let writer = {
+        let (result, handed_over) = Self::run(checkout, statement, parameters).await?;
+        if handed_over {
+            tokio::task::yield_now().await;
+        }
+        Ok(result)
+    }
+
+    /// [`SqlConn::execute`] up to the yield; also says whether the
+    /// statement handed the writer turn over.
+    async fn run(
+        checkout: Arc<Mutex<Checkout>>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<(SqlResult<Rows>, bool)> {
+        let to_wait_for = {
             let mut c = match lock(&checkout) {
                 Ok(c) => c,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Ok((Err(e), false)),
             };
             if c.turn.is_some() {
-                return Ok(c.execute(None, &statement, parameters));
+                return Ok(c.execute_in_turn(None, &statement, parameters));
             }
-            match c.writer_to_wait_for(&statement) {
-                Ok(writer) => writer,
-                Err(e) => return Ok(Err(e)),
+            match c.turn_to_wait_for(&statement) {
+                Ok(db) => db,
+                Err(e) => return Ok((Err(e), false)),
             }
         };
-        if let Some(writer) = writer
-            && let Some(turn) = take_turn(writer).await
+        if let Some(db) = to_wait_for
+            && let Some(turn) = db.take_turn().await
         {
-            return Ok(
-                lock(&checkout).and_then(|mut c| c.execute(Some(turn), &statement, parameters))
-            );
+            return Ok(match lock(&checkout) {
+                Ok(mut c) => c.execute_in_turn(Some(turn), &statement, parameters),
+                Err(e) => (Err(e), false),
+            });
         }
-        blocking(move || lock(&checkout)?.execute(None, &statement, parameters)).await
+        let result = blocking(move || lock(&checkout)?.execute(None, &statement, parameters));
+        Ok((result.await?, false))
     }
 
     /// The same for the interface's synchronous `execute`: on the current
@@ -352,16 +411,16 @@ impl SqlConn {
         statement: &str,
         parameters: Vec<Value>,
     ) -> SqlResult<Rows> {
-        let writer = {
+        let to_wait_for = {
             let mut c = lock(checkout)?;
             if c.turn.is_some() {
                 return c.execute(None, statement, parameters);
             }
-            c.writer_to_wait_for(statement)?
+            c.turn_to_wait_for(statement)?
         };
         tokio::task::block_in_place(|| {
-            let turn = writer
-                .and_then(|writer| tokio::runtime::Handle::current().block_on(take_turn(writer)));
+            let turn = to_wait_for
+                .and_then(|db| tokio::runtime::Handle::current().block_on(db.take_turn()));
             lock(checkout)?.execute(turn, statement, parameters)
         })
     }
@@ -481,6 +540,38 @@ pub(super) mod tests {
         assert!(lock(&second).unwrap().turn.is_none());
         assert_eq!(db.writes.load(Ordering::Relaxed), 2);
         drop((first, second, reader, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// On one thread, as when the next writer was woken on the committing
+    /// request's thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_next_writer_goes_on_before_the_one_that_committed() {
+        let (db, dir) = database("handover");
+        let first = connection(&db);
+        let second = connection(&db);
+        let order = Arc::new(Mutex::new(vec![]));
+        run(&first, "BEGIN IMMEDIATE").await;
+        let waiting = tokio::spawn({
+            let (second, order) = (second.clone(), order.clone());
+            async move {
+                run(&second, "BEGIN IMMEDIATE").await;
+                order.lock().unwrap().push("the next writer began");
+                run(&second, "COMMIT").await;
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "the next writer waits");
+
+        run(&first, "COMMIT").await;
+        order.lock().unwrap().push("the first writer went on");
+        waiting.await.unwrap();
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["the next writer began", "the first writer went on"]
+        );
+        assert_eq!(db.waiting_writers.load(Ordering::Relaxed), 0);
+        drop((first, second, db));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
