@@ -331,7 +331,8 @@ impl SqlDatabase {
     }
 }
 
-/// One more writer waiting for the turn, until dropped.
+/// One more writer waiting for the turn, until dropped: also when the
+/// wait times out or the request waiting is cancelled.
 struct Waiting<'a>(&'a AtomicUsize);
 
 impl<'a> Waiting<'a> {
