@@ -576,6 +576,40 @@ pub(super) mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A writer that stopped waiting (its request cancelled) is no longer
+    /// one to make way for.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_writer_nobody_waits_for_goes_on_after_committing() {
+        let (db, dir) = database("no-handover");
+        let first = connection(&db);
+        let gave_up = connection(&db);
+        run(&first, "BEGIN IMMEDIATE").await;
+        let cancelled = tokio::spawn({
+            let gave_up = gave_up.clone();
+            async move {
+                run(&gave_up, "BEGIN IMMEDIATE").await;
+            }
+        });
+        tokio::task::yield_now().await;
+        cancelled.abort();
+        assert!(cancelled.await.unwrap_err().is_cancelled());
+
+        let order = Arc::new(Mutex::new(vec![]));
+        let other = tokio::spawn({
+            let order = order.clone();
+            async move { order.lock().unwrap().push("another task ran") }
+        });
+        run(&first, "COMMIT").await;
+        order.lock().unwrap().push("the writer went on");
+        other.await.unwrap();
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["the writer went on", "another task ran"]
+        );
+        drop((first, gave_up, db));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_connection_returned_mid_transaction_gives_up_its_turn() {
         let (db, dir) = database("abandoned");
