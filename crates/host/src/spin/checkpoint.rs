@@ -94,9 +94,9 @@ fn catch_up(conn: &Connection, db: &dyn Checkpointed, restart_pages: i64) -> any
             break;
         }
     }
-    let mut stopped = Ok(wal);
-    db.with_writers_stopped(&mut || stopped = checkpoint(conn));
-    Ok(stopped.map(drop)?)
+    let mut stopped = Ok(());
+    db.with_writers_stopped(&mut || stopped = checkpoint(conn).map(drop));
+    Ok(stopped?)
 }
 
 fn sync_database_file(conn: &Connection) -> anyhow::Result<()> {
