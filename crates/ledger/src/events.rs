@@ -248,22 +248,24 @@ pub async fn record_outcomes(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let now = timestamp(now);
-    let delivered: Vec<String> = outcomes
+    let delivered: Vec<i64> = outcomes
         .iter()
         .filter(|(_, outcome)| *outcome == Outcome::Delivered)
-        .map(|(pushed, _)| pushed.sequence.to_string())
+        .map(|(pushed, _)| pushed.sequence)
         .collect();
     transaction(db, async |db| {
         if !delivered.is_empty() {
-            // Sequence numbers are integers we read: safe to write out.
-            let sql = format!(
+            db.execute(
                 "UPDATE events SET push_status = 'delivered', attempts = attempts + 1,
                      first_attempt_at = COALESCE(first_attempt_at, ?1), last_attempt_at = ?1,
                      next_attempt_at = NULL, delivered_at = ?1
-                 WHERE seq IN ({})",
-                delivered.join(", ")
-            );
-            db.execute(&sql, params![now.as_str()]).await?;
+                 WHERE seq IN (SELECT value FROM json_each(?2))",
+                params![
+                    now.as_str(),
+                    serde_json::to_string(&delivered).expect("numbers serialise")
+                ],
+            )
+            .await?;
         }
         for (pushed, outcome) in outcomes {
             let Outcome::Failed { error, retry_at } = outcome else {
