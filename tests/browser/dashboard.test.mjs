@@ -88,3 +88,42 @@ test("the dashboard shows the book's figures, each chart with its table, with no
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the aging report draws its first 100 customers, and the rest on request", async () => {
+  // A book of its own with more customers owing than the table draws at first.
+  const big = await startApp();
+  try {
+    const api = apiClient(big.baseUrl);
+    const ids = Array.from({ length: 120 }, (_, n) => `A-${String(n).padStart(3, "0")}`);
+    for (let i = 0; i < ids.length; i += 20) {
+      await Promise.all(
+        ids.slice(i, i + 20).map(async (id) => {
+          const customer = { name: `Owing ${id}`, currency: "USD", credit_limit: "5000.00", payment_terms_days: 30 };
+          await expectOk(await api(MANAGER, "PUT", `/customers/${id}`, customer), `PUT ${id}`);
+          const invoice = { customer_id: id, issued_on: isoDate(-40), due_on: isoDate(-10), amount: "100.00", currency: "USD" };
+          await expectOk(await api(MANAGER, "PUT", `/invoices/INV-${id}`, invoice), `PUT INV-${id}`);
+        }),
+      );
+    }
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${big.baseUrl}/`);
+    await page.getByLabel("Bearer token").fill(MANAGER);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Limits & reports" }).click();
+
+    const aging = page.getByRole("region", { name: "Aging report" });
+    const rows = aging.getByRole("table", { name: "Aging by customer" }).locator("tbody tr");
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 100);
+    assert.match(await aging.innerText(), /Showing the first 100 of 120 customers; the CSV has them all\./);
+    await aging.getByRole("button", { name: "Show all 120" }).click();
+    assert.equal(await rows.count(), 120);
+    assert.match(await rows.last().innerText(), /Owing A-119/);
+    assert.equal(await aging.getByRole("button", { name: "Show all 120" }).count(), 0);
+    await context.close();
+  } finally {
+    await big.stop();
+  }
+});

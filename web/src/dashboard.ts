@@ -99,8 +99,8 @@ function tiles(d: Dashboard): HTMLElement {
       "dl",
       { class: "figures" },
       tile("Held orders", grouped(String(d.held_orders))),
-      tile("Disputes breaching SLA", String(d.disputes_breaching_sla), undefined, d.disputes_breaching_sla > 0 ? "bad" : ""),
-      tile("Pending limit requests", String(d.pending_limit_requests)),
+      tile("Disputes breaching SLA", grouped(String(d.disputes_breaching_sla)), undefined, d.disputes_breaching_sla > 0 ? "bad" : ""),
+      tile("Pending limit requests", grouped(String(d.pending_limit_requests))),
       tile(
         "Oldest held order",
         oldest ? oldest.order_id : "none",

@@ -390,42 +390,61 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void releases?.load();
 }
 
+/** Customers the aging table shows at first: a large book has thousands,
+ * and drawing them all kept the page (and its dashboard) from showing for
+ * seconds. The rest come on request; the CSV has them all. */
+const AGING_ROWS_SHOWN = 100;
+
 function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
   if (customers.length === 0) return null;
-  return h(
-    "div",
-    { class: "table-wrap" },
+  const body = h("tbody", {}, customers.slice(0, AGING_ROWS_SHOWN).map(agingRow));
+  const table = h(
+    "table",
+    {},
+    h("caption", {}, "Aging by customer"),
     h(
-      "table",
+      "thead",
       {},
-      h("caption", {}, "Aging by customer"),
       h(
-        "thead",
+        "tr",
         {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col" }, "Customer"),
-          h("th", { scope: "col" }, "Currency"),
-          AGING_BUCKETS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
-          h("th", { scope: "col", class: "num" }, "Total"),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        customers.map((c) =>
-          h(
-            "tr",
-            {},
-            h("th", { scope: "row" }, h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id)),
-            h("td", {}, c.currency),
-            AGING_BUCKETS.map(([key]) => h("td", { class: "num" }, grouped(agingOf(c)[key]))),
-            h("td", { class: "num" }, grouped(agingOf(c).total)),
-          ),
-        ),
+        h("th", { scope: "col" }, "Customer"),
+        h("th", { scope: "col" }, "Currency"),
+        AGING_BUCKETS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+        h("th", { scope: "col", class: "num" }, "Total"),
       ),
     ),
+    body,
+  );
+  if (customers.length <= AGING_ROWS_SHOWN) return h("div", { class: "table-wrap" }, table);
+  const all = grouped(String(customers.length));
+  const more = h(
+    "p",
+    { class: "muted" },
+    `Showing the first ${AGING_ROWS_SHOWN} of ${all} customers; the CSV has them all. `,
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          body.append(...customers.slice(AGING_ROWS_SHOWN).map(agingRow));
+          more.remove();
+        },
+      },
+      `Show all ${all}`,
+    ),
+  );
+  return h("div", {}, h("div", { class: "table-wrap" }, table), more);
+}
+
+function agingRow(c: AgingReport["customers"][number]): HTMLElement {
+  return h(
+    "tr",
+    {},
+    h("th", { scope: "row" }, h("a", { href: `#/customer/${seg(c.customer_id)}` }, c.customer_name || c.customer_id)),
+    h("td", {}, c.currency),
+    AGING_BUCKETS.map(([key]) => h("td", { class: "num" }, grouped(agingOf(c)[key]))),
+    h("td", { class: "num" }, grouped(agingOf(c).total)),
   );
 }
 
