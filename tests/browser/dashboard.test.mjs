@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { MANAGER, ASSOCIATE, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { MANAGER, ASSOCIATE, apiClient, expectOk, isoDate, launchBrowser, newTab, signIn, startApp } from "./harness.mjs";
 
 let app;
 let browser;
@@ -105,12 +105,8 @@ test("the aging report draws its first 100 customers, and the rest on request", 
         }),
       );
     }
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${big.baseUrl}/`);
-    await page.getByLabel("Bearer token").fill(MANAGER);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    const { context, page, errors } = await newTab(browser, { timeout: 20_000 });
+    await signIn(page, big.baseUrl, MANAGER);
     await page.getByRole("link", { name: "Limits & reports" }).click();
 
     const aging = page.getByRole("region", { name: "Aging report" });
@@ -122,6 +118,7 @@ test("the aging report draws its first 100 customers, and the rest on request", 
     assert.equal(await rows.count(), 120);
     assert.match(await rows.last().innerText(), /Owing A-119/);
     assert.equal(await aging.getByRole("button", { name: "Show all 120" }).count(), 0);
+    assert.deepEqual(errors, []);
     await context.close();
   } finally {
     await big.stop();
