@@ -73,7 +73,7 @@ CHECKS = ",".join(
     ]
 )
 
-# Bounded so the run takes under a minute on two cores; fixed seed so a
+# Bounded so the run takes about two minutes on two cores; fixed seed so a
 # failure seen in CI can be reproduced.
 MAX_EXAMPLES = 100
 SEED = 20251125
