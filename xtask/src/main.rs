@@ -82,6 +82,11 @@ fn run(task: Task) -> Result<()> {
         Task::Bench { bench_args } => {
             build_app(&root)?;
             build_fixtures(&root)?;
+            if Path::new(CHROMIUM).exists() {
+                // The dashboard's page is timed in Chromium with the
+                // browser tests' playwright-core.
+                npm_install(&root.join("tests/browser"))?;
+            }
             bench(&root, &bench_args)
         }
     }

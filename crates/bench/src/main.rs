@@ -372,7 +372,7 @@ fn reading(bench: &Bench, parts: &[Part]) -> Result<Reads> {
         reads.queue = pages::queue(&bench.wrk, host.addr, TOKEN, connections, duration)?;
     }
     if parts.contains(&Part::Dashboard) {
-        let d = pages::dashboard(host.addr, TOKEN, book::AS_OF, DASHBOARD_LOADS)?;
+        let mut d = pages::dashboard(host.addr, TOKEN, book::AS_OF, DASHBOARD_LOADS)?;
         println!(
             "dashboard: {} loads, p50 {}, slowest {} (tiles p50 {}, trend p50 {})",
             d.count,
@@ -381,6 +381,18 @@ fn reading(bench: &Bench, parts: &[Part]) -> Result<Reads> {
             stats::ms(d.dashboard.p50),
             stats::ms(d.trend.p50)
         );
+        d.page = pages::dashboard_page(&host.base_url(), TOKEN, book::AS_OF, DASHBOARD_LOADS)?;
+        match &d.page {
+            Some(page) => println!(
+                "dashboard page in Chromium: {} loads, tiles p50 {}, slowest {}; {} requests answered p50 {}",
+                page.count,
+                stats::ms(page.tiles.p50),
+                stats::ms(page.tiles.p999),
+                page.requests,
+                stats::ms(page.answered.p50)
+            ),
+            None => println!("dashboard page: not timed (no Chromium at /usr/bin/chromium)"),
+        }
         reads.dashboard = Some(d);
     }
     if parts.contains(&Part::Search) {

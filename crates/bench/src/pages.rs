@@ -1,13 +1,17 @@
 //! What people read at volume, through the host: the held queue with the
 //! totals of every match (`GET /orders/queue`, as the web workspace asks
 //! for it, under a few filters and sorts), the manager's dashboard as the
-//! page loads it (its two requests at once), and customer search
-//! (`GET /customers?q=`) as an associate on the phone types.
+//! page loads it (its two requests at once, and the whole page in
+//! Chromium), and customer search (`GET /customers?q=`) as an associate on
+//! the phone types.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use serde::Deserialize;
 
 use crate::host;
 use crate::load::{LoadRun, Wrk};
@@ -207,6 +211,20 @@ pub struct DashboardRun {
     pub count: usize,
     /// Days in the trend's answer.
     pub trend_days: usize,
+    /// The page the manager opens, in Chromium (`None` without Chromium).
+    pub page: Option<PageRun>,
+}
+
+/// "Limits & reports" opened in Chromium, from the click on its link.
+#[cfg_attr(test, derive(Default))]
+pub struct PageRun {
+    /// Until the dashboard's tiles are on screen.
+    pub tiles: Latencies,
+    /// Until the last of the page's requests has answered.
+    pub answered: Latencies,
+    pub count: usize,
+    /// Requests the page makes as it opens.
+    pub requests: usize,
 }
 
 /// Loads the dashboard `count` times (after two loads not counted), as
@@ -245,7 +263,75 @@ pub fn dashboard(addr: SocketAddr, token: &str, as_of: &str, count: usize) -> Re
         trend: Latencies::from_durations(trend_times),
         count,
         trend_days,
+        page: None,
     })
+}
+
+/// Debian's Chromium, as the browser tests drive it.
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Opens the page in Chromium and prints a line of JSON per load.
+const PAGE_TIMER: &str = "tests/browser/time-dashboard.mjs";
+
+/// Opens "Limits & reports" `count` times in Chromium, signed in with
+/// `token`, the page's clock at `as_of` (tests/browser/time-dashboard.mjs).
+/// `None` when there is no Chromium to open it in.
+pub fn dashboard_page(
+    base_url: &str,
+    token: &str,
+    as_of: &str,
+    count: usize,
+) -> Result<Option<PageRun>> {
+    if !Path::new(CHROMIUM).exists() {
+        return Ok(None);
+    }
+    let output = Command::new("node")
+        .args([PAGE_TIMER, base_url, token, as_of, &count.to_string()])
+        .output()
+        .with_context(|| format!("cannot run node {PAGE_TIMER}"))?;
+    ensure!(
+        output.status.success(),
+        "node {PAGE_TIMER} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let loads = page_loads(&String::from_utf8_lossy(&output.stdout))?;
+    ensure!(
+        loads.len() == count,
+        "{PAGE_TIMER} timed {} loads, not {count}",
+        loads.len()
+    );
+    Ok(Some(PageRun {
+        tiles: Latencies::from_durations(loads.iter().map(|l| l.tiles()).collect()),
+        answered: Latencies::from_durations(loads.iter().map(|l| l.answered()).collect()),
+        count,
+        requests: loads.iter().map(|l| l.requests).max().unwrap_or(0),
+    }))
+}
+
+/// One load, as the page timer prints it.
+#[derive(Deserialize)]
+struct PageLoad {
+    tiles_ms: f64,
+    answered_ms: f64,
+    requests: usize,
+}
+
+impl PageLoad {
+    fn tiles(&self) -> Duration {
+        Duration::from_secs_f64(self.tiles_ms / 1000.0)
+    }
+
+    fn answered(&self) -> Duration {
+        Duration::from_secs_f64(self.answered_ms / 1000.0)
+    }
+}
+
+fn page_loads(printed: &str) -> Result<Vec<PageLoad>> {
+    printed
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).with_context(|| format!("not a page load: {line}")))
+        .collect()
 }
 
 fn timed_get(addr: SocketAddr, token: &str, path: &str) -> Result<Duration> {
