@@ -81,16 +81,16 @@ pub struct AgingReport {
     pub totals: Vec<CurrencyAging>,
 }
 
-/// Receivables open as of `?1`, summed per customer and due date. What was
-/// open on a past date is what is open now plus what was paid or credited
-/// after it (every write keeps `open_minor` = amount − paid − credited), so
-/// the invoices issued by then contribute their open balance — read from the
-/// covering index of open invoices — and the payments and credits dated
-/// after it are added back; the settled rest of the book is never read.
-/// (Invoices issued later contribute 0 through a `CASE`: as a `WHERE` term
-/// the issue date would tempt SQLite into its range index, which spans
-/// the whole book.)
-const RECEIVABLES_AS_OF: &str = "
+/// What each invoice contributes to the receivables open as of `?1`. What
+/// was open on a past date is what is open now plus what was paid or
+/// credited after it (every write keeps `open_minor` = amount − paid −
+/// credited), so the invoices issued by then contribute their open balance
+/// — read from the covering index of open invoices — and the payments and
+/// credits dated after it are added back; the settled rest of the book is
+/// never read. (Invoices issued later contribute 0 through a `CASE`: as a
+/// `WHERE` term the issue date would tempt SQLite into its range index,
+/// which spans the whole book.) No contribution is negative.
+const CONTRIBUTIONS_AS_OF: &str = "
     WITH contributions(customer_id, due_on, amount) AS (
         SELECT customer_id, due_on, CASE WHEN issued_on <= ?1 THEN open_minor ELSE 0 END
           FROM invoices WHERE open_minor > 0
@@ -102,11 +102,7 @@ const RECEIVABLES_AS_OF: &str = "
         SELECT i.customer_id, i.due_on, r.amount_minor
           FROM credits r JOIN invoices i ON i.id = r.invoice_id
          WHERE r.credited_on > ?1 AND i.issued_on <= ?1
-    )
-    SELECT k.customer_id, c.name, c.currency, k.due_on, {open}
-    FROM contributions k JOIN customers c ON c.id = k.customer_id
-    GROUP BY c.currency, k.customer_id, k.due_on
-    ORDER BY c.currency, k.customer_id, k.due_on";
+    )";
 
 /// What one customer had open on one due date, summed exactly.
 struct Receivable {
@@ -134,8 +130,16 @@ impl Record for Receivable {
 /// Receivables as they stood at the end of `as_of`, per customer (those
 /// with something open) and per currency.
 pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, DbError> {
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| RECEIVABLES_AS_OF.replace("{open}", &exact_sum("k.amount", "open")));
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{CONTRIBUTIONS_AS_OF}
+             SELECT k.customer_id, c.name, c.currency, k.due_on, {}
+             FROM contributions k JOIN customers c ON c.id = k.customer_id
+             GROUP BY c.currency, k.customer_id, k.due_on
+             ORDER BY c.currency, k.customer_id, k.due_on",
+            exact_sum("k.amount", "open")
+        )
+    });
     let rows: Vec<Receivable> = db.records(&SQL, params![as_of]).await?;
     let mut customers: Vec<CustomerAging> = vec![];
     for row in rows {
@@ -163,6 +167,74 @@ pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, 
         customers,
         totals,
     })
+}
+
+/// The totals of [`aging`] alone: the same figures, read without a row
+/// per customer and due date (on a large book, tens of thousands), for
+/// the dashboard and the KPIs, which need no more.
+pub async fn aging_totals(
+    db: &impl Database,
+    as_of: NaiveDate,
+) -> Result<Vec<CurrencyAging>, DbError> {
+    // A customer owes as of the date when anything of theirs contributes:
+    // no contribution is negative, so none cancels another out.
+    static OWING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{CONTRIBUTIONS_AS_OF}
+             SELECT c.currency, COUNT(DISTINCT k.customer_id)
+             FROM contributions k JOIN customers c ON c.id = k.customer_id
+             WHERE k.amount > 0
+             GROUP BY c.currency"
+        )
+    });
+    static BY_DUE_DATE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{CONTRIBUTIONS_AS_OF}
+             SELECT c.currency, k.due_on, {}
+             FROM contributions k JOIN customers c ON c.id = k.customer_id
+             GROUP BY c.currency, k.due_on",
+            exact_sum("k.amount", "open")
+        )
+    });
+    let mut totals: BTreeMap<&'static str, CurrencyAging> = BTreeMap::new();
+    for row in db.query(&OWING, params![as_of]).await? {
+        let currency = row.currency(0)?;
+        totals.insert(
+            currency.code(),
+            CurrencyAging {
+                currency,
+                customers: usize::try_from(row.int(1)?).unwrap_or(0),
+                aging: Aging::zero(currency.minor_units()),
+            },
+        );
+    }
+    let due: Vec<DueTotal> = db.records(&BY_DUE_DATE, params![as_of]).await?;
+    for row in due {
+        if let Some(total) = totals.get_mut(row.currency.code()) {
+            let amount = row.currency.from_minor_sum(row.open_minor);
+            total.aging.add(days_past_due(as_of, row.due_on), amount);
+        }
+    }
+    Ok(totals.into_values().collect())
+}
+
+/// What the customers of one currency had open on one due date.
+struct DueTotal {
+    currency: Currency,
+    due_on: NaiveDate,
+    open_minor: i128,
+}
+
+impl Record for DueTotal {
+    const SELECT: &'static str = "c.currency, k.due_on, open_high, open_low";
+
+    fn read(columns: &mut Columns<'_>) -> Result<DueTotal, DbError> {
+        Ok(DueTotal {
+            currency: columns.currency()?,
+            due_on: columns.date()?,
+            open_minor: columns.sum()?,
+        })
+    }
 }
 
 fn totals_by_currency(customers: &[CustomerAging]) -> Vec<CurrencyAging> {
@@ -467,7 +539,7 @@ pub struct KpiReport {
 /// The KPIs of `period` per currency: receivables at its opening date and
 /// at its end, and the invoices issued within it.
 pub async fn kpis(db: &impl Database, period: Period) -> Result<KpiReport, DbError> {
-    let closing = aging(db, period.to).await?;
+    let closing = aging_totals(db, period.to).await?;
     kpis_closing_with(db, period, &closing).await
 }
 
@@ -475,13 +547,13 @@ pub async fn kpis(db: &impl Database, period: Period) -> Result<KpiReport, DbErr
 async fn kpis_closing_with(
     db: &impl Database,
     period: Period,
-    closing: &AgingReport,
+    closing: &[CurrencyAging],
 ) -> Result<KpiReport, DbError> {
     let mut figures: BTreeMap<&'static str, (Currency, PeriodFigures)> = BTreeMap::new();
-    for total in aging(db, period.opening_date()).await?.totals {
+    for total in aging_totals(db, period.opening_date()).await? {
         figures_of(&mut figures, total.currency, period).begin_ar = total.aging.total;
     }
-    for total in closing.totals.iter().cloned() {
+    for total in closing {
         let closing = figures_of(&mut figures, total.currency, period);
         closing.end_ar = total.aging.total;
         closing.end_current_ar = total.aging.current;
@@ -693,7 +765,7 @@ pub struct CurrencyTiles {
 pub async fn dashboard(db: &impl Database, as_of: NaiveDate) -> Result<Dashboard, DbError> {
     let month_from = as_of.with_day(1).unwrap_or(as_of);
     let month = Period::new(month_from, as_of).expect("the first of a month is not after it");
-    let receivables = aging(db, as_of).await?;
+    let receivables = aging_totals(db, as_of).await?;
     let kpis = kpis_closing_with(db, month, &receivables).await?;
     let held = orders::queue_page(
         db,
@@ -712,7 +784,7 @@ pub async fn dashboard(db: &impl Database, as_of: NaiveDate) -> Result<Dashboard
         entry.held_orders = total.orders;
         entry.held_amount = total.amount;
     }
-    for total in &receivables.totals {
+    for total in &receivables {
         let entry = tiles
             .entry(total.currency.code())
             .or_insert_with(|| empty_tiles(total.currency));
@@ -735,7 +807,7 @@ pub async fn dashboard(db: &impl Database, as_of: NaiveDate) -> Result<Dashboard
         disputes_breaching_sla: count(db, &breaching_sla(), params![as_of]).await?,
         pending_limit_requests: count(db, &pending_requests(), vec![]).await?,
         oldest_held: held.orders.into_iter().next(),
-        aging: receivables.totals,
+        aging: receivables,
     })
 }
 

@@ -193,6 +193,28 @@ fn aging_as_of_a_past_date_counts_what_was_issued_and_settled_by_then() {
 }
 
 #[test]
+fn the_aging_totals_read_alone_are_the_reports_totals() {
+    let books = aging_books();
+    // C-5 owes only what was issued after AS_OF; C-6 paid in full before it.
+    books.customer("C-5", Some("50000.00"));
+    books.invoice_issued("INV-J", "C-5", "2025-07-01", "2025-07-31", "80.00");
+    books.customer("C-6", Some("50000.00"));
+    books.invoice("INV-K", "C-6", "2025-06-01", "60.00");
+    pay(&books, "P-3", "INV-K", "60.00", "2025-06-10");
+    for as_of in ["2025-05-31", AS_OF, "2025-07-03", "2025-07-10"] {
+        let report = block_on(reports::aging(&books.db, date(as_of))).unwrap();
+        let totals = block_on(reports::aging_totals(&books.db, date(as_of))).unwrap();
+        assert_eq!(totals, report.totals, "as of {as_of}");
+    }
+    let totals = block_on(reports::aging_totals(&books.db, date(AS_OF))).unwrap();
+    let owing: Vec<(&str, usize)> = totals
+        .iter()
+        .map(|t| (t.currency.code(), t.customers))
+        .collect();
+    assert_eq!(owing, [("EUR", 1), ("USD", 2)], "neither C-5 nor C-6 owed");
+}
+
+#[test]
 fn aging_as_of_today_matches_each_customers_position() {
     let books = aging_books();
     let today = date("2025-07-10");
