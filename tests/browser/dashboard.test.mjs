@@ -45,16 +45,8 @@ after(async () => {
 });
 
 test("the dashboard shows the book's figures, each chart with its table, with no console errors", async () => {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  const errors = [];
-  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-  page.on("pageerror", (error) => errors.push(String(error)));
-
-  await page.goto(`${app.baseUrl}/`);
-  await page.getByLabel("Bearer token").fill(MANAGER);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  const { context, page, errors } = await newTab(browser, { timeout: 20_000 });
+  await signIn(page, app.baseUrl, MANAGER);
   await page.getByRole("link", { name: "Limits & reports" }).click();
   const dashboard = page.getByRole("region", { name: "Dashboard" });
   await dashboard.getByText("Held orders", { exact: true }).waitFor();
@@ -118,6 +110,8 @@ test("the aging report draws its first 100 customers, and the rest on request", 
     assert.equal(await rows.count(), 120);
     assert.match(await rows.last().innerText(), /Owing A-119/);
     assert.equal(await aging.getByRole("button", { name: "Show all 120" }).count(), 0);
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    assert.equal(focused, "Owing A-100", "the keyboard goes on from the first customer added");
     assert.deepEqual(errors, []);
     await context.close();
   } finally {

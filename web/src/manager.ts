@@ -432,8 +432,11 @@ function agingTable(customers: AgingReport["customers"]): HTMLElement | null {
       {
         type: "button",
         onclick: () => {
-          body.append(...customers.slice(AGING_ROWS_SHOWN).map(agingRow));
+          const rest = customers.slice(AGING_ROWS_SHOWN).map(agingRow);
+          body.append(...rest);
           more.remove();
+          // The button is gone: a keyboard user goes on from the first row added.
+          rest[0]?.querySelector("a")?.focus();
         },
       },
       `Show all ${all}`,
