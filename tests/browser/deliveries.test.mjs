@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { INTEGRATION, MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { INTEGRATION, MANAGER, apiClient, expectOk, isoDate, launchBrowser, newTab, signIn, startApp } from "./harness.mjs";
 
 /** The ERP's event endpoint: answers `status` and counts what it got. */
 function erpEndpoint() {
@@ -74,12 +74,8 @@ test("a manager sees delivery failing, then redelivers the failed events", async
   running.push(app);
   api = apiClient(app.baseUrl);
 
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${app.baseUrl}/`);
-  await page.getByLabel("Bearer token").fill(MANAGER);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  const { context, page } = await newTab(browser, { timeout: 20_000 });
+  await signIn(page, app.baseUrl, MANAGER);
   await page.getByRole("link", { name: "Limits & reports" }).click();
   const section = page.getByRole("region", { name: "Delivery to the ERP" });
   await section.getByText("Events are pushed to http://127.0.0.1").waitFor();

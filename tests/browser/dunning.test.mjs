@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ASSOCIATE, MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { ASSOCIATE, MANAGER, apiClient, expectOk, isoDate, launchBrowser, signIn, startApp } from "./harness.mjs";
 
 const CUSTOMER = "C-7";
 /** Escaped in HTML, printed as written. */
@@ -65,13 +65,6 @@ async function newPage() {
   return { page, errors };
 }
 
-async function signIn(page, token) {
-  await page.goto(`${app.baseUrl}/`);
-  await page.getByLabel("Bearer token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#sign-out").waitFor();
-}
-
 /** Clicks `button`, which opens the print page; gives that page once it shows `text` and has printed. */
 async function printed(page, button, text) {
   const [popup] = await Promise.all([page.context().waitForEvent("page"), button.click()]);
@@ -96,7 +89,7 @@ async function pdf(page, name) {
 
 test("an associate issues the reminder due from the proposal and prints it on A4", async () => {
   const { page, errors } = await newPage();
-  await signIn(page, ASSOCIATE);
+  await signIn(page, app.baseUrl, ASSOCIATE);
   await page.getByRole("link", { name: "Dunning" }).click();
   const row = page.locator("table.proposal tbody tr", { hasText: NAME });
   await row.waitFor();
@@ -128,7 +121,7 @@ test("an associate prints a customer's statement on US Letter, with its closing 
   policy.dunning.paper = "letter";
   await expectOk(await api(MANAGER, "PUT", "/policy", policy), "paper");
   const { page, errors } = await newPage();
-  await signIn(page, ASSOCIATE);
+  await signIn(page, app.baseUrl, ASSOCIATE);
   await page.goto(`${app.baseUrl}/#/customer/${CUSTOMER}`);
   const section = page.locator(".statement-section");
   await section.getByLabel("From").fill(isoDate(-60));
@@ -148,7 +141,7 @@ test("an associate prints a customer's statement on US Letter, with its closing 
 
 test("a manager edits a letter with its live preview; an unknown placeholder is named, not saved", async () => {
   const { page, errors } = await newPage();
-  await signIn(page, MANAGER);
+  await signIn(page, app.baseUrl, MANAGER);
   await page.getByRole("link", { name: "Limits & reports" }).click();
   const editor = page.locator("form", { has: page.getByLabel("Letter", { exact: true }) });
   const letter = editor.getByLabel("Letter", { exact: true });

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { MANAGER, apiClient, expectOk, isoDate, launchBrowser, startApp } from "./harness.mjs";
+import { MANAGER, apiClient, expectOk, isoDate, launchBrowser, newTab, signIn, startApp } from "./harness.mjs";
 
 const USD_ORDERS = 1_100;
 const EUR_ORDERS = 400;
@@ -57,13 +57,8 @@ const euros = (cents) =>
   `${(cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 async function openQueue() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(60_000);
-  await page.goto(`${app.baseUrl}/`);
-  await page.getByLabel("Bearer token").fill(MANAGER);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#sign-out").waitFor();
+  const { page, context } = await newTab(browser, { timeout: 60_000 });
+  await signIn(page, app.baseUrl, MANAGER);
   await page.locator("tr[data-order-id]").first().waitFor();
   return { page, context };
 }
