@@ -391,7 +391,10 @@ fn reading(bench: &Bench, parts: &[Part]) -> Result<Reads> {
                 page.requests,
                 stats::ms(page.answered.p50)
             ),
-            None => println!("dashboard page: not timed (no Chromium at /usr/bin/chromium)"),
+            None => println!(
+                "dashboard page: not timed (no Chromium at {})",
+                pages::CHROMIUM
+            ),
         }
         reads.dashboard = Some(d);
     }

@@ -268,7 +268,7 @@ pub fn dashboard(addr: SocketAddr, token: &str, as_of: &str, count: usize) -> Re
 }
 
 /// Debian's Chromium, as the browser tests drive it.
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Opens the page in Chromium and prints a line of JSON per load.
 const PAGE_TIMER: &str = "tests/browser/time-dashboard.mjs";
 

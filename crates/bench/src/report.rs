@@ -13,8 +13,8 @@ use crate::erp::PurgeRun;
 use crate::events::OutboxRun;
 use crate::load::LoadRun;
 use crate::native::NativeRun;
-use crate::pages::{DashboardRun, QueueRun, SearchRun};
-use crate::stats::{ms, thousands};
+use crate::pages::{CHROMIUM, DashboardRun, QueueRun, SearchRun};
+use crate::stats::{Latencies, ms, thousands};
 
 pub const BEGIN: &str =
     "<!-- bench:begin — written by `cargo xtask bench`; edit outside these markers -->";
@@ -473,19 +473,20 @@ fn dashboard(out: &mut String, d: &DashboardRun) {
         "The manager's dashboard as the page loads it: `GET /reports/dashboard` and the {}-day held-order trend at once",
         d.trend_days
     );
-    let slowest = format!("Slowest of {}", d.count);
-    let mut table = Table::new(out, &title, &[""], &["p50", &slowest]);
-    for (name, l) in [
-        ("the page's load (both answered)", &d.loads),
-        ("`/reports/dashboard`", &d.dashboard),
-        ("`/reports/held-orders/trend`", &d.trend),
-    ] {
-        table.row(&[&name, &ms(l.p50), &ms(l.p999)]);
-    }
+    loads_table(
+        out,
+        &title,
+        d.count,
+        &[
+            ("the page's load (both answered)", &d.loads),
+            ("`/reports/dashboard`", &d.dashboard),
+            ("`/reports/held-orders/trend`", &d.trend),
+        ],
+    );
     let Some(page) = &d.page else {
         paragraph(
             out,
-            "\"Limits & reports\" in Chromium: not timed (no Chromium at /usr/bin/chromium).",
+            &format!("\"Limits & reports\" in Chromium: not timed (no Chromium at {CHROMIUM})."),
         );
         return;
     };
@@ -493,13 +494,23 @@ fn dashboard(out: &mut String, d: &DashboardRun) {
         "\"Limits & reports\" in Chromium, from the click on its link ({} requests as it opens; the page's clock at the book's date)",
         page.requests
     );
-    let slowest = format!("Slowest of {}", page.count);
-    let mut table = Table::new(out, &title, &[""], &["p50", &slowest]);
-    for (name, l) in [
-        ("the dashboard's tiles on screen", &page.tiles),
-        ("every request of the page answered", &page.answered),
-    ] {
-        table.row(&[&name, &ms(l.p50), &ms(l.p999)]);
+    loads_table(
+        out,
+        &title,
+        page.count,
+        &[
+            ("the dashboard's tiles on screen", &page.tiles),
+            ("every request of the page answered", &page.answered),
+        ],
+    );
+}
+
+/// A table of `count` timed loads: each row's median and slowest.
+fn loads_table(out: &mut String, title: &str, count: usize, rows: &[(&str, &Latencies)]) {
+    let slowest = format!("Slowest of {count}");
+    let mut table = Table::new(out, title, &[""], &["p50", &slowest]);
+    for (name, l) in rows {
+        table.row(&[name, &ms(l.p50), &ms(l.p999)]);
     }
 }
 
@@ -813,7 +824,6 @@ mod tests {
     use crate::events::Backlog;
     use crate::history::History;
     use crate::pages::PageRun;
-    use crate::stats::Latencies;
 
     fn latencies(p50_ms: f64, p99_ms: f64) -> Latencies {
         Latencies {
