@@ -47,6 +47,10 @@ after(async () => {
 test("the dashboard shows the book's figures, each chart with its table, with no console errors", async () => {
   const { context, page, errors } = await newTab(browser, { timeout: 20_000 });
   await signIn(page, app.baseUrl, MANAGER);
+  const trendRequests = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/reports/held-orders/trend") trendRequests.push(request.url());
+  });
   await page.getByRole("link", { name: "Limits & reports" }).click();
   const dashboard = page.getByRole("region", { name: "Dashboard" });
   await dashboard.getByText("Held orders", { exact: true }).waitFor();
@@ -70,6 +74,11 @@ test("the dashboard shows the book's figures, each chart with its table, with no
   const rows = trend.locator("tbody tr");
   assert.equal(await rows.count(), 30);
   assert.match(await rows.last().innerText(), new RegExp(`${isoDate()}\\s+2\\s+600\\.00\\s+300\\.00`));
+
+  // The reports below show the same 30 days without asking for them again.
+  const reportsTrend = page.getByRole("region", { name: "Held-order trend" });
+  await reportsTrend.getByText("2 orders · 600.00 EUR · 300.00 USD").waitFor();
+  assert.equal(trendRequests.length, 1, `the trend was asked for once: ${trendRequests.join(", ")}`);
 
   const [download] = await Promise.all([page.waitForEvent("download"), dashboard.getByRole("button", { name: "Tiles CSV" }).click()]);
   const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");

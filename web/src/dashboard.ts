@@ -14,7 +14,15 @@ import type { Dashboard, HeldOrdersTrend } from "./types";
 /** Days the dashboard's trend covers. */
 const TREND_DAYS = 30;
 
-export function dashboardSection(ctx: Ctx): { element: HTMLElement; load: () => Promise<void> } {
+/** A trend the dashboard loaded, and the path it came from. */
+export interface LoadedTrend {
+  path: string;
+  report: HeldOrdersTrend;
+}
+
+/** The dashboard section; `load` shows it and gives the trend it loaded
+ * (null when it could not be loaded), for the page to use again. */
+export function dashboardSection(ctx: Ctx): { element: HTMLElement; load: () => Promise<LoadedTrend | null> } {
   const titleId = uid("dashboard-title");
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading the dashboard…"));
   const element = h(
@@ -39,7 +47,7 @@ export function dashboardSection(ctx: Ctx): { element: HTMLElement; load: () => 
     return button;
   };
 
-  async function load(): Promise<void> {
+  async function load(): Promise<LoadedTrend | null> {
     const asOf = today();
     const from = addDays(asOf, 1 - TREND_DAYS);
     const trendPath = `/reports/held-orders/trend?from=${from}&to=${asOf}`;
@@ -48,7 +56,7 @@ export function dashboardSection(ctx: Ctx): { element: HTMLElement; load: () => 
         get<Dashboard>(`/reports/dashboard?as_of=${asOf}`),
         get<HeldOrdersTrend>(trendPath),
       ]);
-      if (!ctx.current()) return;
+      if (!ctx.current()) return null;
       replace(
         body,
         h(
@@ -75,9 +83,12 @@ export function dashboardSection(ctx: Ctx): { element: HTMLElement; load: () => 
           ),
         ),
       );
+      return { path: trendPath, report: trend };
     } catch (failure) {
-      if (!ctx.current()) return;
-      replace(body, h("p", { class: "error", role: "alert" }, `The dashboard could not be loaded. ${describe(failure)}`));
+      if (ctx.current()) {
+        replace(body, h("p", { class: "error", role: "alert" }, `The dashboard could not be loaded. ${describe(failure)}`));
+      }
+      return null;
     } finally {
       body.setAttribute("aria-busy", "false");
     }

@@ -5,7 +5,7 @@
 import { describe, downloadCsv, get, post, seg } from "./api";
 import { AGING_BUCKETS, agingChart, barChart } from "./charts";
 import type { Ctx } from "./context";
-import { dashboardSection } from "./dashboard";
+import { dashboardSection, type LoadedTrend } from "./dashboard";
 import { deliveriesSection } from "./deliveries";
 import { policySection } from "./policy";
 import { releasesCard } from "./releases";
@@ -279,11 +279,13 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     form.field(decision === "approve" ? "approved_limit" : "note").focus();
   }
 
-  async function loadReports(): Promise<void> {
-    await Promise.all([loadHeld(), loadAging(), loadTrend()]);
+  /** `loaded`: a trend already at hand (the dashboard's), shown if it is
+   * the one the trend's form asks for. */
+  async function loadReports(loaded: LoadedTrend | null = null): Promise<void> {
+    await Promise.all([loadHeld(), loadAging(), loadTrend(loaded)]);
   }
 
-  async function loadTrend(): Promise<void> {
+  async function loadTrend(loaded: LoadedTrend | null = null): Promise<void> {
     const head = h(
       "div",
       { class: "card-head" },
@@ -294,7 +296,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     // Not a period: the alert says why; what is shown stays.
     if (path === null) return;
     try {
-      const report = await get<HeldOrdersTrend>(path);
+      const report = loaded?.path === path ? loaded.report : await get<HeldOrdersTrend>(path);
       if (!ctx.current()) return;
       const days = listOf<HeldOrdersTrend["days"][number]>(report, "days");
       replace(
@@ -345,7 +347,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
         orders.length === 0
           ? h("p", { class: "empty" }, "No held orders.")
           : [
-              h("p", {}, `${orders.length} held as of ${report.as_of}.`),
+              h("p", {}, `${plural(orders.length, "order")} held as of ${report.as_of}.`),
               barChart("Held orders by days held", daysHeldBars(orders)),
               barChart("Held orders by reason", reasonBars(orders)),
             ],
@@ -388,9 +390,9 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
   void (async () => {
     // On a large book the reports below cost the host seconds of work; asked
     // for once the dashboard has answered, they do not hold up its tiles.
-    await dashboard?.load();
+    const loaded = (await dashboard?.load()) ?? null;
     if (!ctx.current()) return;
-    void loadReports();
+    void loadReports(loaded);
     void releases?.load();
   })();
 }
