@@ -1,7 +1,10 @@
 //! Aging: open balances sorted into buckets by days past due.
 
+use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::Named;
 
 /// The six aging buckets, by days past due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -26,15 +29,32 @@ impl Bucket {
         Bucket::Over120,
     ];
 
-    pub fn for_days_past_due(dpd: i64) -> Bucket {
-        match dpd {
-            ..=0 => Bucket::Current,
-            1..=30 => Bucket::Days1To30,
-            31..=60 => Bucket::Days31To60,
-            61..=90 => Bucket::Days61To90,
-            91..=120 => Bucket::Days91To120,
-            _ => Bucket::Over120,
+    /// The most days past due the bucket holds; the last one holds any
+    /// number more.
+    pub fn most_days_past_due(self) -> Option<i64> {
+        match self {
+            Bucket::Current => Some(0),
+            Bucket::Days1To30 => Some(30),
+            Bucket::Days31To60 => Some(60),
+            Bucket::Days61To90 => Some(90),
+            Bucket::Days91To120 => Some(120),
+            Bucket::Over120 => None,
         }
+    }
+
+    pub fn for_days_past_due(dpd: i64) -> Bucket {
+        Bucket::ALL
+            .into_iter()
+            .find(|bucket| bucket.most_days_past_due().is_none_or(|most| dpd <= most))
+            .unwrap_or(Bucket::Over120)
+    }
+
+    /// The earliest due date the bucket holds as of `as_of` (the last one
+    /// holds every earlier date): a balance due on `due_on` is in the
+    /// first bucket whose earliest due date is on or before it.
+    pub fn earliest_due_on(self, as_of: NaiveDate) -> Option<NaiveDate> {
+        let most = u64::try_from(self.most_days_past_due()?).ok()?;
+        as_of.checked_sub_days(Days::new(most))
     }
 
     /// The bucket's field name in reports.
@@ -47,6 +67,14 @@ impl Bucket {
             Bucket::Days91To120 => "days_91_120",
             Bucket::Over120 => "days_over_120",
         }
+    }
+}
+
+impl Named for Bucket {
+    const ALL: &'static [Bucket] = &Bucket::ALL;
+
+    fn name(self) -> &'static str {
+        Bucket::name(self)
     }
 }
 
@@ -78,7 +106,11 @@ impl Aging {
     }
 
     pub fn add(&mut self, dpd: i64, amount: Decimal) {
-        *self.bucket_mut(Bucket::for_days_past_due(dpd)) += amount;
+        self.add_to(Bucket::for_days_past_due(dpd), amount);
+    }
+
+    pub fn add_to(&mut self, bucket: Bucket, amount: Decimal) {
+        *self.bucket_mut(bucket) += amount;
         self.total += amount;
     }
 
@@ -135,6 +167,35 @@ mod tests {
         ];
         for (dpd, bucket) in cases {
             assert_eq!(Bucket::for_days_past_due(dpd), bucket, "dpd {dpd}");
+        }
+    }
+
+    #[test]
+    fn a_due_date_falls_in_the_first_bucket_whose_earliest_due_date_it_is_not_before() {
+        let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+        for dpd in -10..=400 {
+            let due_on = as_of - chrono::Duration::days(dpd);
+            let by_date = Bucket::ALL
+                .into_iter()
+                .find(|bucket| {
+                    bucket
+                        .earliest_due_on(as_of)
+                        .is_none_or(|earliest| due_on >= earliest)
+                })
+                .unwrap();
+            assert_eq!(by_date, Bucket::for_days_past_due(dpd), "dpd {dpd}");
+        }
+        assert_eq!(
+            Bucket::Days1To30.earliest_due_on(as_of),
+            NaiveDate::from_ymd_opt(2025, 5, 31)
+        );
+        assert_eq!(Bucket::Over120.earliest_due_on(as_of), None);
+    }
+
+    #[test]
+    fn buckets_are_read_back_by_name() {
+        for bucket in Bucket::ALL {
+            assert_eq!(<Bucket as Named>::from_name(bucket.name()), Some(bucket));
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! The SQL here only selects and sums, and every query is served by an
 //! index (`tests/report_plans.rs` checks the plans), so the reports stay
-//! quick on a large book. Bucketing, ranking and the KPI formulas are
+//! quick on a large book. Where each aging bucket ends (the SQL sums per
+//! bucket, given credit-core's bounds), ranking and the KPI formulas are
 //! credit-core's. Amounts of different currencies are never added up or
 //! ranked against each other.
 
@@ -16,13 +17,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
-use credit_core::aging::Aging;
+use credit_core::aging::{Aging, Bucket};
 use credit_core::collections::{PromiseStatus, WorklistEntry, rank_worklist};
 use credit_core::dispute::{DisputeStatus, SlaStatus, business_days_between, sla_status};
 use credit_core::hold::OrderStatus;
 use credit_core::limit::RequestStatus;
 use credit_core::metrics::{self, Kpis, Period, PeriodFigures};
-use credit_core::{Account, Currency, Named, days_past_due};
+use credit_core::{Account, Currency, Named};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -104,24 +105,50 @@ const CONTRIBUTIONS_AS_OF: &str = "
          WHERE r.credited_on > ?1 AND i.issued_on <= ?1
     )";
 
-/// What one customer had open on one due date, summed exactly.
+/// The aging bucket, by name, that the due date `due_on` falls in as of
+/// a date, as SQL. The buckets' earliest due dates are its parameters
+/// from `?{first_param}` on ([`bucket_bounds`]), so where a bucket ends
+/// stays credit-core's, and a book is summed per bucket, not per due date.
+fn bucket_of(due_on: &str, first_param: usize) -> String {
+    let mut param = first_param;
+    let mut sql = String::from("CASE");
+    for bucket in Bucket::ALL {
+        if bucket.most_days_past_due().is_some() {
+            sql += &format!(" WHEN {due_on} >= ?{param} THEN '{}'", bucket.name());
+            param += 1;
+        } else {
+            sql += &format!(" ELSE '{}'", bucket.name());
+        }
+    }
+    sql + " END"
+}
+
+/// The parameters of [`bucket_of`] as of `as_of`.
+fn bucket_bounds(as_of: NaiveDate) -> impl Iterator<Item = Value> {
+    Bucket::ALL
+        .into_iter()
+        .filter(|bucket| bucket.most_days_past_due().is_some())
+        .map(move |bucket| Value::from(bucket.earliest_due_on(as_of).unwrap_or(NaiveDate::MIN)))
+}
+
+/// What one customer had open in one aging bucket, summed exactly.
 struct Receivable {
     customer_id: String,
     customer_name: String,
     currency: Currency,
-    due_on: NaiveDate,
+    bucket: Bucket,
     open_minor: i128,
 }
 
 impl Record for Receivable {
-    const SELECT: &'static str = "k.customer_id, c.name, c.currency, k.due_on, open_high, open_low";
+    const SELECT: &'static str = "k.customer_id, c.name, c.currency, bucket, open_high, open_low";
 
     fn read(columns: &mut Columns<'_>) -> Result<Receivable, DbError> {
         Ok(Receivable {
             customer_id: columns.string()?,
             customer_name: columns.string()?,
             currency: columns.currency()?,
-            due_on: columns.date()?,
+            bucket: columns.named()?,
             open_minor: columns.sum()?,
         })
     }
@@ -133,14 +160,16 @@ pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, 
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{CONTRIBUTIONS_AS_OF}
-             SELECT k.customer_id, c.name, c.currency, k.due_on, {}
+             SELECT k.customer_id, c.name, c.currency, {} AS bucket, {}
              FROM contributions k JOIN customers c ON c.id = k.customer_id
-             GROUP BY c.currency, k.customer_id, k.due_on
-             ORDER BY c.currency, k.customer_id, k.due_on",
+             GROUP BY c.currency, k.customer_id, bucket
+             ORDER BY c.currency, k.customer_id",
+            bucket_of("k.due_on", 2),
             exact_sum("k.amount", "open")
         )
     });
-    let rows: Vec<Receivable> = db.records(&SQL, params![as_of]).await?;
+    let params = params![as_of].into_iter().chain(bucket_bounds(as_of));
+    let rows: Vec<Receivable> = db.records(&SQL, params.collect()).await?;
     let mut customers: Vec<CustomerAging> = vec![];
     for row in rows {
         if row.open_minor == 0 {
@@ -159,7 +188,7 @@ pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, 
         }
         let customer = customers.last_mut().expect("pushed above");
         let amount = row.currency.from_minor_sum(row.open_minor);
-        customer.aging.add(days_past_due(as_of, row.due_on), amount);
+        customer.aging.add_to(row.bucket, amount);
     }
     let totals = totals_by_currency(&customers);
     Ok(AgingReport {
@@ -187,12 +216,13 @@ pub async fn aging_totals(
              GROUP BY c.currency"
         )
     });
-    static BY_DUE_DATE: LazyLock<String> = LazyLock::new(|| {
+    static BY_BUCKET: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{CONTRIBUTIONS_AS_OF}
-             SELECT c.currency, k.due_on, {}
+             SELECT c.currency, {} AS bucket, {}
              FROM contributions k JOIN customers c ON c.id = k.customer_id
-             GROUP BY c.currency, k.due_on",
+             GROUP BY c.currency, bucket",
+            bucket_of("k.due_on", 2),
             exact_sum("k.amount", "open")
         )
     });
@@ -208,30 +238,31 @@ pub async fn aging_totals(
             },
         );
     }
-    let due: Vec<DueTotal> = db.records(&BY_DUE_DATE, params![as_of]).await?;
-    for row in due {
+    let params = params![as_of].into_iter().chain(bucket_bounds(as_of));
+    let buckets: Vec<BucketTotal> = db.records(&BY_BUCKET, params.collect()).await?;
+    for row in buckets {
         if let Some(total) = totals.get_mut(row.currency.code()) {
             let amount = row.currency.from_minor_sum(row.open_minor);
-            total.aging.add(days_past_due(as_of, row.due_on), amount);
+            total.aging.add_to(row.bucket, amount);
         }
     }
     Ok(totals.into_values().collect())
 }
 
-/// What the customers of one currency had open on one due date.
-struct DueTotal {
+/// What the customers of one currency had open in one aging bucket.
+struct BucketTotal {
     currency: Currency,
-    due_on: NaiveDate,
+    bucket: Bucket,
     open_minor: i128,
 }
 
-impl Record for DueTotal {
-    const SELECT: &'static str = "c.currency, k.due_on, open_high, open_low";
+impl Record for BucketTotal {
+    const SELECT: &'static str = "c.currency, bucket, open_high, open_low";
 
-    fn read(columns: &mut Columns<'_>) -> Result<DueTotal, DbError> {
-        Ok(DueTotal {
+    fn read(columns: &mut Columns<'_>) -> Result<BucketTotal, DbError> {
+        Ok(BucketTotal {
             currency: columns.currency()?,
-            due_on: columns.date()?,
+            bucket: columns.named()?,
             open_minor: columns.sum()?,
         })
     }

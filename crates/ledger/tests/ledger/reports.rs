@@ -4,7 +4,7 @@
 //! with SQL where the ledger has no operation the test can date freely.
 
 use crate::support::*;
-use credit_core::aging::Aging;
+use credit_core::aging::{Aging, Bucket};
 use credit_core::dispute::{DisputeStatus, SlaStatus};
 use credit_core::hold::ReasonCode;
 use credit_core::metrics::Period;
@@ -212,6 +212,37 @@ fn the_aging_totals_read_alone_are_the_reports_totals() {
         .map(|t| (t.currency.code(), t.customers))
         .collect();
     assert_eq!(owing, [("EUR", 1), ("USD", 2)], "neither C-5 nor C-6 owed");
+}
+
+#[test]
+fn each_aging_bucket_ends_where_credit_core_ends_it() {
+    let books = Books::new();
+    let as_of = date(AS_OF);
+    // Each side of every bucket's end, one customer each.
+    let days_past_due = [-1, 0, 1, 30, 31, 60, 61, 90, 91, 120, 121, 400];
+    let id = |dpd: i64| format!("C-{}", dpd + 10);
+    for dpd in days_past_due {
+        books.customer(&id(dpd), Some("50000.00"));
+        let due_on = as_of - chrono::Duration::days(dpd);
+        books.invoice(
+            &format!("INV-{dpd}"),
+            &id(dpd),
+            &due_on.to_string(),
+            "10.00",
+        );
+    }
+    let report = block_on(reports::aging(&books.db, as_of)).unwrap();
+    let mut expected = Aging::zero(2);
+    for dpd in days_past_due {
+        let aging = &customer(&report, &id(dpd)).aging;
+        let bucket = Bucket::for_days_past_due(dpd);
+        assert_eq!(aging.get(bucket), amount("10.00"), "{dpd} days past due");
+        assert_eq!(aging.total, amount("10.00"), "{dpd} days past due");
+        expected.add_to(bucket, amount("10.00"));
+    }
+    assert_eq!(report.totals[0].aging, expected);
+    let totals = block_on(reports::aging_totals(&books.db, as_of)).unwrap();
+    assert_eq!(totals, report.totals);
 }
 
 #[test]
