@@ -249,6 +249,47 @@ pub async fn aging_totals(
     Ok(totals.into_values().collect())
 }
 
+/// The grand totals of [`aging`] alone, per currency: what was open at
+/// the end of `as_of`, read in one pass (the KPIs' opening receivables
+/// need no more). A currency is there when something in it was open.
+pub async fn receivables_total(
+    db: &impl Database,
+    as_of: NaiveDate,
+) -> Result<Vec<(Currency, Decimal)>, DbError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{CONTRIBUTIONS_AS_OF}
+             SELECT c.currency, {}
+             FROM contributions k JOIN customers c ON c.id = k.customer_id
+             GROUP BY c.currency
+             HAVING MAX(k.amount) > 0",
+            exact_sum("k.amount", "open")
+        )
+    });
+    let rows: Vec<CurrencyTotal> = db.records(&SQL, params![as_of]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.currency, row.currency.from_minor_sum(row.open_minor)))
+        .collect())
+}
+
+/// What the customers of one currency had open.
+struct CurrencyTotal {
+    currency: Currency,
+    open_minor: i128,
+}
+
+impl Record for CurrencyTotal {
+    const SELECT: &'static str = "c.currency, open_high, open_low";
+
+    fn read(columns: &mut Columns<'_>) -> Result<CurrencyTotal, DbError> {
+        Ok(CurrencyTotal {
+            currency: columns.currency()?,
+            open_minor: columns.sum()?,
+        })
+    }
+}
+
 /// What the customers of one currency had open in one aging bucket.
 struct BucketTotal {
     currency: Currency,
@@ -581,8 +622,8 @@ async fn kpis_closing_with(
     closing: &[CurrencyAging],
 ) -> Result<KpiReport, DbError> {
     let mut figures: BTreeMap<&'static str, (Currency, PeriodFigures)> = BTreeMap::new();
-    for total in aging_totals(db, period.opening_date()).await? {
-        figures_of(&mut figures, total.currency, period).begin_ar = total.aging.total;
+    for (currency, total) in receivables_total(db, period.opening_date()).await? {
+        figures_of(&mut figures, currency, period).begin_ar = total;
     }
     for total in closing {
         let closing = figures_of(&mut figures, total.currency, period);
