@@ -105,16 +105,17 @@ const CONTRIBUTIONS_AS_OF: &str = "
          WHERE r.credited_on > ?1 AND i.issued_on <= ?1
     )";
 
-/// The aging bucket, by name, that the due date `due_on` falls in as of
-/// a date, as SQL. The buckets' earliest due dates are its parameters
-/// from `?{first_param}` on ([`bucket_bounds`]), so where a bucket ends
+/// The aging bucket, by name, that a contribution (`k`, of
+/// [`CONTRIBUTIONS_AS_OF`]) falls in by its due date, as SQL. The
+/// buckets' earliest due dates are parameters after the date's `?1`
+/// ([`as_of_with_bucket_bounds`] gives them all), so where a bucket ends
 /// stays credit-core's, and a book is summed per bucket, not per due date.
-fn bucket_of(due_on: &str, first_param: usize) -> String {
-    let mut param = first_param;
+fn contribution_bucket() -> String {
+    let mut param = 2;
     let mut sql = String::from("CASE");
     for bucket in Bucket::ALL {
         if bucket.most_days_past_due().is_some() {
-            sql += &format!(" WHEN {due_on} >= ?{param} THEN '{}'", bucket.name());
+            sql += &format!(" WHEN k.due_on >= ?{param} THEN '{}'", bucket.name());
             param += 1;
         } else {
             sql += &format!(" ELSE '{}'", bucket.name());
@@ -123,12 +124,15 @@ fn bucket_of(due_on: &str, first_param: usize) -> String {
     sql + " END"
 }
 
-/// The parameters of [`bucket_of`] as of `as_of`.
-fn bucket_bounds(as_of: NaiveDate) -> impl Iterator<Item = Value> {
-    Bucket::ALL
+/// The parameters of a statement that sorts [`CONTRIBUTIONS_AS_OF`] into
+/// buckets with [`contribution_bucket`]: the date, then the buckets'
+/// earliest due dates as of it.
+fn as_of_with_bucket_bounds(as_of: NaiveDate) -> Vec<Value> {
+    let bounds = Bucket::ALL
         .into_iter()
         .filter(|bucket| bucket.most_days_past_due().is_some())
-        .map(move |bucket| Value::from(bucket.earliest_due_on(as_of).unwrap_or(NaiveDate::MIN)))
+        .map(|bucket| Value::from(bucket.earliest_due_on(as_of).unwrap_or(NaiveDate::MIN)));
+    params![as_of].into_iter().chain(bounds).collect()
 }
 
 /// What one customer had open in one aging bucket, summed exactly.
@@ -164,12 +168,11 @@ pub async fn aging(db: &impl Database, as_of: NaiveDate) -> Result<AgingReport, 
              FROM contributions k JOIN customers c ON c.id = k.customer_id
              GROUP BY c.currency, k.customer_id, bucket
              ORDER BY c.currency, k.customer_id",
-            bucket_of("k.due_on", 2),
+            contribution_bucket(),
             exact_sum("k.amount", "open")
         )
     });
-    let params = params![as_of].into_iter().chain(bucket_bounds(as_of));
-    let rows: Vec<Receivable> = db.records(&SQL, params.collect()).await?;
+    let rows: Vec<Receivable> = db.records(&SQL, as_of_with_bucket_bounds(as_of)).await?;
     let mut customers: Vec<CustomerAging> = vec![];
     for row in rows {
         if row.open_minor == 0 {
@@ -222,7 +225,7 @@ pub async fn aging_totals(
              SELECT c.currency, {} AS bucket, {}
              FROM contributions k JOIN customers c ON c.id = k.customer_id
              GROUP BY c.currency, bucket",
-            bucket_of("k.due_on", 2),
+            contribution_bucket(),
             exact_sum("k.amount", "open")
         )
     });
@@ -238,8 +241,9 @@ pub async fn aging_totals(
             },
         );
     }
-    let params = params![as_of].into_iter().chain(bucket_bounds(as_of));
-    let buckets: Vec<BucketTotal> = db.records(&BY_BUCKET, params.collect()).await?;
+    let buckets: Vec<BucketTotal> = db
+        .records(&BY_BUCKET, as_of_with_bucket_bounds(as_of))
+        .await?;
     for row in buckets {
         if let Some(total) = totals.get_mut(row.currency.code()) {
             let amount = row.currency.from_minor_sum(row.open_minor);
