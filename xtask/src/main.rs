@@ -51,6 +51,8 @@ const DEV_API_TOKENS: &str =
     "dev-associate=alex:associate,dev-manager=morgan:manager,dev-scheduler=scheduler:integration";
 /// The scheduler's token among the development credentials.
 const DEV_SCHEDULER_TOKEN: &str = "dev-scheduler";
+/// The components' target.
+const WASM_TARGET: &str = "wasm32-wasip2";
 /// How often `up` starts an event-delivery run.
 const DELIVERY_TICK: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -124,8 +126,9 @@ fn component_packages(root: &Path) -> Result<Vec<String>> {
 
 fn build_app(root: &Path) -> Result<()> {
     build_web(root)?;
+    ensure_wasm_target(root)?;
     let mut build = cargo(root);
-    build.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    build.args(["build", "--release", "--target", WASM_TARGET]);
     for package in component_packages(root)? {
         build.args(["-p", &package]);
     }
@@ -133,6 +136,24 @@ fn build_app(root: &Path) -> Result<()> {
     let mut host = cargo(root);
     host.args(["build", "-p", "spin-host", "--profile", "host"]);
     run_command(host, "build the host")
+}
+
+/// rustup installs the targets rust-toolchain.toml lists only when it
+/// installs the toolchain itself; a machine that already had the pinned
+/// toolchain lacks `wasm32-wasip2` until it is added.
+fn ensure_wasm_target(root: &Path) -> Result<()> {
+    let libdir = Command::new("rustc")
+        .current_dir(root)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+        .context("cannot start rustc")?;
+    let libdir = String::from_utf8_lossy(&libdir.stdout);
+    if Path::new(libdir.trim()).is_dir() {
+        return Ok(());
+    }
+    let mut add = Command::new("rustup");
+    add.current_dir(root).args(["target", "add", WASM_TARGET]);
+    run_command(add, "add the wasm32-wasip2 target with rustup")
 }
 
 /// The web workspace's static files: `web/dist`, which the `web` component
@@ -217,7 +238,7 @@ fn build_fixtures(root: &Path) -> Result<()> {
         "build",
         "--release",
         "--target",
-        "wasm32-wasip2",
+        WASM_TARGET,
         "--manifest-path",
         "tests/fixtures/Cargo.toml",
     ]);
