@@ -23,9 +23,9 @@ after(async () => {
   await app?.stop();
 });
 
-/** A fresh browser profile (its own sessionStorage) with one tab. */
-async function newPage() {
-  const context = await browser.newContext();
+/** A fresh browser profile (its own sessionStorage) with one tab; `options` are the context's. */
+async function newPage(options = {}) {
+  const context = await browser.newContext(options);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -638,6 +638,22 @@ test("the limit-request hint follows the customer's limit", async () => {
   await waitForStatus(page, "Contact logged for Oscar Supply.");
   await page.locator(".figures").filter({ hasText: "7,500.00 USD" }).waitFor();
   await form.getByText("the limit now is 7,500.00 USD.").waitFor();
+});
+
+test("the reports page keeps to the browser's date where the host's is another", async () => {
+  await seedCustomer("C-1750", "Quill Hardware", { limit: "1000.00", invoice: "900.00" });
+  await seedHeldOrder("C-1750", "SO-1751", "500.00");
+  // The host's date is UTC's; a zone 12 hours behind or 14 ahead has
+  // another date at this hour.
+  const timezoneId = new Date().getUTCHours() < 10 ? "Etc/GMT+12" : "Pacific/Kiritimati";
+  const browserDate = new Intl.DateTimeFormat("en-CA", { timeZone: timezoneId }).format(new Date());
+  assert.notEqual(browserDate, isoDate());
+  const page = await newPage({ timezoneId });
+  await signIn(page, MANAGER);
+  await page.getByRole("link", { name: "Limits & reports" }).click();
+  await page.getByText(`As of ${browserDate}; DSO and CEI from`).waitFor();
+  const card = page.getByRole("region", { name: "Held orders report" });
+  await card.getByText(`held as of ${browserDate}.`).waitFor();
 });
 
 test("the held-orders report counts days held to the chosen date", async () => {

@@ -57,6 +57,9 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     h("button", { type: "submit" }, "Show reports"),
   );
 
+  /** The reports' date: the one typed, else the browser's today, as the dashboard's. */
+  const reportDate = () => asOf.value || today();
+  const withAsOf = (path: string) => `${path}?as_of=${encodeURIComponent(reportDate())}`;
   /** A CSV download; `path` gives null when the inputs are not right (it says why). */
   const csv = (label: string, name: string, path: () => string | null) => {
     const button = h("button", { type: "button" }, label);
@@ -65,7 +68,7 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
       if (target === null) return;
       button.disabled = true;
       try {
-        const saved = await downloadCsv(target, `${name}-${asOf.value || today()}.csv`);
+        const saved = await downloadCsv(target, `${name}-${reportDate()}.csv`);
         ctx.announce(`Downloaded ${saved}.`);
       } catch (failure) {
         ctx.alert(`The ${name} report could not be downloaded. ${describe(failure)}`);
@@ -75,7 +78,6 @@ export function managerView(root: HTMLElement, ctx: Ctx): void {
     });
     return button;
   };
-  const withAsOf = (path: string) => (asOf.value ? `${path}?as_of=${encodeURIComponent(asOf.value)}` : path);
   /** `?from=&to=` of two date inputs, or null (and an alert) when they are not a period. */
   const period = (what: string, start: HTMLInputElement, end: HTMLInputElement): string | null => {
     start.removeAttribute("aria-invalid");
